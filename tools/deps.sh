@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages attain needs, only when some are missing.
+set -euo pipefail
+packages=(cmake g++ make pkg-config
+  libboost-graph-dev libeigen3-dev libtbb-dev libhdf5-dev hdf5-tools
+  libgtest-dev libgmock-dev libbenchmark-dev libyaml-cpp-dev libcli11-dev libfmt-dev
+  nlohmann-json3-dev librandom123-dev graphviz
+  python3 python3-h5py python3-numpy)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "attain: installing ${missing[*]}" >&2
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "attain: missing packages; run as root or install them: ${missing[*]}" >&2
+    exit 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
