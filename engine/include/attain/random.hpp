@@ -29,7 +29,7 @@ inline constexpr std::uint64_t kOncePerRun = ~std::uint64_t{0};
 /// @endcode
 class Stream {
  public:
-  using Philox = r123::Philox4x64_R(10);
+  using Philox = r123::Philox4x64_R<10>;
 
   Stream(std::uint64_t seed, std::uint64_t run, std::uint64_t node, std::uint64_t step,
          StreamPurpose purpose = StreamPurpose::kSimulation)

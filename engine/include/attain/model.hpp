@@ -1,0 +1,152 @@
+// The in-memory model: nodes, lookups, targets, actuals, correlations, scenarios.
+#pragma once
+
+#include <Eigen/Core>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "attain/diagnostics.hpp"
+#include "attain/distributions.hpp"
+#include "attain/expr.hpp"
+
+namespace attain {
+
+/// The time axis: times start, start + step, ..., end.
+struct TimeAxis {
+  double start = 0;
+  double end = 0;
+  double step = 1;
+  int steps() const;                            ///< number of time points
+  double time(int k) const;                     ///< time of step k
+  std::optional<int> index_of(double t) const;  ///< step at time t, if on the axis
+};
+
+enum class NodeKind { kLever, kParameter, kShock, kAuxiliary, kStock };
+std::string_view kind_name(NodeKind kind);
+
+/// A lever's deterministic rule: a constant, a per-year series or a growth rule,
+/// times a scenario's scale factor.
+struct LeverRule {
+  enum class Form { kConstant, kSeries, kGrowth };
+  Form form = Form::kConstant;
+  double value = 0;                               ///< kConstant
+  std::vector<std::pair<double, double>> series;  ///< kSeries: (year, value), ascending
+  double initial = 0, rate = 0;                   ///< kGrowth
+  double scale = 1;
+  double at(double t, double start) const;
+};
+
+/// A distribution with its parameters: numbers for parameters, expressions for shocks.
+struct DistSpec {
+  DistKind kind = DistKind::kNormal;
+  std::vector<double> p;        ///< parameters: canonical order of distributions.hpp
+  std::vector<ExprPtr> p_expr;  ///< shocks: one expression per canonical parameter
+  DistTable table;              ///< discrete / empirical
+  bool fixed = false;           ///< a parameter fixed by `value:` (no draw)
+  double fixed_value = 0;
+};
+
+struct Node {
+  std::string name;
+  NodeKind kind = NodeKind::kAuxiliary;
+  std::string label, unit, description, source;
+  SourceLoc loc;
+  std::uint64_t id = 0;              ///< stable id: FNV-1a of the name
+  LeverRule lever;                   ///< kLever
+  DistSpec dist;                     ///< kParameter, kShock
+  ExprPtr formula;                   ///< kAuxiliary
+  ExprPtr initial;                   ///< kStock
+  ExprPtr change;                    ///< kStock
+  std::map<double, double> history;  ///< time -> observed value, before the start
+};
+
+struct Lookup {
+  std::string name, label, unit, description, source;
+  SourceLoc loc;
+  std::vector<double> x, y;
+  double at(double v) const;  ///< piecewise linear, flat outside [x0, xn]
+};
+
+enum class Cmp { kGe, kGt, kLe, kLt };
+std::string_view cmp_name(Cmp c);
+inline bool compare(Cmp c, double v, double t) {
+  switch (c) {
+    case Cmp::kGe:
+      return v >= t;
+    case Cmp::kGt:
+      return v > t;
+    case Cmp::kLe:
+      return v <= t;
+    case Cmp::kLt:
+      return v < t;
+  }
+  return false;
+}
+
+struct Target {
+  std::string name, node, label, source;
+  double year = 0;
+  Cmp op = Cmp::kGe;
+  double threshold = 0;
+  SourceLoc loc;
+};
+
+struct Actual {
+  std::string node, label, source;
+  double year = 0;
+  double value = 0;
+  SourceLoc loc;
+};
+
+struct CorrelationGroup {
+  std::vector<std::string> parameters;
+  Eigen::MatrixXd rank;  ///< requested Spearman correlations
+  SourceLoc loc;
+};
+
+/// A parsed, validated model. Scenarios produce modified copies (apply_scenario).
+struct Model {
+  std::string name, description;
+  std::string path;         ///< file it came from
+  std::string source_text;  ///< the file's text, embedded in results
+  TimeAxis time;
+  std::vector<Node> nodes;  ///< in file order
+  std::vector<Lookup> lookups;
+  std::vector<Target> targets;
+  std::vector<Actual> actuals;
+  std::vector<CorrelationGroup> correlations;
+
+  std::unordered_map<std::string, int> node_index;
+  std::unordered_map<std::string, int> lookup_index;
+  const Node* find(std::string_view name) const;
+  std::vector<std::string> node_names() const;
+};
+
+/// A scenario's overrides of levers and parameters.
+struct Scenario {
+  std::string name, description, model_name;
+  std::string path;
+  std::vector<std::pair<std::string, std::string>> sources;  ///< (path, text) of the chain
+  struct LeverOverride {
+    std::optional<LeverRule> rule;  ///< a new rule, or
+    double scale = 1;               ///< a factor on the inherited rule
+    SourceLoc loc;
+  };
+  std::vector<std::pair<std::string, LeverOverride>> levers;  ///< in application order
+  std::vector<std::pair<std::string, DistSpec>> parameters;
+};
+
+/// Stable id of a node name (64-bit FNV-1a of its UTF-8 bytes).
+std::uint64_t stable_id(std::string_view name);
+
+/// The model with the scenario's overrides applied; the model name must match.
+Model apply_scenario(const Model& model, const Scenario& scenario);
+
+/// The default scenario: the model as written.
+Scenario default_scenario(const Model& model);
+
+}  // namespace attain

@@ -1,0 +1,167 @@
+// A model compiled into a flat program evaluated for a block of runs at a time.
+#pragma once
+
+#include <Eigen/Core>
+#include <cstdint>
+#include <functional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "attain/distributions.hpp"
+#include "attain/graph.hpp"
+#include "attain/model.hpp"
+
+namespace attain {
+
+/// Instruction codes: the expression operations plus copy and draw.
+enum class Code : std::uint8_t {
+  kAdd,
+  kSub,
+  kMul,
+  kDiv,
+  kPow,
+  kNeg,
+  kLt,
+  kLe,
+  kGt,
+  kGe,
+  kEq,
+  kNe,
+  kAnd,
+  kOr,
+  kNot,
+  kIf,
+  kMin,
+  kMax,
+  kAbs,
+  kExp,
+  kLn,
+  kLog10,
+  kSqrt,
+  kFloor,
+  kCeil,
+  kRound,
+  kClamp,
+  kStep,
+  kRamp,
+  kPulse,
+  kSmooth,
+  kLookup,
+  kCopy,  ///< dst = a
+  kDraw,  ///< dst = a draw of shock `extra` with parameters a[0..n)
+};
+
+/// Where an instruction reads or writes.
+struct Operand {
+  enum class Kind : std::uint8_t { kNone, kTemp, kSlot, kConst, kYear, kDt };
+  Kind kind = Kind::kNone;
+  int index = 0;  ///< temp number, slot number or constant number
+  int lag = 0;    ///< kSlot, kYear: steps back
+};
+
+struct Instr {
+  Code code = Code::kCopy;
+  Operand dst;
+  Operand a[4];
+  int n = 0;      ///< operands used
+  int extra = 0;  ///< lookup index, or shock index for kDraw
+};
+
+/// The code that computes one slot at a step.
+struct SlotCode {
+  int slot = 0;
+  std::vector<Instr> first;  ///< at the first step
+  std::vector<Instr> later;  ///< at every later step
+  bool skip_last = false;    ///< stock flows: not needed at the last step
+  std::string what;          ///< for messages: "auxiliary 'x'", "change of stock 'y'"
+};
+
+/// A run that produced a non-finite value or an invalid draw: the user's model is at
+/// fault, not the engine. The CLI exits with code 3.
+class RunError : public std::runtime_error {
+ public:
+  RunError(const std::string& text, std::uint64_t run) : std::runtime_error(text), run_(run) {}
+  std::uint64_t run() const { return run_; }
+
+ private:
+  std::uint64_t run_;
+};
+
+/// Source of the uniform number behind parameter `param` in run `run`; the default
+/// is the counter-based stream. A design matrix (Latin hypercube, Sobol) can replace it.
+using UniformSource = std::function<double(std::uint64_t run, int param)>;
+
+/// @brief A model compiled once into instructions over slots.
+///
+/// Slots 0..N-1 are the model's nodes in file order; then one hidden slot per stock
+/// flow and per smooth() call. Levers are tables per step, so a policy search may
+/// change them between batches and keep the same random numbers.
+/// @code
+///   Program p = compile(apply_scenario(model, scenario), build_graph(model));
+///   Block b(p, 256);
+///   p.evaluate(b, seed, first_run, 256);
+/// @endcode
+class Program {
+ public:
+  int steps() const { return steps_; }
+  int slots() const { return slots_; }
+  int nodes() const { return nodes_; }
+  const Model& model() const { return model_; }
+  double time(int k) const { return model_.time.time(k); }
+  /// Parameters (node indices) in file order; draws use this order.
+  const std::vector<int>& parameters() const { return parameters_; }
+
+  /// Replaces a lever's rule (same random numbers; for policy search).
+  void set_lever(const std::string& name, const LeverRule& rule);
+
+  /// Storage for one block of runs: value of slot s at step k for lane i is
+  /// values[(k * slots + s) * capacity + i].
+  struct Block {
+    int capacity = 0;
+    std::vector<double> values;
+    std::vector<double> scratch;
+    double at(int step, int slot, int lane, int slots) const {
+      return values[(static_cast<std::size_t>(step) * static_cast<std::size_t>(slots) +
+                     static_cast<std::size_t>(slot)) *
+                        static_cast<std::size_t>(capacity) +
+                    static_cast<std::size_t>(lane)];
+    }
+  };
+  Block make_block(int capacity) const;
+
+  /// Evaluates runs [first_run, first_run + count) into `block` (count <= capacity).
+  /// Throws RunError on a non-finite value.
+  void evaluate(Block& block, std::uint64_t seed, std::uint64_t first_run, int count,
+                const UniformSource* uniforms = nullptr) const;
+
+  /// Human-readable listing of the instructions (for `attain graph --format program`).
+  std::string listing() const;
+
+  /// Instructions executed per run per step (for benchmarks).
+  std::size_t instructions_per_step() const;
+
+ private:
+  friend Program compile(const Model& model, const DependencyGraph& graph);
+  Model model_;
+  int steps_ = 0, slots_ = 0, nodes_ = 0, temps_ = 0;
+  std::vector<SlotCode> code_;  ///< evaluation order
+  std::vector<double> constants_;
+  std::vector<int> parameters_;
+  std::vector<int> levers_;
+  std::vector<std::vector<double>> lever_values_;  ///< per lever: per step
+  std::vector<std::vector<double>> prestart_;      ///< per slot: value j steps before start, at j-1
+  std::vector<char> is_parameter_;                 ///< per slot
+  struct Correlated {
+    std::vector<int> params;  ///< positions in parameters_
+    Eigen::MatrixXd chol;     ///< lower Cholesky factor of the normal-score correlations
+  };
+  std::vector<Correlated> correlated_;
+  std::vector<int> shock_nodes_;  ///< kDraw extra -> node index
+  void fill_levers();
+};
+
+/// Compiles a (scenario-applied) model with its checked graph.
+Program compile(const Model& model, const DependencyGraph& graph);
+
+}  // namespace attain

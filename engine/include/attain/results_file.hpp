@@ -1,0 +1,52 @@
+// The HDF5 results file: self-describing, written in chunks, renamed when complete.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "attain/ensemble.hpp"
+#include "attain/model.hpp"
+
+namespace attain {
+
+/// What a results file records about how it was made.
+struct RunInfo {
+  std::uint64_t seed = 1;
+  std::uint64_t runs = 0;
+  int chunk = 4096;
+  StoreLevel store = StoreLevel::kTargets;
+};
+
+/// @brief Writes docs/results-format.md's layout. Data goes to `path` + ".tmp-<pid>"
+/// and is renamed to `path` by commit(); a file never committed is removed, so a
+/// failed or interrupted run never leaves a file that looks complete.
+/// When changing the layout, update docs/results-format.md and kResultsVersion*.
+/// @code
+///   ResultsFile f("out.h5", model, info);
+///   ChunkSink& sink = f.begin_scenario(scenario, program);
+///   EnsembleResult r = run_ensemble(program, options, &sink);
+///   f.end_scenario(r);
+///   f.commit();
+/// @endcode
+class ResultsFile {
+ public:
+  ResultsFile(const std::string& path, const Model& model, const RunInfo& info);
+  ~ResultsFile();
+  ResultsFile(const ResultsFile&) = delete;
+  ResultsFile& operator=(const ResultsFile&) = delete;
+
+  ChunkSink& begin_scenario(const Scenario& scenario, const Program& program);
+  void end_scenario(const EnsembleResult& result);
+  void commit();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+/// Thrown when the output cannot be created or written (exit code 2 in the CLI).
+class OutputError : public std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+}  // namespace attain

@@ -1,0 +1,25 @@
+// Reads model and scenario files (YAML) into validated Model and Scenario values.
+#pragma once
+
+#include <string>
+
+#include "attain/model.hpp"
+
+namespace attain {
+
+/// @brief Reads and validates a model file; throws InputError naming file:line:col.
+/// Checks structure, keys, types, distribution parameters, names and references;
+/// graph checks (cycles, lags before the start) are build_graph's.
+Model load_model(const std::string& path);
+
+/// Same, from text already in memory (`path` is used in messages).
+Model parse_model(const std::string& text, const std::string& path);
+
+/// @brief Reads a scenario file (following `extends`) and checks it against `model`.
+Scenario load_scenario(const std::string& path, const Model& model);
+Scenario parse_scenario(const std::string& text, const std::string& path, const Model& model);
+
+/// Reads a whole file as UTF-8 text; rejects missing, empty and binary files.
+std::string read_text_file(const std::string& path);
+
+}  // namespace attain

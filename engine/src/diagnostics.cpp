@@ -1,0 +1,63 @@
+// Error formatting and "did you mean" suggestions.
+#include "attain/diagnostics.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <numeric>
+
+namespace attain {
+namespace {
+
+std::string format_loc(const SourceLoc& loc, const std::string& text) {
+  if (loc.line > 0) return fmt::format("{}:{}:{}: error: {}", loc.file, loc.line, loc.col, text);
+  return fmt::format("{}: error: {}", loc.file.empty() ? "attain" : loc.file, text);
+}
+
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  std::iota(row.begin(), row.end(), 0);
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diag = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      std::size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diag = up;
+    }
+  }
+  return row[b.size()];
+}
+
+}  // namespace
+
+InputError::InputError(SourceLoc loc, const std::string& text)
+    : std::runtime_error(format_loc(loc, text)), loc_(std::move(loc)), text_(text) {}
+
+void fail(const SourceLoc& loc, const std::string& text) {
+  throw InputError(loc, text);
+}
+
+std::string did_you_mean(std::string_view name, const std::vector<std::string>& candidates) {
+  std::size_t best = std::string::npos;
+  const std::string* pick = nullptr;
+  for (const auto& c : candidates) {
+    std::size_t d = edit_distance(name, c);
+    if (d < best) best = d, pick = &c;
+  }
+  // Suggest only plausible typos: at most a third of the name's letters differ.
+  if (pick && best > 0 && best <= std::max<std::size_t>(1, name.size() / 3))
+    return fmt::format("; did you mean '{}'?", *pick);
+  return "";
+}
+
+std::string one_of(const std::vector<std::string>& names) {
+  std::string out;
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    if (i > 0) out += (i + 1 == names.size()) ? " or " : ", ";
+    out += "'" + names[i] + "'";
+  }
+  return out;
+}
+
+}  // namespace attain

@@ -1,0 +1,524 @@
+// Lexer and precedence-climbing parser of model expressions.
+#include "attain/expr.hpp"
+
+#include <fmt/format.h>
+
+#include <array>
+#include <cmath>
+#include <cstdlib>
+#include <utility>
+
+namespace attain {
+namespace {
+
+struct Builtin {
+  std::string_view name;
+  Op op;
+  int min_args;
+  int max_args;  // -1: any number >= min_args
+};
+
+constexpr std::array kBuiltins = {
+    Builtin{"if", Op::kIf, 3, 3},         Builtin{"min", Op::kMin, 2, -1},
+    Builtin{"max", Op::kMax, 2, -1},      Builtin{"abs", Op::kAbs, 1, 1},
+    Builtin{"exp", Op::kExp, 1, 1},       Builtin{"ln", Op::kLn, 1, 1},
+    Builtin{"log10", Op::kLog10, 1, 1},   Builtin{"sqrt", Op::kSqrt, 1, 1},
+    Builtin{"pow", Op::kPow, 2, 2},       Builtin{"floor", Op::kFloor, 1, 1},
+    Builtin{"ceil", Op::kCeil, 1, 1},     Builtin{"round", Op::kRound, 1, 1},
+    Builtin{"clamp", Op::kClamp, 3, 3},   Builtin{"step", Op::kStep, 2, 2},
+    Builtin{"ramp", Op::kRamp, 2, 3},     Builtin{"pulse", Op::kPulse, 2, 3},
+    Builtin{"smooth", Op::kSmooth, 2, 2},
+};
+
+const Builtin* find_builtin(std::string_view name) {
+  for (const auto& b : kBuiltins)
+    if (b.name == name) return &b;
+  return nullptr;
+}
+
+enum class Tok { kNumber, kIdent, kOp, kLParen, kRParen, kComma, kEnd };
+
+struct Token {
+  Tok kind;
+  std::string_view text;
+  std::size_t offset;
+  double number = 0;
+};
+
+class Parser {
+ public:
+  Parser(std::string_view text, const TextOrigin& origin) : text_(text), origin_(origin) { next(); }
+
+  ExprPtr parse_all() {
+    if (tok_.kind == Tok::kEnd)
+      fail(origin_.at(0), "empty expression; write a number or a formula");
+    ExprPtr e = parse_or();
+    if (tok_.kind != Tok::kEnd)
+      fail(here(), fmt::format("unexpected '{}' after a complete expression", tok_.text));
+    return e;
+  }
+
+ private:
+  SourceLoc here() const { return origin_.at(tok_.offset); }
+
+  void next() {
+    std::size_t i = pos_;
+    while (i < text_.size() &&
+           (text_[i] == ' ' || text_[i] == '\t' || text_[i] == '\n' || text_[i] == '\r'))
+      ++i;
+    tok_ = Token{Tok::kEnd, {}, i};
+    if (i >= text_.size()) {
+      pos_ = i;
+      return;
+    }
+    unsigned char c = static_cast<unsigned char>(text_[i]);
+    std::size_t j = i;
+    if (std::isdigit(c) || (c == '.' && i + 1 < text_.size() && std::isdigit(text_[i + 1]))) {
+      while (j < text_.size() &&
+             (std::isdigit(static_cast<unsigned char>(text_[j])) || text_[j] == '.'))
+        ++j;
+      if (j < text_.size() && (text_[j] == 'e' || text_[j] == 'E')) {
+        std::size_t k = j + 1;
+        if (k < text_.size() && (text_[k] == '+' || text_[k] == '-')) ++k;
+        if (k < text_.size() && std::isdigit(static_cast<unsigned char>(text_[k]))) {
+          j = k;
+          while (j < text_.size() && std::isdigit(static_cast<unsigned char>(text_[j]))) ++j;
+        }
+      }
+      std::string num(text_.substr(i, j - i));
+      char* end = nullptr;
+      double v = std::strtod(num.c_str(), &end);
+      if (end != num.c_str() + num.size())
+        fail(origin_.at(i), fmt::format("malformed number '{}'", num));
+      tok_ = Token{Tok::kNumber, text_.substr(i, j - i), i, v};
+    } else if (std::isalpha(c) || c == '_' || c >= 0x80) {
+      while (j < text_.size()) {
+        unsigned char d = static_cast<unsigned char>(text_[j]);
+        if (!(std::isalnum(d) || d == '_' || d >= 0x80)) break;
+        ++j;
+      }
+      tok_ = Token{Tok::kIdent, text_.substr(i, j - i), i};
+    } else if (c == '(') {
+      j = i + 1, tok_ = Token{Tok::kLParen, text_.substr(i, 1), i};
+    } else if (c == ')') {
+      j = i + 1, tok_ = Token{Tok::kRParen, text_.substr(i, 1), i};
+    } else if (c == ',') {
+      j = i + 1, tok_ = Token{Tok::kComma, text_.substr(i, 1), i};
+    } else {
+      static constexpr std::array<std::string_view, 13> ops = {
+          "<=", ">=", "==", "!=", "<", ">", "+", "-", "*", "/", "^", "&&", "||"};
+      for (auto op : ops) {
+        if (text_.substr(i, op.size()) == op) {
+          j = i + op.size();
+          tok_ = Token{Tok::kOp, text_.substr(i, op.size()), i};
+          break;
+        }
+      }
+      if (j == i) {
+        std::string bad(text_.substr(i, c >= 0x80 ? 1 : 1));
+        fail(origin_.at(i),
+             fmt::format("unexpected character '{}'; expressions use numbers, names, "
+                         "+ - * / ^, comparisons, and/or/not and function calls",
+                         bad));
+      }
+    }
+    pos_ = j;
+  }
+
+  bool is_op(std::string_view s) const { return tok_.kind == Tok::kOp && tok_.text == s; }
+  bool is_word(std::string_view s) const { return tok_.kind == Tok::kIdent && tok_.text == s; }
+
+  ExprPtr apply(Op op, std::vector<ExprPtr> args, SourceLoc loc) {
+    auto e = std::make_shared<Expr>();
+    e->kind = Expr::Kind::kApply;
+    e->op = op;
+    e->args = std::move(args);
+    e->loc = std::move(loc);
+    return e;
+  }
+
+  ExprPtr parse_or() {
+    ExprPtr lhs = parse_and();
+    while (is_word("or") || is_op("||")) {
+      SourceLoc loc = here();
+      next();
+      lhs = apply(Op::kOr, {lhs, parse_and()}, loc);
+    }
+    return lhs;
+  }
+
+  ExprPtr parse_and() {
+    ExprPtr lhs = parse_not();
+    while (is_word("and") || is_op("&&")) {
+      SourceLoc loc = here();
+      next();
+      lhs = apply(Op::kAnd, {lhs, parse_not()}, loc);
+    }
+    return lhs;
+  }
+
+  ExprPtr parse_not() {
+    if (is_word("not")) {
+      SourceLoc loc = here();
+      next();
+      return apply(Op::kNot, {parse_not()}, loc);
+    }
+    return parse_comparison();
+  }
+
+  ExprPtr parse_comparison() {
+    ExprPtr lhs = parse_additive();
+    static constexpr std::array<std::pair<std::string_view, Op>, 6> cmp = {{{"<", Op::kLt},
+                                                                            {"<=", Op::kLe},
+                                                                            {">", Op::kGt},
+                                                                            {">=", Op::kGe},
+                                                                            {"==", Op::kEq},
+                                                                            {"!=", Op::kNe}}};
+    for (;;) {
+      const std::pair<std::string_view, Op>* hit = nullptr;
+      for (const auto& c : cmp)
+        if (is_op(c.first)) hit = &c;
+      if (!hit) return lhs;
+      SourceLoc loc = here();
+      next();
+      lhs = apply(hit->second, {lhs, parse_additive()}, loc);
+    }
+  }
+
+  ExprPtr parse_additive() {
+    ExprPtr lhs = parse_multiplicative();
+    while (is_op("+") || is_op("-")) {
+      Op op = is_op("+") ? Op::kAdd : Op::kSub;
+      SourceLoc loc = here();
+      next();
+      lhs = apply(op, {lhs, parse_multiplicative()}, loc);
+    }
+    return lhs;
+  }
+
+  ExprPtr parse_multiplicative() {
+    ExprPtr lhs = parse_unary();
+    while (is_op("*") || is_op("/")) {
+      Op op = is_op("*") ? Op::kMul : Op::kDiv;
+      SourceLoc loc = here();
+      next();
+      lhs = apply(op, {lhs, parse_unary()}, loc);
+    }
+    return lhs;
+  }
+
+  ExprPtr parse_unary() {
+    if (is_op("-")) {
+      SourceLoc loc = here();
+      next();
+      return apply(Op::kNeg, {parse_unary()}, loc);
+    }
+    if (is_op("+")) {
+      next();
+      return parse_unary();
+    }
+    return parse_power();
+  }
+
+  ExprPtr parse_power() {
+    ExprPtr base = parse_primary();
+    if (is_op("^")) {
+      SourceLoc loc = here();
+      next();
+      // Right-associative, and the exponent may carry a sign: 2^-1.
+      return apply(Op::kPow, {base, parse_unary()}, loc);
+    }
+    return base;
+  }
+
+  void expect(Tok kind, std::string_view what) {
+    if (tok_.kind != kind)
+      fail(here(), fmt::format("expected {} but found {}", what,
+                               tok_.kind == Tok::kEnd ? std::string("the end of the expression")
+                                                      : fmt::format("'{}'", tok_.text)));
+    next();
+  }
+
+  ExprPtr parse_primary() {
+    SourceLoc loc = here();
+    if (tok_.kind == Tok::kNumber) {
+      auto e = std::make_shared<Expr>();
+      e->kind = Expr::Kind::kNumber;
+      e->number = tok_.number;
+      e->loc = loc;
+      next();
+      return e;
+    }
+    if (tok_.kind == Tok::kLParen) {
+      next();
+      ExprPtr inner = parse_or();
+      expect(Tok::kRParen, "')'");
+      return inner;
+    }
+    if (tok_.kind == Tok::kIdent) {
+      std::string name(tok_.text);
+      next();
+      if (tok_.kind == Tok::kLParen) return parse_call(name, loc);
+      if (name == "and" || name == "or" || name == "not")
+        fail(loc, fmt::format("'{}' needs an operand before it", name));
+      auto e = std::make_shared<Expr>();
+      e->loc = loc;
+      if (name == "year") {
+        e->kind = Expr::Kind::kYear;
+      } else if (name == "dt") {
+        e->kind = Expr::Kind::kDt;
+      } else {
+        if (find_builtin(name) || name == "prev" || name == "lag")
+          fail(loc, fmt::format("'{}' is a function; call it as {}(...)", name, name));
+        e->kind = Expr::Kind::kRef;
+        e->name = name;
+      }
+      return e;
+    }
+    if (tok_.kind == Tok::kEnd) fail(loc, "expression ends too early; an operand is missing");
+    fail(loc, fmt::format("unexpected '{}'; expected a number, a name or '('", tok_.text));
+  }
+
+  std::vector<std::pair<ExprPtr, SourceLoc>> parse_args() {
+    std::vector<std::pair<ExprPtr, SourceLoc>> args;
+    next();  // '('
+    if (tok_.kind == Tok::kRParen) {
+      next();
+      return args;
+    }
+    for (;;) {
+      SourceLoc loc = here();
+      args.emplace_back(parse_or(), loc);
+      if (tok_.kind == Tok::kComma) {
+        next();
+        continue;
+      }
+      expect(Tok::kRParen, "',' or ')'");
+      return args;
+    }
+  }
+
+  ExprPtr parse_call(const std::string& name, const SourceLoc& loc) {
+    auto args = parse_args();
+    if (name == "prev" || name == "lag") {
+      std::size_t want = name == "prev" ? 1 : 2;
+      if (args.size() != want)
+        fail(loc, name == "prev" ? "prev(x) takes one node name"
+                                 : "lag(x, k) takes a node name and a whole number of steps");
+      const Expr& target = *args[0].first;
+      if (target.kind != Expr::Kind::kRef || target.lag != 0)
+        fail(args[0].second, fmt::format("{}() needs a node name as its first argument", name));
+      int lag = 1;
+      if (name == "lag") {
+        const Expr& k = *args[1].first;
+        if (k.kind != Expr::Kind::kNumber || k.number < 1 || k.number != std::floor(k.number) ||
+            k.number > 1000)
+          fail(args[1].second, "the lag must be a whole number of steps from 1 to 1000");
+        lag = static_cast<int>(k.number);
+      }
+      auto e = std::make_shared<Expr>(target);
+      e->lag = lag;
+      e->loc = loc;
+      return e;
+    }
+    std::vector<ExprPtr> exprs;
+    for (auto& a : args) exprs.push_back(std::move(a.first));
+    if (const Builtin* b = find_builtin(name)) {
+      int n = static_cast<int>(exprs.size());
+      if (n < b->min_args || (b->max_args >= 0 && n > b->max_args)) {
+        std::string want = b->max_args < 0 ? fmt::format("at least {}", b->min_args)
+                           : b->min_args == b->max_args
+                               ? fmt::format("{}", b->min_args)
+                               : fmt::format("{} or {}", b->min_args, b->max_args);
+        fail(loc, fmt::format("{}() takes {} argument{}, got {}", name, want,
+                              want == "1" ? "" : "s", n));
+      }
+      return apply(b->op, std::move(exprs), loc);
+    }
+    if (exprs.size() != 1)
+      fail(loc, fmt::format("'{}' is not a function; a lookup table takes one argument, got {}",
+                            name, exprs.size()));
+    auto e = std::make_shared<Expr>();
+    e->kind = Expr::Kind::kApply;
+    e->op = Op::kLookup;
+    e->name = name;
+    e->args = std::move(exprs);
+    e->loc = loc;
+    return e;
+  }
+
+  std::string_view text_;
+  const TextOrigin& origin_;
+  std::size_t pos_ = 0;
+  Token tok_{Tok::kEnd, {}, 0};
+};
+
+}  // namespace
+
+SourceLoc TextOrigin::at(std::size_t offset) const {
+  SourceLoc loc = start;
+  if (single_line && loc.line > 0) loc.col += static_cast<int>(offset);
+  return loc;
+}
+
+ExprPtr parse_expression(std::string_view text, const TextOrigin& origin) {
+  return Parser(text, origin).parse_all();
+}
+
+bool is_reserved_name(std::string_view name) {
+  return find_builtin(name) || name == "prev" || name == "lag" || name == "year" || name == "dt" ||
+         name == "and" || name == "or" || name == "not";
+}
+
+bool is_identifier(std::string_view s) {
+  if (s.empty()) return false;
+  auto c0 = static_cast<unsigned char>(s[0]);
+  if (!(std::isalpha(c0) || c0 == '_')) return false;
+  for (char ch : s) {
+    auto c = static_cast<unsigned char>(ch);
+    if (!(std::isalnum(c) || c == '_')) return false;
+  }
+  return true;
+}
+
+std::string_view op_name(Op op) {
+  switch (op) {
+    case Op::kAdd:
+      return "+";
+    case Op::kSub:
+      return "-";
+    case Op::kMul:
+      return "*";
+    case Op::kDiv:
+      return "/";
+    case Op::kPow:
+      return "^";
+    case Op::kNeg:
+      return "neg";
+    case Op::kLt:
+      return "<";
+    case Op::kLe:
+      return "<=";
+    case Op::kGt:
+      return ">";
+    case Op::kGe:
+      return ">=";
+    case Op::kEq:
+      return "==";
+    case Op::kNe:
+      return "!=";
+    case Op::kAnd:
+      return "and";
+    case Op::kOr:
+      return "or";
+    case Op::kNot:
+      return "not";
+    case Op::kIf:
+      return "if";
+    case Op::kMin:
+      return "min";
+    case Op::kMax:
+      return "max";
+    case Op::kAbs:
+      return "abs";
+    case Op::kExp:
+      return "exp";
+    case Op::kLn:
+      return "ln";
+    case Op::kLog10:
+      return "log10";
+    case Op::kSqrt:
+      return "sqrt";
+    case Op::kFloor:
+      return "floor";
+    case Op::kCeil:
+      return "ceil";
+    case Op::kRound:
+      return "round";
+    case Op::kClamp:
+      return "clamp";
+    case Op::kStep:
+      return "step";
+    case Op::kRamp:
+      return "ramp";
+    case Op::kPulse:
+      return "pulse";
+    case Op::kSmooth:
+      return "smooth";
+    case Op::kLookup:
+      return "lookup";
+  }
+  return "?";
+}
+
+double apply_scalar(Op op, const double* a, int n) {
+  switch (op) {
+    case Op::kAdd:
+      return a[0] + a[1];
+    case Op::kSub:
+      return a[0] - a[1];
+    case Op::kMul:
+      return a[0] * a[1];
+    case Op::kDiv:
+      return a[0] / a[1];
+    case Op::kPow:
+      return std::pow(a[0], a[1]);
+    case Op::kNeg:
+      return -a[0];
+    case Op::kLt:
+      return a[0] < a[1] ? 1.0 : 0.0;
+    case Op::kLe:
+      return a[0] <= a[1] ? 1.0 : 0.0;
+    case Op::kGt:
+      return a[0] > a[1] ? 1.0 : 0.0;
+    case Op::kGe:
+      return a[0] >= a[1] ? 1.0 : 0.0;
+    case Op::kEq:
+      return a[0] == a[1] ? 1.0 : 0.0;
+    case Op::kNe:
+      return a[0] != a[1] ? 1.0 : 0.0;
+    case Op::kAnd:
+      return (a[0] != 0 && a[1] != 0) ? 1.0 : 0.0;
+    case Op::kOr:
+      return (a[0] != 0 || a[1] != 0) ? 1.0 : 0.0;
+    case Op::kNot:
+      return a[0] == 0 ? 1.0 : 0.0;
+    case Op::kIf:
+      return a[0] != 0 ? a[1] : a[2];
+    case Op::kMin: {
+      double m = a[0];
+      for (int i = 1; i < n; ++i) m = a[i] < m ? a[i] : m;
+      return m;
+    }
+    case Op::kMax: {
+      double m = a[0];
+      for (int i = 1; i < n; ++i) m = a[i] > m ? a[i] : m;
+      return m;
+    }
+    case Op::kAbs:
+      return std::fabs(a[0]);
+    case Op::kExp:
+      return std::exp(a[0]);
+    case Op::kLn:
+      return std::log(a[0]);
+    case Op::kLog10:
+      return std::log10(a[0]);
+    case Op::kSqrt:
+      return std::sqrt(a[0]);
+    case Op::kFloor:
+      return std::floor(a[0]);
+    case Op::kCeil:
+      return std::ceil(a[0]);
+    case Op::kRound:
+      return std::round(a[0]);
+    case Op::kClamp: {
+      double lo = a[0] > a[1] ? a[0] : a[1];
+      return lo < a[2] ? lo : a[2];
+    }
+    default:
+      break;
+  }
+  return std::nan("");  // time functions, smooth and lookups need context
+}
+
+}  // namespace attain

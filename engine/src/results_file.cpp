@@ -1,0 +1,426 @@
+// HDF5 results writer (C API behind RAII handles). Layout: docs/results-format.md.
+#include "attain/results_file.hpp"
+
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+#include <hdf5.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+
+#include "attain/constants.hpp"
+#include "attain/version.hpp"
+
+namespace attain {
+namespace {
+
+/// Owns one HDF5 identifier and closes it with the matching function.
+class Handle {
+ public:
+  using Closer = herr_t (*)(hid_t);
+  Handle() = default;
+  Handle(hid_t id, Closer close, const std::string& what) : id_(id), close_(close) {
+    if (id < 0) throw OutputError("HDF5: cannot " + what);
+  }
+  Handle(Handle&& o) noexcept : id_(o.id_), close_(o.close_) { o.id_ = -1; }
+  Handle& operator=(Handle&& o) noexcept {
+    reset();
+    id_ = o.id_, close_ = o.close_, o.id_ = -1;
+    return *this;
+  }
+  ~Handle() { reset(); }
+  void reset() {
+    if (id_ >= 0 && close_) close_(id_);
+    id_ = -1;
+  }
+  hid_t get() const { return id_; }
+  operator hid_t() const { return id_; }
+
+ private:
+  hid_t id_ = -1;
+  Closer close_ = nullptr;
+};
+
+void check(herr_t status, const std::string& what) {
+  if (status < 0) throw OutputError("HDF5: cannot " + what);
+}
+
+Handle group(hid_t parent, const std::string& name) {
+  return Handle(H5Gcreate2(parent, name.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose,
+                "create group " + name);
+}
+
+Handle utf8_type() {
+  Handle t(H5Tcopy(H5T_C_S1), H5Tclose, "copy string type");
+  check(H5Tset_size(t, H5T_VARIABLE), "set string size");
+  check(H5Tset_cset(t, H5T_CSET_UTF8), "set UTF-8");
+  return t;
+}
+
+Handle scalar_space() {
+  return Handle(H5Screate(H5S_SCALAR), H5Sclose, "create dataspace");
+}
+
+Handle simple_space(std::vector<hsize_t> dims) {
+  return Handle(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), H5Sclose,
+                "create dataspace");
+}
+
+void attr_string(hid_t obj, const std::string& name, const std::string& value) {
+  Handle type = utf8_type();
+  Handle space = scalar_space();
+  Handle a(H5Acreate2(obj, name.c_str(), type, space, H5P_DEFAULT, H5P_DEFAULT), H5Aclose,
+           "create attribute " + name);
+  const char* p = value.c_str();
+  check(H5Awrite(a, type, &p), "write attribute " + name);
+}
+
+template <class T>
+hid_t native();
+template <>
+hid_t native<double>() {
+  return H5T_NATIVE_DOUBLE;
+}
+template <>
+hid_t native<std::uint64_t>() {
+  return H5T_NATIVE_UINT64;
+}
+template <>
+hid_t native<int>() {
+  return H5T_NATIVE_INT;
+}
+
+template <class T>
+void attr_values(hid_t obj, const std::string& name, const std::vector<T>& values) {
+  Handle space = simple_space({values.size()});
+  Handle a(H5Acreate2(obj, name.c_str(), native<T>(), space, H5P_DEFAULT, H5P_DEFAULT), H5Aclose,
+           "create attribute " + name);
+  check(H5Awrite(a, native<T>(), values.data()), "write attribute " + name);
+}
+
+template <class T>
+void attr_value(hid_t obj, const std::string& name, T value) {
+  Handle space = scalar_space();
+  Handle a(H5Acreate2(obj, name.c_str(), native<T>(), space, H5P_DEFAULT, H5P_DEFAULT), H5Aclose,
+           "create attribute " + name);
+  check(H5Awrite(a, native<T>(), &value), "write attribute " + name);
+}
+
+template <class T>
+void dataset(hid_t parent, const std::string& name, const std::vector<T>& data,
+             std::vector<hsize_t> dims) {
+  Handle space = simple_space(dims);
+  Handle d(
+      H5Dcreate2(parent, name.c_str(), native<T>(), space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+      H5Dclose, "create dataset " + name);
+  if (!data.empty())
+    check(H5Dwrite(d, native<T>(), H5S_ALL, H5S_ALL, H5P_DEFAULT, data.data()), "write " + name);
+}
+
+void string_dataset(hid_t parent, const std::string& name, const std::vector<std::string>& data) {
+  Handle type = utf8_type();
+  Handle space = simple_space({data.size()});
+  Handle d(H5Dcreate2(parent, name.c_str(), type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+           H5Dclose, "create dataset " + name);
+  std::vector<const char*> ptrs;
+  for (const auto& s : data) ptrs.push_back(s.c_str());
+  if (!ptrs.empty())
+    check(H5Dwrite(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, ptrs.data()), "write " + name);
+}
+
+template <class T>
+void scalar_dataset(hid_t parent, const std::string& name, T value) {
+  Handle space = scalar_space();
+  Handle d(
+      H5Dcreate2(parent, name.c_str(), native<T>(), space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+      H5Dclose, "create dataset " + name);
+  check(H5Dwrite(d, native<T>(), H5S_ALL, H5S_ALL, H5P_DEFAULT, &value), "write " + name);
+}
+
+/// A per-run dataset [runs, ...] written one chunk of rows at a time, compressed.
+class RowDataset {
+ public:
+  RowDataset(hid_t parent, const std::string& name, std::vector<hsize_t> dims) : dims_(dims) {
+    row_ = 1;
+    for (std::size_t i = 1; i < dims.size(); ++i) row_ *= dims[i];
+    Handle space = simple_space(dims);
+    Handle plist(H5Pcreate(H5P_DATASET_CREATE), H5Pclose, "create property list");
+    // About 256 KiB per HDF5 chunk: small enough to stream, large enough to compress.
+    std::vector<hsize_t> chunk = dims;
+    hsize_t rows = std::max<hsize_t>(1, (256 * 1024 / 8) / std::max<hsize_t>(1, row_));
+    chunk[0] = std::min(dims[0], rows);
+    if (row_ > 0 && dims[0] > 0) {
+      check(H5Pset_chunk(plist, static_cast<int>(chunk.size()), chunk.data()), "set chunking");
+      check(H5Pset_shuffle(plist), "set shuffle");
+      check(H5Pset_deflate(plist, 1), "set deflate");
+    }
+    set_ = Handle(
+        H5Dcreate2(parent, name.c_str(), H5T_NATIVE_DOUBLE, space, H5P_DEFAULT, plist, H5P_DEFAULT),
+        H5Dclose, "create dataset " + name);
+  }
+
+  void write(hsize_t first_row, hsize_t rows, const double* data) {
+    if (rows == 0 || row_ == 0) return;
+    Handle file_space(H5Dget_space(set_), H5Sclose, "get dataspace");
+    std::vector<hsize_t> start(dims_.size(), 0), count = dims_;
+    start[0] = first_row;
+    count[0] = rows;
+    check(H5Sselect_hyperslab(file_space, H5S_SELECT_SET, start.data(), nullptr, count.data(),
+                              nullptr),
+          "select rows");
+    Handle mem_space = simple_space(count);
+    check(H5Dwrite(set_, H5T_NATIVE_DOUBLE, mem_space, file_space, H5P_DEFAULT, data),
+          "write rows");
+  }
+
+ private:
+  std::vector<hsize_t> dims_;
+  hsize_t row_ = 1;
+  Handle set_;
+};
+
+class ScenarioSink : public ChunkSink {
+ public:
+  ScenarioSink(hid_t group, const Program& program, const RunInfo& info) : first_run_(0) {
+    const auto& m = program.model();
+    hsize_t runs = info.runs;
+    if (info.store == StoreLevel::kSummary) return;
+    Handle g = attain::group(group, "runs");
+    target_values_.emplace(g, "target_values", std::vector<hsize_t>{runs, m.targets.size()});
+    parameters_.emplace(g, "parameters", std::vector<hsize_t>{runs, program.parameters().size()});
+    if (info.store == StoreLevel::kFull)
+      values_.emplace(g, "values",
+                      std::vector<hsize_t>{runs, static_cast<hsize_t>(program.steps()),
+                                           static_cast<hsize_t>(program.nodes())});
+  }
+
+  void write(const ChunkData& c) override {
+    hsize_t row = c.first_run - first_run_;
+    hsize_t n = static_cast<hsize_t>(c.count);
+    if (target_values_ && !c.target_values.empty())
+      target_values_->write(row, n, c.target_values.data());
+    if (parameters_ && !c.parameters.empty()) parameters_->write(row, n, c.parameters.data());
+    if (values_ && !c.full.empty()) values_->write(row, n, c.full.data());
+  }
+
+ private:
+  std::uint64_t first_run_;
+  std::optional<RowDataset> target_values_, parameters_, values_;
+};
+
+}  // namespace
+
+struct ResultsFile::Impl {
+  std::string path, tmp;
+  RunInfo info;
+  const Model* model = nullptr;
+  Handle file;
+  Handle scenarios;
+  Handle current;
+  const Program* program = nullptr;
+  std::unique_ptr<ScenarioSink> sink;
+  std::vector<std::string> names;
+  bool committed = false;
+};
+
+ResultsFile::ResultsFile(const std::string& path, const Model& model, const RunInfo& info)
+    : impl_(std::make_unique<Impl>()) {
+  H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);  // errors become exceptions, not stack dumps
+  impl_->path = path;
+  impl_->tmp = fmt::format("{}.tmp-{}", path, ::getpid());
+  impl_->info = info;
+  impl_->model = &model;
+  hid_t f = H5Fcreate(impl_->tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+  if (f < 0)
+    throw OutputError(
+        fmt::format("cannot create output file '{}' (is its directory writable?)", path));
+  impl_->file = Handle(f, H5Fclose, "create file");
+  hid_t root = impl_->file;
+  attr_string(root, "filetype", kResultsFiletype);
+  attr_values<int>(root, "version", {kResultsVersionMajor, kResultsVersionMinor});
+  attr_string(root, "engine_version", kEngineVersion);
+  attr_string(root, "model", model.name);
+  attr_value<std::uint64_t>(root, "seed", info.seed);
+  attr_value<std::uint64_t>(root, "runs", info.runs);
+  attr_value<int>(root, "chunk_runs", info.chunk);
+  attr_string(root, "store", std::string(store_name(info.store)));
+  attr_string(root, "rng", kRngScheme);
+  attr_string(root, "created",
+              fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", fmt::gmtime(std::time(nullptr))));
+
+  Handle mg = group(root, "model");
+  attr_string(mg, "name", model.name);
+  attr_string(mg, "description", model.description);
+  attr_string(mg, "path", model.path);
+  attr_string(mg, "source", model.source_text);
+  std::vector<std::string> names, kinds, labels, units, descriptions, sources;
+  std::vector<std::uint64_t> ids;
+  for (const auto& n : model.nodes) {
+    names.push_back(n.name);
+    kinds.emplace_back(kind_name(n.kind));
+    labels.push_back(n.label);
+    units.push_back(n.unit);
+    descriptions.push_back(n.description);
+    sources.push_back(n.source);
+    ids.push_back(n.id);
+  }
+  Handle ng = group(mg, "nodes");
+  string_dataset(ng, "name", names);
+  dataset(ng, "id", ids, {ids.size()});
+  string_dataset(ng, "kind", kinds);
+  string_dataset(ng, "label", labels);
+  string_dataset(ng, "unit", units);
+  string_dataset(ng, "description", descriptions);
+  string_dataset(ng, "source", sources);
+  std::vector<double> times;
+  for (int k = 0; k < model.time.steps(); ++k) times.push_back(model.time.time(k));
+  dataset(mg, "time", times, {times.size()});
+  std::vector<std::string> params;
+  for (const auto& n : model.nodes)
+    if (n.kind == NodeKind::kParameter) params.push_back(n.name);
+  string_dataset(mg, "parameters", params);
+  impl_->scenarios = group(root, "scenarios");
+}
+
+ResultsFile::~ResultsFile() {
+  if (!impl_->committed) {
+    impl_->sink.reset();
+    impl_->current.reset();
+    impl_->scenarios.reset();
+    impl_->file.reset();
+    std::error_code ec;
+    std::filesystem::remove(impl_->tmp, ec);
+  }
+}
+
+ChunkSink& ResultsFile::begin_scenario(const Scenario& scenario, const Program& program) {
+  impl_->current = group(impl_->scenarios, scenario.name);
+  impl_->names.push_back(scenario.name);
+  impl_->program = &program;
+  hid_t g = impl_->current;
+  attr_string(g, "name", scenario.name);
+  attr_string(g, "description", scenario.description);
+  attr_string(g, "path", scenario.path);
+  std::string sources;
+  for (const auto& [p, text] : scenario.sources) sources += fmt::format("# {}\n{}\n", p, text);
+  attr_string(g, "source", sources);
+  impl_->sink = std::make_unique<ScenarioSink>(g, program, impl_->info);
+  return *impl_->sink;
+}
+
+void ResultsFile::end_scenario(const EnsembleResult& r) {
+  hid_t g = impl_->current;
+  const Model& m = impl_->program->model();
+  const auto steps = static_cast<hsize_t>(m.time.steps());
+  const auto nt = m.targets.size();
+  attr_value<double>(g, "seconds", r.seconds);
+
+  Handle tg = group(g, "targets");
+  std::vector<std::string> name, node, label, op, source;
+  std::vector<double> year, threshold, prob, lo, hi;
+  std::vector<std::uint64_t> hits, runs, first_met, never;
+  for (std::size_t t = 0; t < nt; ++t) {
+    const Target& tt = m.targets[t];
+    const TargetResult& tr = r.targets[t];
+    name.push_back(tt.name), node.push_back(tt.node), label.push_back(tt.label);
+    op.emplace_back(cmp_name(tt.op)), source.push_back(tt.source);
+    year.push_back(tt.year), threshold.push_back(tt.threshold);
+    hits.push_back(tr.hits), runs.push_back(tr.runs), prob.push_back(tr.probability);
+    lo.push_back(tr.ci_low), hi.push_back(tr.ci_high), never.push_back(tr.never);
+    first_met.insert(first_met.end(), tr.first_met.begin(), tr.first_met.end());
+  }
+  string_dataset(tg, "name", name);
+  string_dataset(tg, "node", node);
+  string_dataset(tg, "label", label);
+  string_dataset(tg, "op", op);
+  string_dataset(tg, "source", source);
+  dataset(tg, "year", year, {nt});
+  dataset(tg, "threshold", threshold, {nt});
+  dataset(tg, "hits", hits, {nt});
+  dataset(tg, "runs", runs, {nt});
+  dataset(tg, "probability", prob, {nt});
+  dataset(tg, "ci_low", lo, {nt});
+  dataset(tg, "ci_high", hi, {nt});
+  dataset(tg, "first_met", first_met, {nt, steps});
+  dataset(tg, "never_met", never, {nt});
+
+  Handle jg = group(g, "joint");
+  scalar_dataset<std::uint64_t>(jg, "hits", r.joint_hits);
+  scalar_dataset<std::uint64_t>(jg, "runs", r.runs);
+  scalar_dataset<double>(jg, "probability", r.joint_probability);
+  scalar_dataset<double>(jg, "ci_low", r.joint_low);
+  scalar_dataset<double>(jg, "ci_high", r.joint_high);
+
+  if (!m.actuals.empty()) {
+    Handle ag = group(g, "actuals");
+    std::vector<std::string> an, al, as;
+    std::vector<double> ay, av, ap;
+    std::vector<std::uint64_t> below, equal;
+    for (std::size_t a = 0; a < m.actuals.size(); ++a) {
+      an.push_back(m.actuals[a].node), al.push_back(m.actuals[a].label),
+          as.push_back(m.actuals[a].source);
+      ay.push_back(m.actuals[a].year), av.push_back(m.actuals[a].value);
+      ap.push_back(r.actuals[a].percentile);
+      below.push_back(r.actuals[a].below), equal.push_back(r.actuals[a].equal);
+    }
+    string_dataset(ag, "node", an);
+    string_dataset(ag, "label", al);
+    string_dataset(ag, "source", as);
+    dataset(ag, "year", ay, {ay.size()});
+    dataset(ag, "value", av, {av.size()});
+    dataset(ag, "percentile", ap, {ap.size()});
+    dataset(ag, "below", below, {below.size()});
+    dataset(ag, "equal", equal, {equal.size()});
+  }
+
+  Handle sg = group(g, "summary");
+  const auto nodes = static_cast<hsize_t>(m.nodes.size());
+  std::vector<double> mean, sd, mn, mx, q;
+  for (std::size_t i = 0; i < r.moments.size(); ++i) {
+    mean.push_back(r.moments[i].mean());
+    sd.push_back(r.moments[i].sd());
+    mn.push_back(r.moments[i].min);
+    mx.push_back(r.moments[i].max);
+    q.insert(q.end(), r.quantiles[i].begin(), r.quantiles[i].end());
+  }
+  dataset(sg, "mean", mean, {nodes, steps});
+  dataset(sg, "sd", sd, {nodes, steps});
+  dataset(sg, "min", mn, {nodes, steps});
+  dataset(sg, "max", mx, {nodes, steps});
+  dataset(sg, "quantiles", q, {nodes, steps, EnsembleResult::kQuantileLevels.size()});
+  {
+    Handle qs(H5Dopen2(sg, "quantiles", H5P_DEFAULT), H5Dclose, "open quantiles");
+    attr_values<double>(qs, "levels",
+                        std::vector<double>(EnsembleResult::kQuantileLevels.begin(),
+                                            EnsembleResult::kQuantileLevels.end()));
+  }
+  impl_->sink.reset();
+  impl_->current.reset();
+}
+
+void ResultsFile::commit() {
+  std::vector<std::string> names = impl_->names;
+  {
+    Handle type = utf8_type();
+    Handle space = simple_space({names.size()});
+    Handle a(H5Acreate2(impl_->file, "scenarios", type, space, H5P_DEFAULT, H5P_DEFAULT), H5Aclose,
+             "create attribute scenarios");
+    std::vector<const char*> ptrs;
+    for (const auto& s : names) ptrs.push_back(s.c_str());
+    check(H5Awrite(a, type, ptrs.data()), "write attribute scenarios");
+  }
+  impl_->scenarios.reset();
+  check(H5Fflush(impl_->file, H5F_SCOPE_GLOBAL), "flush file");
+  impl_->file.reset();
+  std::error_code ec;
+  std::filesystem::rename(impl_->tmp, impl_->path, ec);
+  if (ec) {
+    std::filesystem::remove(impl_->tmp, ec);
+    throw OutputError(fmt::format("cannot rename the finished file to '{}'", impl_->path));
+  }
+  impl_->committed = true;
+}
+
+}  // namespace attain

@@ -1,0 +1,135 @@
+// Wilson intervals, moment merging and the log-linear quantile sketch.
+#include "attain/stats.hpp"
+
+#include <bit>
+#include <cmath>
+
+namespace attain {
+
+std::pair<double, double> wilson_interval(std::uint64_t hits, std::uint64_t n, double z) {
+  if (n == 0) return {0.0, 1.0};
+  const double nn = static_cast<double>(n);
+  const double p = static_cast<double>(hits) / nn;
+  const double z2 = z * z;
+  const double centre = (p + z2 / (2 * nn)) / (1 + z2 / nn);
+  const double half = z / (1 + z2 / nn) * std::sqrt(p * (1 - p) / nn + z2 / (4 * nn * nn));
+  double lo = centre - half, hi = centre + half;
+  // At the boundaries the exact endpoints are 0 and 1; rounding must not move them.
+  if (hits == 0) lo = 0;
+  if (hits == n) hi = 1;
+  return {lo < 0 ? 0 : lo, hi > 1 ? 1 : hi};
+}
+
+double Moments::sd() const {
+  if (n < 2) return 0.0;
+  double v = m2() / static_cast<double>(n - 1);
+  return v > 0 ? std::sqrt(v) : 0.0;
+}
+
+void Moments::merge(const Moments& o) {
+  if (o.n == 0) return;
+  if (n == 0) {
+    *this = o;
+    return;
+  }
+  // Re-express o around this shift: x - s = (x - so) + (so - s).
+  const double delta = o.shift - shift;
+  const double on = static_cast<double>(o.n);
+  sumsq += o.sumsq + 2 * delta * o.sum + on * delta * delta;
+  sum += o.sum + on * delta;
+  n += o.n;
+  min = o.min < min ? o.min : min;
+  max = o.max > max ? o.max : max;
+}
+
+std::int64_t QuantileSketch::bucket(double magnitude) {
+  // The bits of a positive double grow with its value: exponent, then mantissa.
+  // Keeping 7 mantissa bits gives 128 buckets per octave.
+  return static_cast<std::int64_t>(std::bit_cast<std::uint64_t>(magnitude) >> 45);
+}
+
+double QuantileSketch::bucket_value(std::int64_t index) {
+  double lo = std::bit_cast<double>(static_cast<std::uint64_t>(index) << 45);
+  double hi = std::bit_cast<double>(static_cast<std::uint64_t>(index + 1) << 45);
+  return 0.5 * (lo + hi);
+}
+
+void QuantileSketch::Store::add(std::int64_t index) {
+  if (counts.empty()) {
+    lo = index;
+    counts.assign(1, 0);
+  } else if (index < lo) {
+    counts.insert(counts.begin(), static_cast<std::size_t>(lo - index), 0);
+    lo = index;
+  } else if (index >= lo + static_cast<std::int64_t>(counts.size())) {
+    counts.resize(static_cast<std::size_t>(index - lo + 1), 0);
+  }
+  ++counts[static_cast<std::size_t>(index - lo)];
+  ++total;
+}
+
+void QuantileSketch::Store::merge(const Store& o) {
+  for (std::size_t i = 0; i < o.counts.size(); ++i) {
+    if (o.counts[i] == 0) continue;
+    std::int64_t index = o.lo + static_cast<std::int64_t>(i);
+    add(index);
+    counts[static_cast<std::size_t>(index - lo)] += o.counts[i] - 1;
+    total += o.counts[i] - 1;
+  }
+}
+
+void QuantileSketch::add(double x) {
+  if (n_ == 0) min_ = max_ = x;
+  min_ = x < min_ ? x : min_;
+  max_ = x > max_ ? x : max_;
+  ++n_;
+  if (x > 0)
+    pos_.add(bucket(x));
+  else if (x < 0)
+    neg_.add(bucket(-x));
+  else
+    ++zeros_;
+}
+
+void QuantileSketch::merge(const QuantileSketch& o) {
+  if (o.n_ == 0) return;
+  if (n_ == 0) {
+    *this = o;
+    return;
+  }
+  pos_.merge(o.pos_);
+  neg_.merge(o.neg_);
+  zeros_ += o.zeros_;
+  n_ += o.n_;
+  min_ = o.min_ < min_ ? o.min_ : min_;
+  max_ = o.max_ > max_ ? o.max_ : max_;
+}
+
+double QuantileSketch::quantile(double q) const {
+  if (n_ == 0) return std::nan("");
+  // 1-based rank of the order statistic x_(ceil(q n)), at least 1.
+  auto rank = static_cast<std::uint64_t>(std::ceil(q * static_cast<double>(n_)));
+  if (rank < 1) rank = 1;
+  if (rank > n_) rank = n_;
+  double v = 0;
+  std::uint64_t seen = 0;
+  bool found = false;
+  // Negative values in increasing order are the largest magnitudes first.
+  for (std::size_t i = neg_.counts.size(); i-- > 0 && !found;) {
+    seen += neg_.counts[i];
+    if (seen >= rank) v = -bucket_value(neg_.lo + static_cast<std::int64_t>(i)), found = true;
+  }
+  if (!found) {
+    seen += zeros_;
+    if (seen >= rank) v = 0, found = true;
+  }
+  for (std::size_t i = 0; i < pos_.counts.size() && !found; ++i) {
+    seen += pos_.counts[i];
+    if (seen >= rank) v = bucket_value(pos_.lo + static_cast<std::int64_t>(i)), found = true;
+  }
+  if (v < min_) v = min_;
+  if (v > max_) v = max_;
+  return v;
+}
+
+}  // namespace attain
