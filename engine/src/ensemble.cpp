@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 #include <tbb/enumerable_thread_specific.h>
+#include <tbb/global_control.h>
 #include <tbb/parallel_pipeline.h>
 #include <tbb/task_arena.h>
 
@@ -194,6 +195,9 @@ EnsembleResult run_ensemble(const Program& program, const EnsembleOptions& o, Ch
   };
 
   const int threads = o.threads > 0 ? o.threads : tbb::this_task_arena::max_concurrency();
+  // Allow more threads than cores when asked (tests of thread-count independence).
+  tbb::global_control allow(tbb::global_control::max_allowed_parallelism,
+                            static_cast<std::size_t>(threads));
   tbb::task_arena arena(threads);
   arena.execute([&] {
     tbb::parallel_pipeline(
