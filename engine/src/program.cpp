@@ -6,6 +6,7 @@
 #include <Eigen/Cholesky>
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <numbers>
 #include <optional>
 
@@ -160,6 +161,50 @@ void arith(double* d, Val a, Val b, int n, F f) {
   } else {
     out.setConstant(f(a.c, b.c));
   }
+}
+
+/// Comparisons and logic as plain loops the compiler vectorizes; results are 1.0 or 0.0.
+template <class F>
+void compare_loop(double* d, const double* a, const double* b, int n, F f) {
+  for (int i = 0; i < n; ++i) d[i] = f(a[i], b[i]) ? 1.0 : 0.0;
+}
+
+void compare(Code c, double* d, const double* a, const double* b, int n) {
+  switch (c) {
+    case Code::kLt:
+      compare_loop(d, a, b, n, [](double x, double y) { return x < y; });
+      break;
+    case Code::kLe:
+      compare_loop(d, a, b, n, [](double x, double y) { return x <= y; });
+      break;
+    case Code::kGt:
+      compare_loop(d, a, b, n, [](double x, double y) { return x > y; });
+      break;
+    case Code::kGe:
+      compare_loop(d, a, b, n, [](double x, double y) { return x >= y; });
+      break;
+    case Code::kEq:
+      compare_loop(d, a, b, n, [](double x, double y) { return x == y; });
+      break;
+    case Code::kNe:
+      compare_loop(d, a, b, n, [](double x, double y) { return x != y; });
+      break;
+    case Code::kAnd:
+      compare_loop(d, a, b, n, [](double x, double y) { return x != 0 && y != 0; });
+      break;
+    case Code::kOr:
+      compare_loop(d, a, b, n, [](double x, double y) { return x != 0 || y != 0; });
+      break;
+    default:
+      break;
+  }
+}
+
+/// True when no value is NaN or infinite: x - x is 0 for finite x and NaN otherwise,
+/// so the (vectorized) sum is 0 or NaN whatever the order of addition.
+bool all_finite(const double* v, int n) {
+  ConstMap m(v, n);
+  return !std::isnan((m - m).sum());
 }
 
 template <class F>
@@ -538,15 +583,24 @@ void Program::evaluate(Block& block, std::uint64_t seed, std::uint64_t first_run
           case Code::kRound:
             scalar_loop(d, array_of(in.a[0], 0), n, [](double x) { return std::round(x); });
             break;
-          case Code::kNot: {
-            const double* a = array_of(in.a[0], 0);
-            ArrayMap(d, n) = (ConstMap(a, n) == 0.0).cast<double>();
+          case Code::kNot:
+            scalar_loop(d, array_of(in.a[0], 0), n, [](double x) { return x == 0 ? 1.0 : 0.0; });
             break;
-          }
           case Code::kPow: {
             const double* a = array_of(in.a[0], 0);
             const double* b = array_of(in.a[1], 1);
             for (int i = 0; i < n; ++i) d[i] = std::pow(a[i], b[i]);
+            break;
+          }
+          case Code::kMin:
+          case Code::kMax: {
+            // Eigen's vectorized min/max agree with std::min/std::max on every lane.
+            ConstMap a(array_of(in.a[0], 0), n), b(array_of(in.a[1], 1), n);
+            if (in.code == Code::kMin) {
+              ArrayMap(d, n) = a.min(b);
+            } else {
+              ArrayMap(d, n) = a.max(b);
+            }
             break;
           }
           case Code::kLt:
@@ -557,58 +611,19 @@ void Program::evaluate(Block& block, std::uint64_t seed, std::uint64_t first_run
           case Code::kNe:
           case Code::kAnd:
           case Code::kOr:
-          case Code::kMin:
-          case Code::kMax: {
-            ConstMap a(array_of(in.a[0], 0), n), b(array_of(in.a[1], 1), n);
-            ArrayMap out(d, n);
-            switch (in.code) {
-              case Code::kLt:
-                out = (a < b).cast<double>();
-                break;
-              case Code::kLe:
-                out = (a <= b).cast<double>();
-                break;
-              case Code::kGt:
-                out = (a > b).cast<double>();
-                break;
-              case Code::kGe:
-                out = (a >= b).cast<double>();
-                break;
-              case Code::kEq:
-                out = (a == b).cast<double>();
-                break;
-              case Code::kNe:
-                out = (a != b).cast<double>();
-                break;
-              case Code::kAnd:
-                out = ((a != 0.0) && (b != 0.0)).cast<double>();
-                break;
-              case Code::kOr:
-                out = ((a != 0.0) || (b != 0.0)).cast<double>();
-                break;
-              case Code::kMin:
-                out = (b < a).select(b, a);
-                break;
-              case Code::kMax:
-                out = (b > a).select(b, a);
-                break;
-              default:
-                break;
-            }
+            compare(in.code, d, array_of(in.a[0], 0), array_of(in.a[1], 1), n);
             break;
-          }
           case Code::kIf: {
-            ConstMap c(array_of(in.a[0], 0), n), a(array_of(in.a[1], 1), n),
-                b(array_of(in.a[2], 2), n);
-            ArrayMap(d, n) = (c != 0.0).select(a, b);
+            const double* c = array_of(in.a[0], 0);
+            const double* a = array_of(in.a[1], 1);
+            const double* b = array_of(in.a[2], 2);
+            for (int i = 0; i < n; ++i) d[i] = c[i] != 0 ? a[i] : b[i];
             break;
           }
           case Code::kClamp: {
             ConstMap x(array_of(in.a[0], 0), n), lo(array_of(in.a[1], 1), n),
                 hi(array_of(in.a[2], 2), n);
-            ArrayMap out(d, n);
-            out = (x > lo).select(x, lo);
-            out = (out < hi).select(out, hi);
+            ArrayMap(d, n) = x.max(lo).min(hi);
             break;
           }
           case Code::kStep: {
@@ -686,7 +701,7 @@ void Program::evaluate(Block& block, std::uint64_t seed, std::uint64_t first_run
       }
       // A non-finite value stops the run with the node, the step and the run index.
       const double* out = slot_ptr(k, sc.slot);
-      if (!ConstMap(out, count).isFinite().all()) {
+      if (!all_finite(out, count)) {
         int lane = 0;
         while (lane < count && std::isfinite(out[lane])) ++lane;
         const std::uint64_t run = first_run + static_cast<std::uint64_t>(lane);
