@@ -420,7 +420,7 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    fmt::print(stderr, "attain: error: {}\nRun 'attain --help' for usage.\n", e.what());
+    fmt::print(stderr, "attain: error: {} (see 'attain --help')\n", e.what());
     return kExitInput;
   }
 

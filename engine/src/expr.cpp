@@ -365,6 +365,12 @@ ExprPtr parse_expression(std::string_view text, const TextOrigin& origin) {
   return Parser(text, origin).parse_all();
 }
 
+std::vector<std::string> builtin_function_names() {
+  std::vector<std::string> names{"prev", "lag"};
+  for (const auto& b : kBuiltins) names.emplace_back(b.name);
+  return names;
+}
+
 bool is_reserved_name(std::string_view name) {
   return find_builtin(name) || name == "prev" || name == "lag" || name == "year" || name == "dt" ||
          name == "and" || name == "or" || name == "not";

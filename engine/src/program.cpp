@@ -255,6 +255,9 @@ Program compile(const Model& model, const DependencyGraph& graph) {
   for (const auto& n : m.nodes)
     for (const auto& e : {n.formula, n.initial, n.change})
       if (e) for_each_ref(*e, [&](const Expr& r) { max_lag = std::max(max_lag, r.lag + 1); });
+  for (const auto& n : m.nodes)
+    for (const auto& e : n.dist.p_expr)
+      for_each_ref(*e, [&](const Expr& r) { max_lag = std::max(max_lag, r.lag + 1); });
   p.prestart_.assign(static_cast<std::size_t>(p.slots_), {});
   for (int i = 0; i < p.nodes_; ++i) {
     const Node& n = m.nodes[static_cast<std::size_t>(i)];
@@ -375,6 +378,9 @@ Program compile(const Model& model, const DependencyGraph& graph) {
     c.chol = pearson.llt().matrixL();
     p.correlated_.push_back(std::move(c));
   }
+  p.correlated_param_.assign(p.parameters_.size(), 0);
+  for (const auto& c : p.correlated_)
+    for (int j : c.params) p.correlated_param_[static_cast<std::size_t>(j)] = 1;
   p.fill_levers();
   return p;
 }
@@ -433,16 +439,20 @@ void Program::evaluate(Block& block, std::uint64_t seed, std::uint64_t first_run
                         ucap;
   };
 
-  // Parameters: one uniform each per run, through the Gaussian copula where correlated.
+  // Parameters: drawn once per run from their own stream (seed, run, node, kOncePerRun).
+  // Correlated ones (and all of them when a design matrix supplies uniforms) take one
+  // uniform each through the inverse CDF, correlated by the Gaussian copula; the others
+  // use draw(), the fastest exact method of their distribution.
   const auto np = parameters_.size();
+  const bool design = uniforms && *uniforms;
   std::vector<double> u(np);
   for (int lane = 0; lane < count; ++lane) {
     const std::uint64_t run = first_run + static_cast<std::uint64_t>(lane);
     for (std::size_t j = 0; j < np; ++j) {
       const Node& n = model_.nodes[static_cast<std::size_t>(parameters_[j])];
-      if (uniforms && *uniforms) {
+      if (design) {
         u[j] = (*uniforms)(run, static_cast<int>(j));
-      } else {
+      } else if (correlated_param_[j]) {
         Stream s(seed, run, n.id, kOncePerRun);
         u[j] = s.u01();
       }
@@ -460,8 +470,15 @@ void Program::evaluate(Block& block, std::uint64_t seed, std::uint64_t first_run
     }
     for (std::size_t j = 0; j < np; ++j) {
       const Node& n = model_.nodes[static_cast<std::size_t>(parameters_[j])];
-      double x =
-          n.dist.fixed ? n.dist.fixed_value : quantile(n.dist.kind, n.dist.p, &n.dist.table, u[j]);
+      double x;
+      if (n.dist.fixed) {
+        x = n.dist.fixed_value;
+      } else if (design || correlated_param_[j]) {
+        x = quantile(n.dist.kind, n.dist.p, &n.dist.table, u[j]);
+      } else {
+        Stream s(seed, run, n.id, kOncePerRun);
+        x = draw(n.dist.kind, n.dist.p, &n.dist.table, s);
+      }
       slot_ptr(0, parameters_[j])[lane] = x;
     }
   }

@@ -278,6 +278,11 @@ DistSpec read_dist(const Reader& r, const YAML::Node& map, const std::string& wh
         r.require(map, "mean", what), r.require(map, "sd", what);
         // sdlog^2 = ln(1 + sd^2 / mean^2); meanlog = ln(mean) - sdlog^2 / 2.
         ExprPtr m = ex("mean"), s = ex("sd");
+        auto mv = fold_constant(*m), sv = fold_constant(*s);
+        if (mv && !(*mv > 0))
+          fail(m->loc, fmt::format("{} (lognormal): mean must be > 0 (got {})", what, *mv));
+        if (sv && !(*sv >= 0))
+          fail(s->loc, fmt::format("{} (lognormal): sd must be >= 0 (got {})", what, *sv));
         ExprPtr cv2 = apply_expr(
             Op::kDiv, {apply_expr(Op::kMul, {s, s}, at), apply_expr(Op::kMul, {m, m}, at)}, at);
         ExprPtr var_log =
@@ -483,6 +488,7 @@ void check_refs(const Model& m, const Expr& e, const std::string& where) {
   if (e.kind == Expr::Kind::kApply && e.op == Op::kLookup && !m.lookup_index.count(e.name)) {
     std::vector<std::string> names;
     for (const auto& l : m.lookups) names.push_back(l.name);
+    for (const auto& b : builtin_function_names()) names.push_back(b);
     std::string hint = did_you_mean(e.name, names);
     fail(e.loc,
          fmt::format("unknown function or lookup table '{}' in {}{}", e.name, where,
@@ -611,6 +617,11 @@ Model parse_model_impl(const std::string& text, const std::string& path) {
     Node& n = m.nodes[index];
     std::string what = fmt::format("{} '{}'", kind_name(n.kind), n.name);
     Keys keys = kCommonKeys;
+    if ((n.kind == NodeKind::kLever || n.kind == NodeKind::kParameter) && map["history"])
+      fail(r.key_loc(map, "history"),
+           fmt::format("{} cannot have 'history': a lever's rule gives its values before the "
+                       "start, and a parameter has one value for the whole run",
+                       what));
     switch (n.kind) {
       case NodeKind::kLever:
         keys.insert(keys.end(), {"value", "series", "growth"});
@@ -619,22 +630,26 @@ Model parse_model_impl(const std::string& text, const std::string& path) {
         n.lever = read_lever_rule(r, map, what, false, nullptr);
         break;
       case NodeKind::kParameter:
-        read_common(r, map, n, what, true);
         if (map["value"] && !map["dist"]) {
           keys.push_back("value");
           r.check_keys(map, keys, what);
+          read_common(r, map, n, what, true);
           n.dist.fixed = true;
           n.dist.fixed_value = r.number_of(map["value"], fmt::format("'value' of {}", what));
         } else {
-          if (!map["dist"])
+          if (!map["dist"]) {
+            keys.push_back("dist");
+            r.check_keys(map, keys, what);
             fail(n.loc, fmt::format("{} needs 'dist' (a distribution) or 'value' (fixed)", what));
+          }
           n.dist = read_dist(r, map, what, keys);
+          read_common(r, map, n, what, true);
           make_constant(r, map, n.dist, what);
         }
         break;
       case NodeKind::kShock:
-        read_common(r, map, n, what, false);
         n.dist = read_dist(r, map, what, keys);
+        read_common(r, map, n, what, false);
         // Shock parameters that are constant are checked now, not first at run time.
         {
           std::vector<double> p;
@@ -703,7 +718,7 @@ Model parse_model_impl(const std::string& text, const std::string& path) {
                            name, node->dist.fixed ? "fixed parameter" : kind_name(node->kind)));
         if (!used.insert(name).second)
           fail(r.loc(p),
-               fmt::format("parameter '{}' appears in more than one correlation place", name));
+               fmt::format("parameter '{}' appears in more than one correlation group", name));
         group.parameters.push_back(name);
       }
       auto n = static_cast<Eigen::Index>(group.parameters.size());
@@ -824,21 +839,30 @@ Model parse_model_impl(const std::string& text, const std::string& path) {
   return m;
 }
 
-/// Rejects bytes that cannot be UTF-8 text: NUL bytes and invalid sequences.
+/// Rejects bytes that cannot be UTF-8 text: NUL bytes and ill-formed sequences
+/// (overlong forms, surrogates, code points above U+10FFFF), as Unicode Table 3-7 says.
 void check_utf8(const std::string& text, const std::string& path) {
   int line = 1, col = 1;
+  auto byte = [&](std::size_t i) { return static_cast<unsigned char>(text[i]); };
   for (std::size_t i = 0; i < text.size();) {
-    auto c = static_cast<unsigned char>(text[i]);
-    int len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
-    bool ok = len > 0 && c != 0 && i + static_cast<std::size_t>(len) <= text.size();
-    for (int k = 1; ok && k < len; ++k)
-      ok = (static_cast<unsigned char>(text[i + static_cast<std::size_t>(k)]) >> 6) == 0x2;
+    unsigned char c = byte(i);
+    std::size_t len = 0;
+    unsigned char lo = 0x80, hi = 0xbf;  // allowed range of the second byte
+    if (c >= 0x01 && c <= 0x7f) len = 1;
+    else if (c >= 0xc2 && c <= 0xdf) len = 2;
+    else if (c >= 0xe0 && c <= 0xef) len = 3, lo = c == 0xe0 ? 0xa0 : 0x80, hi = c == 0xed ? 0x9f : 0xbf;
+    else if (c >= 0xf0 && c <= 0xf4) len = 4, lo = c == 0xf0 ? 0x90 : 0x80, hi = c == 0xf4 ? 0x8f : 0xbf;
+    bool ok = len > 0 && i + len <= text.size();
+    for (std::size_t k = 1; ok && k < len; ++k) {
+      unsigned char b = byte(i + k);
+      ok = k == 1 ? (b >= lo && b <= hi) : (b >= 0x80 && b <= 0xbf);
+    }
     if (!ok)
       fail({path, line, col}, fmt::format("this is not a UTF-8 text file (byte 0x{:02x}); a model "
                                           "or scenario is YAML text",
                                           c));
     if (c == '\n') ++line, col = 0;
-    i += static_cast<std::size_t>(len);
+    i += len;
     ++col;
   }
 }
@@ -893,9 +917,10 @@ Scenario parse_scenario_impl(const std::string& text, const std::string& path, c
       fail(r.loc(key), fmt::format("unknown {} '{}'{}", kind_name(kind), name,
                                    did_you_mean(name, lever_names(kind))));
     if (n->kind != kind)
-      fail(r.loc(key), fmt::format("'{}' is a {}, not a {}; a scenario may override only levers "
+      fail(r.loc(key), fmt::format("'{}' is {} {}, not a {}; a scenario may override only levers "
                                    "and parameters",
-                                   name, kind_name(n->kind), kind_name(kind)));
+                                   name, n->kind == NodeKind::kAuxiliary ? "an" : "a",
+                                   kind_name(n->kind), kind_name(kind)));
     return *n;
   };
   if (YAML::Node ls = root["levers"]; ls && !ls.IsNull()) {

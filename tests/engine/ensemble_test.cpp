@@ -23,7 +23,8 @@ struct MemorySink : ChunkSink {
                              std::size_t col) const {
     std::vector<double> out;
     for (const auto& c : chunks)
-      for (int r = 0; r < c.count; ++r) out.push_back((c.*field)[static_cast<std::size_t>(r) * width + col]);
+      for (int r = 0; r < c.count; ++r)
+        out.push_back((c.*field)[static_cast<std::size_t>(r) * width + col]);
     return out;
   }
 };
@@ -68,31 +69,35 @@ TEST(EnsembleTest, LaggedFeedbackLoop) {
 
 TEST(EnsembleTest, FeedbackThroughStockAndAuxiliary) {
   // firms' = 5 + 0.1 firms - firms / 10 = 5: a loop through a stock, linear growth.
-  Program p = compile_text(header() + "stocks:\n  firms: " + kNode +
-                           "initial: 50, change: entries - exits}\nauxiliaries:\n  entries: " + kNode +
-                           "formula: 5 + 0.1 * firms}\n  exits: " + kNode + "formula: firms / 10}\n");
+  Program p =
+      compile_text(header() + "stocks:\n  firms: " + kNode +
+                   "initial: 50, change: entries - exits}\nauxiliaries:\n  entries: " + kNode +
+                   "formula: 5 + 0.1 * firms}\n  exits: " + kNode + "formula: firms / 10}\n");
   for (int k = 0; k < 4; ++k) EXPECT_NEAR(value(p, "firms", k), 50 + 5 * k, 1e-12);
 }
 
-const std::string kStochastic = header() +
-                                "parameters:\n"
-                                "  g: {label: g, unit: '1', description: d, source: s, dist: normal, mean: 0.08, sd: 0.02}\n"
-                                "  y: {label: y, unit: '1', description: d, source: s, dist: gamma, shape: 2, scale: 1.5}\n"
-                                "shocks:\n"
-                                "  new: {label: n, unit: '1', description: d, dist: poisson, rate: 3 * y}\n"
-                                "  noise: {label: e, unit: '1', description: d, dist: normal, mean: 0, sd: 0.01}\n"
-                                "auxiliaries:\n"
-                                "  growth: {label: gr, unit: '1', description: d, formula: exp(g + noise) - 1}\n"
-                                "stocks:\n"
-                                "  gdp: {label: gdp, unit: '1', description: d, source: s, initial: 1000, change: growth * gdp}\n"
-                                "  firms: {label: f, unit: '1', description: d, source: s, initial: 40, change: new}\n"
-                                "correlations:\n"
-                                "  - parameters: [g, y]\n"
-                                "    matrix: [[1, 0.6], [0.6, 1]]\n"
-                                "targets:\n"
-                                "  - {node: gdp, op: '>=', threshold: 1270, label: gdp, source: s}\n"
-                                "  - {node: firms, op: '>=', threshold: 65, label: firms, source: s}\n"
-                                "  - {name: firms_2019, node: firms, year: 2019, op: '>', threshold: 50, label: f19, source: s}\n";
+const std::string kStochastic =
+    header() +
+    "parameters:\n"
+    "  g: {label: g, unit: '1', description: d, source: s, dist: normal, mean: 0.08, sd: 0.02}\n"
+    "  y: {label: y, unit: '1', description: d, source: s, dist: gamma, shape: 2, scale: 1.5}\n"
+    "shocks:\n"
+    "  new: {label: n, unit: '1', description: d, dist: poisson, rate: 3 * y}\n"
+    "  noise: {label: e, unit: '1', description: d, dist: normal, mean: 0, sd: 0.01}\n"
+    "auxiliaries:\n"
+    "  growth: {label: gr, unit: '1', description: d, formula: exp(g + noise) - 1}\n"
+    "stocks:\n"
+    "  gdp: {label: gdp, unit: '1', description: d, source: s, initial: 1000, change: growth * "
+    "gdp}\n"
+    "  firms: {label: f, unit: '1', description: d, source: s, initial: 40, change: new}\n"
+    "correlations:\n"
+    "  - parameters: [g, y]\n"
+    "    matrix: [[1, 0.6], [0.6, 1]]\n"
+    "targets:\n"
+    "  - {node: gdp, op: '>=', threshold: 1270, label: gdp, source: s}\n"
+    "  - {node: firms, op: '>=', threshold: 65, label: firms, source: s}\n"
+    "  - {name: firms_2019, node: firms, year: 2019, op: '>', threshold: 50, label: f19, source: "
+    "s}\n";
 
 struct Outcome {
   EnsembleResult result;
@@ -129,7 +134,9 @@ TEST(EnsembleTest, BitIdenticalAcrossThreadsAndBlockSizes) {
     for (std::size_t i = 0; i < ref.result.moments.size(); ++i) {
       const Moments &a = ref.result.moments[i], &b = o.result.moments[i];
       EXPECT_EQ(std::memcmp(&a, &b, sizeof a), 0) << "moments of node-step " << i;
-      EXPECT_EQ(std::memcmp(ref.result.quantiles[i].data(), o.result.quantiles[i].data(), 5 * sizeof(double)), 0);
+      EXPECT_EQ(std::memcmp(ref.result.quantiles[i].data(), o.result.quantiles[i].data(),
+                            5 * sizeof(double)),
+                0);
     }
     for (std::size_t t = 0; t < ref.result.targets.size(); ++t) {
       EXPECT_EQ(o.result.targets[t].hits, ref.result.targets[t].hits);
@@ -142,14 +149,16 @@ TEST(EnsembleTest, BitIdenticalAcrossThreadsAndBlockSizes) {
 TEST(EnsembleTest, ReplayGivesTheEnsembleValues) {
   Program p = compile_text(kStochastic);
   Outcome o = run(p, 9000, 2, 128, StoreLevel::kFull);
-  const auto nodes = static_cast<std::size_t>(p.nodes()), steps = static_cast<std::size_t>(p.steps());
+  const auto nodes = static_cast<std::size_t>(p.nodes()),
+             steps = static_cast<std::size_t>(p.steps());
   for (std::uint64_t r : {0ULL, 1ULL, 4095ULL, 4096ULL, 8999ULL}) {
     auto replay = replay_run(p, 42, r);
     const ChunkData& c = o.sink.chunks[r / 4096];
     const std::size_t row = r - c.first_run;
     for (std::size_t k = 0; k < steps; ++k)
       for (std::size_t n = 0; n < nodes; ++n)
-        EXPECT_EQ(std::memcmp(&replay[k][n], &c.full[(row * steps + k) * nodes + n], sizeof(double)), 0)
+        EXPECT_EQ(
+            std::memcmp(&replay[k][n], &c.full[(row * steps + k) * nodes + n], sizeof(double)), 0)
             << "run " << r << " step " << k << " node " << n;
   }
 }
@@ -162,7 +171,8 @@ TEST(EnsembleTest, CommonRandomNumbersAcrossScenarios) {
   changed.nodes[static_cast<std::size_t>(changed.node_index.at("gdp"))].initial =
       parse_expression("1100", {});
   Program a = compile(m, g), b = compile(changed, g);
-  Outcome oa = run(a, 3000, 2, 256, StoreLevel::kFull), ob = run(b, 3000, 1, 100, StoreLevel::kFull);
+  Outcome oa = run(a, 3000, 2, 256, StoreLevel::kFull),
+          ob = run(b, 3000, 1, 100, StoreLevel::kFull);
   const auto nodes = static_cast<std::size_t>(a.nodes());
   for (std::size_t c = 0; c < oa.sink.chunks.size(); ++c) {
     EXPECT_TRUE(same_bits(oa.sink.chunks[c].parameters, ob.sink.chunks[c].parameters));
@@ -173,15 +183,18 @@ TEST(EnsembleTest, CommonRandomNumbersAcrossScenarios) {
     }
   }
   // ... and the paired difference is exactly the deterministic one: gdp scales by 1.1.
-  EXPECT_NEAR(ob.result.moments[static_cast<std::size_t>(a.model().node_index.at("gdp")) * 4 + 3].mean() /
-                  oa.result.moments[static_cast<std::size_t>(a.model().node_index.at("gdp")) * 4 + 3].mean(),
-              1.1, 1e-12);
+  EXPECT_NEAR(
+      ob.result.moments[static_cast<std::size_t>(a.model().node_index.at("gdp")) * 4 + 3].mean() /
+          oa.result.moments[static_cast<std::size_t>(a.model().node_index.at("gdp")) * 4 + 3]
+              .mean(),
+      1.1, 1e-12);
 }
 
 TEST(EnsembleTest, NormalUpperTailProbability) {
-  Program p = compile_text(header() + "parameters:\n  x: " + kNode +
-                           "dist: normal, mean: 0, sd: 1}\ntargets:\n  - {node: x, op: '>=', threshold: 1.6448536, "
-                           "label: tail, source: s}\n");
+  Program p = compile_text(
+      header() + "parameters:\n  x: " + kNode +
+      "dist: normal, mean: 0, sd: 1}\ntargets:\n  - {node: x, op: '>=', threshold: 1.6448536, "
+      "label: tail, source: s}\n");
   Outcome o = run(p, 400000, 2, 256, StoreLevel::kSummary);
   const auto& t = o.result.targets[0];
   EXPECT_LE(t.ci_low, 0.05);
@@ -190,8 +203,9 @@ TEST(EnsembleTest, NormalUpperTailProbability) {
 }
 
 TEST(EnsembleTest, JointProbabilityOfIndependentTargetsIsTheProduct) {
-  Program p = compile_text(header() + "parameters:\n  a: " + kNode + "dist: uniform, min: 0, max: 1}\n  b: " +
-                           kNode + "dist: uniform, min: 0, max: 1}\ntargets:\n"
+  Program p = compile_text(header() + "parameters:\n  a: " + kNode +
+                           "dist: uniform, min: 0, max: 1}\n  b: " + kNode +
+                           "dist: uniform, min: 0, max: 1}\ntargets:\n"
                            "  - {node: a, op: '>=', threshold: 0.3, label: a, source: s}\n"
                            "  - {node: b, op: '<', threshold: 0.4, label: b, source: s}\n");
   Outcome o = run(p, 200000, 2, 256, StoreLevel::kSummary);
@@ -215,7 +229,8 @@ std::vector<double> ranks(const std::vector<double>& v) {
 
 double pearson(const std::vector<double>& a, const std::vector<double>& b) {
   const double n = static_cast<double>(a.size());
-  double ma = std::accumulate(a.begin(), a.end(), 0.0) / n, mb = std::accumulate(b.begin(), b.end(), 0.0) / n;
+  double ma = std::accumulate(a.begin(), a.end(), 0.0) / n,
+         mb = std::accumulate(b.begin(), b.end(), 0.0) / n;
   double sab = 0, saa = 0, sbb = 0;
   for (std::size_t i = 0; i < a.size(); ++i) {
     sab += (a[i] - ma) * (b[i] - mb);
@@ -228,7 +243,8 @@ double pearson(const std::vector<double>& a, const std::vector<double>& b) {
 TEST(EnsembleTest, RankCorrelationIsAchieved) {
   Program p = compile_text(kStochastic);
   Outcome o = run(p, 60000, 2, 256, StoreLevel::kTargets);
-  auto g = o.sink.column(&ChunkData::parameters, 2, 0), y = o.sink.column(&ChunkData::parameters, 2, 1);
+  auto g = o.sink.column(&ChunkData::parameters, 2, 0),
+       y = o.sink.column(&ChunkData::parameters, 2, 1);
   const double rho = pearson(ranks(g), ranks(y));
   EXPECT_NEAR(rho, 0.6, 0.01);
   // Margins stay as declared: the normal keeps its mean and sd.
@@ -239,24 +255,29 @@ TEST(EnsembleTest, RankCorrelationIsAchieved) {
 TEST(EnsembleTest, SummaryMatchesExactStatistics) {
   Program p = compile_text(kStochastic);
   Outcome o = run(p, 20000, 2, 256, StoreLevel::kFull);
-  const auto nodes = static_cast<std::size_t>(p.nodes()), steps = static_cast<std::size_t>(p.steps());
+  const auto nodes = static_cast<std::size_t>(p.nodes()),
+             steps = static_cast<std::size_t>(p.steps());
   for (std::size_t n = 0; n < nodes; ++n) {
     std::vector<double> v;
     for (const auto& c : o.sink.chunks)
-      for (int r = 0; r < c.count; ++r) v.push_back(c.full[(static_cast<std::size_t>(r) * steps + 3) * nodes + n]);
+      for (int r = 0; r < c.count; ++r)
+        v.push_back(c.full[(static_cast<std::size_t>(r) * steps + 3) * nodes + n]);
     const Moments& m = o.result.moments[n * steps + 3];
     double mean = std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size());
     double ss = 0;
     for (double x : v) ss += (x - mean) * (x - mean);
     EXPECT_NEAR(m.mean(), mean, 1e-9 * (1 + std::fabs(mean)));
-    EXPECT_NEAR(m.sd(), std::sqrt(ss / static_cast<double>(v.size() - 1)), 1e-7 * (1 + std::sqrt(ss)));
+    EXPECT_NEAR(m.sd(), std::sqrt(ss / static_cast<double>(v.size() - 1)),
+                1e-7 * (1 + std::sqrt(ss)));
     std::sort(v.begin(), v.end());
     EXPECT_EQ(m.min, v.front());
     EXPECT_EQ(m.max, v.back());
     for (std::size_t q = 0; q < 5; ++q) {
       double level = EnsembleResult::kQuantileLevels[q];
-      double exact = v[static_cast<std::size_t>(std::ceil(level * static_cast<double>(v.size()))) - 1];
-      EXPECT_LE(std::fabs(o.result.quantiles[n * steps + 3][q] - exact), std::ldexp(std::fabs(exact), -8) + 1e-300)
+      double exact =
+          v[static_cast<std::size_t>(std::ceil(level * static_cast<double>(v.size()))) - 1];
+      EXPECT_LE(std::fabs(o.result.quantiles[n * steps + 3][q] - exact),
+                std::ldexp(std::fabs(exact), -8) + 1e-300)
           << "node " << n << " q " << level;
     }
   }
@@ -270,7 +291,8 @@ TEST(EnsembleTest, FirstYearMetAddsUp) {
     for (auto c : t.first_met) total += c;
     EXPECT_EQ(total, 5000u);
     // Met at the target year implies first met at or before it.
-    std::uint64_t met_by_year = std::accumulate(t.first_met.begin(), t.first_met.end(), std::uint64_t{0});
+    std::uint64_t met_by_year =
+        std::accumulate(t.first_met.begin(), t.first_met.end(), std::uint64_t{0});
     EXPECT_GE(met_by_year, t.hits);
   }
   // firms start at 40 < 50, so "firms_2019 > 50" cannot be met first in 2017.
@@ -314,8 +336,9 @@ TEST(EnsembleTest, InvalidShockParameterStopsTheRun) {
 }
 
 TEST(EnsembleTest, LeversCanChangeWithTheSameRandomNumbers) {
-  Program p = compile_text(header() + "levers:\n  f: " + kNode + "value: 1}\nparameters:\n  y: " + kNode +
-                           "dist: uniform, min: 0, max: 2}\nauxiliaries:\n  out: " + kNode + "formula: f * y}\n");
+  Program p = compile_text(
+      header() + "levers:\n  f: " + kNode + "value: 1}\nparameters:\n  y: " + kNode +
+      "dist: uniform, min: 0, max: 2}\nauxiliaries:\n  out: " + kNode + "formula: f * y}\n");
   double before = value(p, "out", 2, 77), y = value(p, "y", 2, 77);
   LeverRule doubled;
   doubled.value = 2;

@@ -11,6 +11,6 @@ inline constexpr int kResultsVersionMinor = 0;
 /// The random number scheme, recorded in every results file.
 inline constexpr const char* kRngScheme =
     "Random123 Philox4x64-10; key {seed, purpose 0}; counter {run, node id (FNV-1a 64 of the "
-    "name), step (2^64-1 for parameters), draw/4}; u01 = (top 53 bits + 0.5) / 2^53";
+    "name), step (2^64-1 for parameters), draw/4}; u01 = (top 52 bits + 0.5) / 2^52";
 
 }  // namespace attain

@@ -58,7 +58,8 @@ double quantile(DistKind kind, std::span<const double> p, const DistTable* table
 
 /// One variate from `stream`. Uses quantile(u01) except where a faster exact
 /// method exists (Poisson rate >= 30: Hormann's PTRS; binomial n*min(p,1-p) >= 30:
-/// Hormann's BTRS), which may draw several words from the stream.
+/// Hormann's BTRS; gamma: Marsaglia-Tsang; beta and PERT: ratio of gammas), which may
+/// draw several words from the stream.
 /// Returns NaN when the parameters are invalid (callers report it).
 double draw(DistKind kind, std::span<const double> p, const DistTable* table, Stream& stream);
 

@@ -85,6 +85,9 @@ void for_each_ref(const Expr& e, F&& visit) {
   for (const auto& a : e.args) for_each_ref(*a, visit);
 }
 
+/// Names of the built-in functions, prev and lag included (for suggestions).
+std::vector<std::string> builtin_function_names();
+
 /// Names that expressions reserve (functions and keywords).
 bool is_reserved_name(std::string_view name);
 

@@ -157,6 +157,7 @@ class Program {
     Eigen::MatrixXd chol;     ///< lower Cholesky factor of the normal-score correlations
   };
   std::vector<Correlated> correlated_;
+  std::vector<char> correlated_param_;  ///< per parameter: in a correlation group
   std::vector<int> shock_nodes_;  ///< kDraw extra -> node index
   void fill_levers();
 };

@@ -41,10 +41,11 @@ class Stream {
     return block_[used_++];
   }
 
-  /// Next uniform number in the open interval (0, 1), 53 bits of resolution.
+  /// Next uniform number in the open interval (0, 1), on a grid of step 2^-52.
   double u01() {
-    // (k + 0.5) / 2^53 for the top 53 bits: never 0, never 1.
-    return (static_cast<double>(bits() >> 11) + 0.5) * 0x1.0p-53;
+    // (k + 0.5) / 2^52 for the top 52 bits is exact in a double: never 0, never 1
+    // (with 53 bits the largest value would round up to 1).
+    return (static_cast<double>(bits() >> 12) + 0.5) * 0x1.0p-52;
   }
 
  private:

@@ -1,0 +1,967 @@
+// Probability distributions: parameter checks, inverse CDFs, exact samplers and moments.
+#include "attain/distributions.hpp"
+
+#include <algorithm>
+#include <array>
+#include <boost/math/policies/policy.hpp>
+#include <boost/math/special_functions/beta.hpp>
+#include <boost/math/special_functions/gamma.hpp>
+#include <charconv>
+#include <cmath>
+#include <cstddef>
+#include <limits>
+
+namespace attain {
+namespace {
+
+namespace bmp = boost::math::policies;
+
+// Boost.Math reports errors through return values (NaN, inf) instead of exceptions:
+// a sampler runs inside parallel Monte Carlo loops and must never throw. Promotion of
+// double to long double is off because long double is 80, 128 or 64 bits depending on
+// the platform, which would make the numbers platform dependent.
+using Policy =
+    bmp::policy<bmp::domain_error<bmp::ignore_error>, bmp::pole_error<bmp::ignore_error>,
+                bmp::overflow_error<bmp::ignore_error>, bmp::evaluation_error<bmp::ignore_error>,
+                bmp::rounding_error<bmp::ignore_error>,
+                bmp::indeterminate_result_error<bmp::ignore_error>, bmp::promote_float<false>,
+                bmp::promote_double<false>>;
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+constexpr double kInf = std::numeric_limits<double>::infinity();
+constexpr double kLogSqrt2Pi = 0.91893853320467274178;  // log(sqrt(2 pi))
+constexpr double kInvSqrt2Pi = 0.39894228040143267794;  // 1 / sqrt(2 pi)
+constexpr double kSqrtHalf = 0.70710678118654752440;    // 1 / sqrt(2)
+
+// Poisson rate and binomial n*min(p, 1-p) from which draw() switches from inversion
+// to Hormann's transformed rejection (PTRS, BTRS); both are exact for means >= 10.
+constexpr double kRejectionFrom = 30.0;
+
+// Below this standardized value Phi(x) < 6e-300 nears the end of the double range, so
+// log Phi and the Mills ratio come from their asymptotic series instead.
+constexpr double kDeepTail = -37.0;
+
+// c[0] + c[1] r + ... + c[7] r^7 by Estrin's scheme (r2 = r^2, r4 = r^4): a third of
+// Horner's dependency chain, which is what limits AS241's speed. The order of operations is
+// fixed, so every build rounds alike; with r >= 0 and positive coefficients (true in every
+// AS241 region) it is as accurate as Horner.
+inline double estrin8(const std::array<double, 8>& c, double r, double r2, double r4) {
+  const double p01 = c[0] + c[1] * r;
+  const double p23 = c[2] + c[3] * r;
+  const double p45 = c[4] + c[5] * r;
+  const double p67 = c[6] + c[7] * r;
+  return (p01 + p23 * r2) + (p45 + p67 * r2) * r4;
+}
+
+// Ratio of two degree-7 polynomials in r, sharing the powers of r.
+inline double rational8(const std::array<double, 8>& num, const std::array<double, 8>& den,
+                        double r) {
+  const double r2 = r * r;
+  const double r4 = r2 * r2;
+  return estrin8(num, r, r2, r4) / estrin8(den, r, r2, r4);
+}
+
+// AS 241 coefficients, lowest order first: A/B for |u - 1/2| <= 0.425, C/D for
+// min(u, 1 - u) >= exp(-25), E/F beyond.
+constexpr std::array<double, 8> kAs241A = {3.3871328727963666080e+0, 1.3314166789178437745e+2,
+                                           1.9715909503065514427e+3, 1.3731693765509461125e+4,
+                                           4.5921953931549871457e+4, 6.7265770927008700853e+4,
+                                           3.3430575583588128105e+4, 2.5090809287301226727e+3};
+constexpr std::array<double, 8> kAs241B = {1.0000000000000000000e+0, 4.2313330701600911252e+1,
+                                           6.8718700749205790830e+2, 5.3941960214247511077e+3,
+                                           2.1213794301586595867e+4, 3.9307895800092710610e+4,
+                                           2.8729085735721942674e+4, 5.2264952788528545610e+3};
+constexpr std::array<double, 8> kAs241C = {1.42343711074968357734e+0, 4.63033784615654529590e+0,
+                                           5.76949722146069140550e+0, 3.64784832476320460504e+0,
+                                           1.27045825245236838258e+0, 2.41780725177450611770e-1,
+                                           2.27238449892691845833e-2, 7.74545014278341407640e-4};
+constexpr std::array<double, 8> kAs241D = {1.0000000000000000000e+0,  2.05319162663775882187e+0,
+                                           1.67638483018380384940e+0, 6.89767334985100004550e-1,
+                                           1.48103976427480074590e-1, 1.51986665636164571966e-2,
+                                           5.47593808499534494600e-4, 1.05075007164441684324e-9};
+constexpr std::array<double, 8> kAs241E = {6.65790464350110377720e+0, 5.46378491116411436990e+0,
+                                           1.78482653991729133580e+0, 2.96560571828504891230e-1,
+                                           2.65321895265761230930e-2, 1.24266094738807843860e-3,
+                                           2.71155556874348757815e-5, 2.01033439929228813265e-7};
+constexpr std::array<double, 8> kAs241F = {1.0000000000000000000e+0,  5.99832206555887937690e-1,
+                                           1.36929880922735805310e-1, 1.48753612908506148525e-2,
+                                           7.86869131145613259100e-4, 1.84631831751005468180e-5,
+                                           1.42151175831644588870e-7, 2.04426310338993978564e-15};
+
+// AS 241 outside the central region (|u - 1/2| > 0.425, 15 % of draws), out of line so
+// the central path stays small enough to inline into draw().
+[[gnu::noinline]] double as241_tail(double u, double q) {
+  if (!(u > 0.0 && u < 1.0)) {
+    if (u == 0.0) return -kInf;
+    if (u == 1.0) return kInf;
+    return kNaN;
+  }
+  double r = std::sqrt(-std::log(q < 0.0 ? u : 1.0 - u));
+  double x;
+  if (r <= 5.0) {
+    r -= 1.6;
+    x = rational8(kAs241C, kAs241D, r);
+  } else {
+    r -= 5.0;
+    x = rational8(kAs241E, kAs241F, r);
+  }
+  return q < 0.0 ? -x : x;
+}
+
+// Wichura (1988), Algorithm AS 241 PPND16: rational approximations in three regions,
+// relative accuracy about 1e-16. NaN and u outside [0, 1] take the tail branch.
+inline double as241(double u) {
+  const double q = u - 0.5;
+  if (std::abs(q) <= 0.425) {
+    const double r = 0.180625 - q * q;
+    return q * rational8(kAs241A, kAs241B, r);
+  }
+  return as241_tail(u, q);
+}
+
+constexpr std::array<std::string_view, 13> kNames = {
+    "normal",      "lognormal", "uniform",   "triangular", "pert",     "beta",     "gamma",
+    "truncnormal", "discrete",  "empirical", "poisson",    "binomial", "bernoulli"};
+
+constexpr std::array<int, 13> kParamCounts = {2, 2, 2, 3, 4, 4, 2, 4, 0, 0, 1, 2, 1};
+
+// Parameter names in the order of `p`, used in check_params messages.
+std::array<std::string_view, 4> param_names(DistKind kind) {
+  switch (kind) {
+    case DistKind::kNormal:
+      return {"mean", "sd"};
+    case DistKind::kLogNormal:
+      return {"meanlog", "sdlog"};
+    case DistKind::kUniform:
+      return {"min", "max"};
+    case DistKind::kTriangular:
+      return {"min", "mode", "max"};
+    case DistKind::kPert:
+      return {"min", "mode", "max", "lambda"};
+    case DistKind::kBeta:
+      return {"alpha", "beta", "min", "max"};
+    case DistKind::kGamma:
+      return {"shape", "scale"};
+    case DistKind::kTruncNormal:
+      return {"mean", "sd", "min", "max"};
+    case DistKind::kPoisson:
+      return {"rate"};
+    case DistKind::kBinomial:
+      return {"n", "p"};
+    case DistKind::kBernoulli:
+      return {"p"};
+    default:
+      return {};
+  }
+}
+
+// Shortest text that reads back as the same double ("-1", "1.5", "inf", "nan").
+std::string num(double x) {
+  std::array<char, 32> buf{};
+  auto res = std::to_chars(buf.data(), buf.data() + buf.size(), x);
+  return std::string(buf.data(), res.ptr);
+}
+
+// The first rule a parameter vector breaks. Finding it involves no strings, so draw() can
+// validate on every call; check_params() turns it into a message.
+enum class Rule {
+  kOk,
+  kCount,             // wrong number of parameters
+  kFinite,            // p[index] must be finite
+  kFiniteOrMinusInf,  // truncnormal min
+  kFiniteOrPlusInf,   // truncnormal max
+  kNonNegative,       // p[index] >= 0
+  kPositive,          // p[index] > 0
+  kMinBelowMax,       // p[index] < p[other]
+  kModeInRange,       // p[0] <= p[1] <= p[2]
+  kProbability,       // p[index] in [0, 1]
+  kNonNegativeInteger,
+};
+
+struct Problem {
+  Rule rule = Rule::kOk;
+  std::size_t index = 0;
+  std::size_t other = 0;
+};
+
+// The binomial n as an integer; the reader may hand over 10.000000000001 from arithmetic.
+double binomial_n(double n) {
+  return std::round(n);
+}
+
+Problem find_problem(DistKind kind, std::span<const double> p) {
+  const int count = param_count(kind);
+  if (count < 0 || p.size() != static_cast<std::size_t>(count)) return {Rule::kCount};
+  for (std::size_t i = 0; i < p.size(); ++i) {
+    if (std::isfinite(p[i])) continue;
+    if (kind == DistKind::kTruncNormal && i == 2) {
+      // Open-ended truncation: min may be -inf, max +inf.
+      if (p[i] == -kInf) continue;
+      return {Rule::kFiniteOrMinusInf, i};
+    }
+    if (kind == DistKind::kTruncNormal && i == 3) {
+      if (p[i] == kInf) continue;
+      return {Rule::kFiniteOrPlusInf, i};
+    }
+    return {Rule::kFinite, i};
+  }
+  auto min_max = [&](std::size_t lo, std::size_t hi) {
+    return p[lo] < p[hi] ? Problem{} : Problem{Rule::kMinBelowMax, lo, hi};
+  };
+  switch (kind) {
+    case DistKind::kNormal:
+    case DistKind::kLogNormal:
+      if (!(p[1] >= 0.0)) return {Rule::kNonNegative, 1};
+      break;
+    case DistKind::kUniform:
+      return min_max(0, 1);
+    case DistKind::kTriangular:
+    case DistKind::kPert:
+      if (!(p[0] < p[2])) return {Rule::kMinBelowMax, 0, 2};
+      if (!(p[0] <= p[1] && p[1] <= p[2])) return {Rule::kModeInRange, 1};
+      if (kind == DistKind::kPert && !(p[3] >= 0.0)) return {Rule::kNonNegative, 3};
+      break;
+    case DistKind::kBeta:
+      if (!(p[0] > 0.0)) return {Rule::kPositive, 0};
+      if (!(p[1] > 0.0)) return {Rule::kPositive, 1};
+      return min_max(2, 3);
+    case DistKind::kGamma:
+      if (!(p[0] > 0.0)) return {Rule::kPositive, 0};
+      if (!(p[1] > 0.0)) return {Rule::kPositive, 1};
+      break;
+    case DistKind::kTruncNormal:
+      if (!(p[1] > 0.0)) return {Rule::kPositive, 1};
+      return min_max(2, 3);
+    case DistKind::kDiscrete:
+    case DistKind::kEmpirical:
+      break;
+    case DistKind::kPoisson:
+      if (!(p[0] >= 0.0)) return {Rule::kNonNegative, 0};
+      break;
+    case DistKind::kBinomial: {
+      const double n = binomial_n(p[0]);
+      if (!(n >= 0.0 && std::abs(p[0] - n) <= 1e-9)) return {Rule::kNonNegativeInteger, 0};
+      if (!(p[1] >= 0.0 && p[1] <= 1.0)) return {Rule::kProbability, 1};
+      break;
+    }
+    case DistKind::kBernoulli:
+      if (!(p[0] >= 0.0 && p[0] <= 1.0)) return {Rule::kProbability, 0};
+      break;
+  }
+  return {};
+}
+
+bool params_ok(DistKind kind, std::span<const double> p) {
+  return find_problem(kind, p).rule == Rule::kOk;
+}
+
+// ---- Normal helpers ------------------------------------------------------------------
+
+double phi_density(double x) {
+  return kInvSqrt2Pi * std::exp(-0.5 * x * x);
+}
+
+// Asymptotic series of |x| Phi(x) / phi(x) = 1 - 1/x^2 + 3/x^4 - 15/x^6 + ... for x <= -37,
+// where the omitted terms are below 1e-16.
+double mills_series(double x) {
+  const double t = 1.0 / (x * x);
+  return 1.0 -
+         t * (1.0 -
+              3.0 * t * (1.0 - 5.0 * t * (1.0 - 7.0 * t * (1.0 - 9.0 * t * (1.0 - 11.0 * t)))));
+}
+
+// Mills ratio Phi(x) / phi(x) for x <= 0, finite down to -inf (where it is 0).
+double mills_lower(double x) {
+  if (x > kDeepTail) return normal_cdf(x) / phi_density(x);
+  if (std::isinf(x)) return 0.0;
+  return mills_series(x) / -x;
+}
+
+// log Phi(x) for x < 0, accurate where Phi(x) itself underflows.
+double log_normal_cdf_lower(double x) {
+  if (x > kDeepTail) return std::log(normal_cdf(x));
+  if (std::isinf(x)) return -kInf;
+  return -0.5 * x * x - std::log(-x) - kLogSqrt2Pi + std::log(mills_series(x));
+}
+
+// Solves log Phi(z) = target for z < kDeepTail by Newton's method. log Phi is concave and
+// increasing, so from a start above the root the iterates approach it monotonically.
+double normal_quantile_from_log(double target, double start) {
+  double z = start;
+  for (int i = 0; i < 100; ++i) {
+    const double g = log_normal_cdf_lower(z) - target;
+    const double slope = 1.0 / mills_lower(z);  // d/dz log Phi(z) = phi(z) / Phi(z)
+    const double step = g / slope;
+    z -= step;
+    if (std::abs(step) <= 1e-15 * std::abs(z)) break;
+  }
+  return z;
+}
+
+// Standardized truncated normal on [lo, hi] with lo + hi <= 0 (the interval lies mostly
+// in the lower tail, where Phi keeps full relative precision).
+double truncnormal_quantile_lower(double lo, double hi, double u) {
+  if (u <= 0.0) return lo;
+  if (u >= 1.0) return hi;
+  double z;
+  if (hi > kDeepTail) {
+    const double plo = normal_cdf(lo);
+    const double phi = normal_cdf(hi);
+    z = normal_quantile(plo + u * (phi - plo));
+  } else {
+    // Phi(hi) is (nearly) subnormal: work with log Phi. F(z) = u gives
+    // log Phi(z) = log Phi(hi) + log(u + (1 - u) Phi(lo) / Phi(hi)).
+    const double log_hi = log_normal_cdf_lower(hi);
+    const double ratio = std::exp(log_normal_cdf_lower(lo) - log_hi);
+    const double target = log_hi + std::log(u + (1.0 - u) * ratio);
+    z = normal_quantile_from_log(target, hi);
+  }
+  return std::clamp(z, lo, hi);
+}
+
+double truncnormal_quantile(std::span<const double> p, double u) {
+  const double mean = p[0], sd = p[1];
+  const double a = (p[2] - mean) / sd;
+  const double b = (p[3] - mean) / sd;
+  // An interval lying mostly above the mean is mirrored into the lower tail: Phi near 1
+  // has only absolute precision 1e-16, Phi near 0 keeps relative precision. Mirroring
+  // maps u to 1 - u and negates the result, which keeps the quantile increasing in u.
+  if (a + b > 0.0) return mean - sd * truncnormal_quantile_lower(-b, -a, 1.0 - u);
+  return mean + sd * truncnormal_quantile_lower(a, b, u);
+}
+
+// Mean and variance of the standardized truncated normal on [lo, hi], lo + hi <= 0.
+void truncnormal_moments_lower(double lo, double hi, double& mean, double& var) {
+  // x phi(x) is 0 at infinite bounds.
+  auto xphi = [](double x, double density) { return std::isinf(x) ? 0.0 : x * density; };
+  double l1, l2;
+  if (hi > kDeepTail) {
+    const double z = normal_cdf(hi) - normal_cdf(lo);
+    const double dlo = phi_density(lo), dhi = phi_density(hi);
+    l1 = (dlo - dhi) / z;
+    l2 = (xphi(lo, dlo) - xphi(hi, dhi)) / z;
+  } else {
+    // Both densities and Phi(hi) underflow: divide numerator and denominator by phi(hi).
+    // r = phi(lo) / phi(hi) <= 1 because |lo| > |hi| here.
+    const double r = std::isinf(lo) ? 0.0 : std::exp(0.5 * (hi - lo) * (hi + lo));
+    const double z = mills_lower(hi) - mills_lower(lo) * r;
+    l1 = (r - 1.0) / z;
+    l2 = (xphi(lo, r) - hi) / z;
+  }
+  mean = l1;
+  var = 1.0 + l2 - l1 * l1;
+}
+
+void truncnormal_moments(std::span<const double> p, double& mean, double& var) {
+  const double mu = p[0], sd = p[1];
+  const double a = (p[2] - mu) / sd;
+  const double b = (p[3] - mu) / sd;
+  double m, v;
+  if (a + b > 0.0) {
+    truncnormal_moments_lower(-b, -a, m, v);
+    m = -m;
+  } else {
+    truncnormal_moments_lower(a, b, m, v);
+  }
+  mean = mu + sd * m;
+  var = sd * sd * v;
+}
+
+// ---- Boost.Math calls that never throw ------------------------------------------------
+
+// Boost 1.74's root finders (inside ibeta_inv and gamma_p_inv) report "no root found"
+// through the default, throwing policy whatever policy the caller passes; this happens
+// e.g. for ibeta_inv(4.6, 1.4, 1e-150), whose answer (about 1e-33) is representable.
+// Every Boost call goes through these wrappers, so no exception leaves this file: a failed
+// inverse falls back to bisection on the forward function, a failed forward call is NaN.
+template <class F>
+double no_throw(F f) {
+  try {
+    return f();
+  } catch (...) {
+    return kNaN;
+  }
+}
+
+// Smallest x in [lo, hi] with cdf(x) >= u (cdf(hi) >= u assumed). Bisects geometrically
+// while hi / lo is large, so a root near 1e-300 takes about 80 steps, not 1000.
+template <class Cdf>
+double bisect_quantile(Cdf cdf, double u, double lo, double hi) {
+  for (int i = 0; i < 400; ++i) {
+    double mid;
+    if (lo <= 0.0) {
+      mid = hi * 0x1p-64;
+    } else if (hi > 2.0 * lo) {
+      mid = std::sqrt(lo) * std::sqrt(hi);
+    } else {
+      mid = lo + 0.5 * (hi - lo);
+    }
+    if (!(mid > lo && mid < hi)) break;
+    if (cdf(mid) >= u) {
+      hi = mid;
+    } else {
+      lo = mid;
+    }
+  }
+  return hi;
+}
+
+// x with I_x(a, b) = u.
+double beta_inv(double a, double b, double u) {
+  const double x = no_throw([&] { return boost::math::ibeta_inv(a, b, u, Policy()); });
+  if (!std::isnan(x)) return x;
+  return no_throw([&] {
+    auto cdf = [&](double t) { return boost::math::ibeta(a, b, t, Policy()); };
+    return bisect_quantile(cdf, u, 0.0, 1.0);
+  });
+}
+
+// x with P(a, x) = u (regularized lower incomplete gamma).
+double gamma_inv(double a, double u) {
+  const double x = no_throw([&] { return boost::math::gamma_p_inv(a, u, Policy()); });
+  if (!std::isnan(x)) return x;
+  return no_throw([&] {
+    auto cdf = [&](double t) { return boost::math::gamma_p(a, t, Policy()); };
+    double hi = std::max(1.0, a);
+    while (cdf(hi) < u && hi < 1e300) hi *= 2.0;
+    return bisect_quantile(cdf, u, 0.0, hi);
+  });
+}
+
+// ---- Discrete helpers ----------------------------------------------------------------
+
+// stirlerr(n) = log n! - ((n + 1/2) log n - n + log sqrt(2 pi)), the error of Stirling's
+// formula; exact values for n <= 15, otherwise the series (error < 1e-16).
+double stirlerr(double n) {
+  // kTable[n] for n = 1..15 (50-digit values); kTable[0] is unused.
+  static constexpr std::array<double, 16> kTable = {
+      0.000000000000000000,  0.081061466795327258,  0.041340695955409294,  0.027677925684998339,
+      0.020790672103765093,  0.016644691189821192,  0.013876128823070748,  0.01189670994589177,
+      0.010411265261972096,  0.0092554621827127329, 0.0083305634333628713, 0.0075736754879518408,
+      0.0069428401072095299, 0.0064089941880042071, 0.0059513701127588477, 0.0055547335519628014};
+  if (n < 16.0) return kTable[static_cast<std::size_t>(n)];
+  const double t = 1.0 / (n * n);
+  return (1.0 / 12.0 -
+          t * (1.0 / 360.0 - t * (1.0 / 1260.0 - t * (1.0 / 1680.0 - t * (1.0 / 1188.0))))) /
+         n;
+}
+
+// log P(X = k) for X ~ Poisson(rate), k >= 0, in Loader's form: the large terms
+// k log(rate) and log k! cancel analytically, so it stays accurate for huge rates.
+double poisson_log_pmf(double k, double rate) {
+  if (k == 0.0) return -rate;
+  const double d = k - rate;
+  const double bd0 = k * std::log1p(d / rate) - d;  // k log(k / rate) - (k - rate) >= 0
+  return -bd0 - 0.5 * std::log(k) - kLogSqrt2Pi - stirlerr(k);
+}
+
+// Smallest k in [0, cap] with reached(k), where reached is monotone and reached(cap)
+// holds. Starts at `guess` and brackets outwards by doubling steps, then bisects.
+template <class Reached>
+double search_smallest(double guess, double cap, Reached reached) {
+  double lo, hi;  // invariant: !reached(lo) (or lo == -1), reached(hi)
+  double k = std::clamp(std::floor(guess), 0.0, cap);
+  if (reached(k)) {
+    hi = k;
+    double step = 1.0;
+    lo = hi - step;
+    while (lo >= 0.0 && reached(lo)) {
+      hi = lo;
+      step *= 2.0;
+      lo = std::max(-1.0, hi - step);
+    }
+    lo = std::max(lo, -1.0);
+  } else {
+    lo = k;
+    double step = 1.0;
+    hi = std::min(cap, lo + step);
+    while (!reached(hi)) {
+      lo = hi;
+      step *= 2.0;
+      hi = std::min(cap, lo + step);
+    }
+  }
+  while (hi - lo > 1.0) {
+    const double mid = lo + std::floor(0.5 * (hi - lo));
+    if (reached(mid)) {
+      hi = mid;
+    } else {
+      lo = mid;
+    }
+  }
+  return hi;
+}
+
+// Cornish-Fisher start for the discrete searches: mean + sd z + skew (z^2 - 1) / 6.
+double cornish_fisher(double mean, double sd, double skew, double u) {
+  // Clamped so u = 0 or 1 still give a finite start (the search does the rest).
+  const double z = std::clamp(normal_quantile(u), -40.0, 40.0);
+  return mean + sd * (z + skew * (z * z - 1.0) / 6.0);
+}
+
+double poisson_quantile(double rate, double u) {
+  if (rate == 0.0 || u <= 0.0) return 0.0;
+  if (rate < kRejectionFrom) {
+    // Sequential inversion from 0: a handful of multiplications for small rates.
+    double k = 0.0;
+    double pmf = std::exp(-rate);
+    double cdf = pmf;
+    while (cdf < u) {
+      k += 1.0;
+      pmf *= rate / k;
+      const double next = cdf + pmf;
+      if (next == cdf) break;  // u is above every representable CDF value: the tail ends here
+      cdf = next;
+    }
+    return k;
+  }
+  // Large rate: P(X <= k) = Q(k + 1, rate). For u > 1/2 compare upper tails
+  // P(X > k) = P(k + 1, rate) with 1 - u (exact there), so the far upper tail stays accurate.
+  const double v = 1.0 - u;
+  auto reached = [&](double k) {
+    // A NaN (failed evaluation) counts as reached, so the search always ends.
+    if (u <= 0.5) {
+      return !(no_throw([&] { return boost::math::gamma_q(k + 1.0, rate, Policy()); }) < u);
+    }
+    return !(no_throw([&] { return boost::math::gamma_p(k + 1.0, rate, Policy()); }) > v);
+  };
+  const double sd = std::sqrt(rate);
+  return search_smallest(cornish_fisher(rate, sd, 1.0 / sd, u), kInf, reached);
+}
+
+// Sequential inversion for a binomial with small n q, q <= 1/2: the smallest k with
+// P(X <= k) >= u (strict = false) or > u (strict = true).
+double binomial_sequential(double n, double q, double u, bool strict) {
+  double k = 0.0;
+  double pmf = std::exp(n * std::log1p(-q));
+  double cdf = pmf;
+  const double ratio = q / (1.0 - q);
+  while (k < n && (strict ? cdf <= u : cdf < u)) {
+    pmf *= (n - k) / (k + 1.0) * ratio;
+    k += 1.0;
+    const double next = cdf + pmf;
+    if (next == cdf) break;
+    cdf = next;
+  }
+  return k;
+}
+
+double binomial_quantile(double n, double prob, double u) {
+  if (prob == 0.0 || n == 0.0) return 0.0;
+  if (prob == 1.0) return n;
+  if (u <= 0.0) return 0.0;
+  if (n * std::min(prob, 1.0 - prob) < kRejectionFrom) {
+    if (prob <= 0.5) return binomial_sequential(n, prob, u, false);
+    // X = n - Y with Y ~ Binomial(n, 1 - p): P(X <= k) >= u  <=>  P(Y <= n - k - 1) <= 1 - u,
+    // so k = n - (smallest m with P(Y <= m) > 1 - u).
+    return n - binomial_sequential(n, 1.0 - prob, 1.0 - u, true);
+  }
+  // P(X <= k) = I_{1-p}(n - k, k + 1) = ibetac(k + 1, n - k, p); upper tail as in Poisson.
+  const double v = 1.0 - u;
+  auto reached = [&](double k) {
+    if (k >= n) return true;
+    if (u <= 0.5) {
+      return !(no_throw([&] { return boost::math::ibetac(k + 1.0, n - k, prob, Policy()); }) < u);
+    }
+    return !(no_throw([&] { return boost::math::ibeta(k + 1.0, n - k, prob, Policy()); }) > v);
+  };
+  const double sd = std::sqrt(n * prob * (1.0 - prob));
+  return search_smallest(cornish_fisher(n * prob, sd, (1.0 - 2.0 * prob) / sd, u), n, reached);
+}
+
+// Hormann (1993), "The transformed rejection method for generating Poisson random
+// variables", algorithm PTRS; valid for rate >= 10, acceptance about 90 %.
+double poisson_ptrs(double rate, Stream& stream) {
+  const double slam = std::sqrt(rate);
+  const double b = 0.931 + 2.53 * slam;
+  const double a = -0.059 + 0.02483 * b;
+  const double log_inv_alpha = std::log(1.1239 + 1.1328 / (b - 3.4));
+  const double vr = 0.9277 - 3.6224 / (b - 2.0);
+  for (;;) {
+    const double u = stream.u01() - 0.5;
+    const double v = stream.u01();
+    const double us = 0.5 - std::abs(u);
+    const double k = std::floor((2.0 * a / us + b) * u + rate + 0.43);
+    if (us >= 0.07 && v <= vr) return k;
+    if (k < 0.0 || (us < 0.013 && v > us)) continue;
+    if (std::log(v) + log_inv_alpha - std::log(a / (us * us) + b) <= poisson_log_pmf(k, rate)) {
+      return k;
+    }
+  }
+}
+
+// Hormann (1993), "The generation of binomial random variates", algorithm BTRS, in the
+// form used by TensorFlow and numpy's random_binomial; needs n q >= 10 with q <= 1/2.
+double binomial_btrs(double n, double q, Stream& stream) {
+  const double spq = std::sqrt(n * q * (1.0 - q));
+  const double b = 1.15 + 2.53 * spq;
+  const double a = -0.0873 + 0.0248 * b + 0.01 * q;
+  const double c = n * q + 0.5;
+  const double vr = 0.92 - 4.2 / b;
+  const double r = q / (1.0 - q);
+  const double alpha = (2.83 + 5.1 / b) * spq;
+  const double m = std::floor((n + 1.0) * q);
+  // Terms of log f(k) / f(m) that do not depend on k.
+  const double h_mode = (m + 0.5) * std::log((m + 1.0) / (r * (n - m + 1.0))) + stirlerr(m + 1.0) +
+                        stirlerr(n - m + 1.0);
+  for (;;) {
+    const double u = stream.u01() - 0.5;
+    double v = stream.u01();
+    const double us = 0.5 - std::abs(u);
+    const double k = std::floor((2.0 * a / us + b) * u + c);
+    if (us >= 0.07 && v <= vr) return k;
+    if (k < 0.0 || k > n) continue;
+    v = std::log(v * alpha / (a / (us * us) + b));
+    // stirlerr(j + 1) is Hormann's f_c(j), the error of Stirling's formula for log j!.
+    const double h = h_mode + (n + 1.0) * std::log((n - m + 1.0) / (n - k + 1.0)) +
+                     (k + 0.5) * std::log(r * (n - k + 1.0) / (k + 1.0)) - stirlerr(k + 1.0) -
+                     stirlerr(n - k + 1.0);
+    if (v <= h) return k;
+  }
+}
+
+bool table_ok(DistKind kind, const DistTable* table) {
+  if (table == nullptr || table->values.empty()) return false;
+  if (kind == DistKind::kDiscrete) return table->cumulative.size() == table->values.size();
+  return true;
+}
+
+// Inverse CDF for parameters already known to be valid.
+double quantile_unchecked(DistKind kind, std::span<const double> p, const DistTable* table,
+                          double u) {
+  switch (kind) {
+    case DistKind::kNormal:
+      return p[0] + p[1] * normal_quantile(u);
+    case DistKind::kLogNormal:
+      return std::exp(p[0] + p[1] * normal_quantile(u));
+    case DistKind::kUniform:
+      return std::min(p[1], p[0] + u * (p[1] - p[0]));
+    case DistKind::kTriangular: {
+      const double lo = p[0], mode = p[1], hi = p[2];
+      const double width = hi - lo;
+      double x;
+      if (u * width < mode - lo) {
+        x = lo + std::sqrt(u * width * (mode - lo));
+      } else {
+        x = hi - std::sqrt((1.0 - u) * width * (hi - mode));
+      }
+      return std::clamp(x, lo, hi);
+    }
+    case DistKind::kPert: {
+      const double lo = p[0], mode = p[1], hi = p[2], lambda = p[3];
+      const double width = hi - lo;
+      const double alpha = 1.0 + lambda * (mode - lo) / width;
+      const double beta = 1.0 + lambda * (hi - mode) / width;
+      const double x = beta_inv(alpha, beta, u);
+      return std::clamp(lo + width * x, lo, hi);
+    }
+    case DistKind::kBeta: {
+      const double x = beta_inv(p[0], p[1], u);
+      return std::clamp(p[2] + (p[3] - p[2]) * x, p[2], p[3]);
+    }
+    case DistKind::kGamma:
+      return gamma_inv(p[0], u) * p[1];
+    case DistKind::kTruncNormal:
+      return truncnormal_quantile(p, u);
+    case DistKind::kDiscrete: {
+      const auto& cum = table->cumulative;
+      const auto it = std::lower_bound(cum.begin(), cum.end(), u);
+      const auto i = std::min<std::size_t>(it - cum.begin(), cum.size() - 1);
+      return table->values[i];
+    }
+    case DistKind::kEmpirical: {
+      const std::size_t n = table->values.size();
+      const double pos = std::floor(u * static_cast<double>(n));
+      const std::size_t i = pos <= 0.0 ? 0 : std::min(n - 1, static_cast<std::size_t>(pos));
+      return table->values[i];
+    }
+    case DistKind::kPoisson:
+      return poisson_quantile(p[0], u);
+    case DistKind::kBinomial:
+      return binomial_quantile(binomial_n(p[0]), p[1], u);
+    case DistKind::kBernoulli:
+      return u > 1.0 - p[0] ? 1.0 : 0.0;
+  }
+  return kNaN;
+}
+
+// draw() for every kind but the normal.
+/// Gamma(shape, 1) by Marsaglia and Tsang (2000): exact, about three uniforms a draw.
+/// Shapes below 1 use Gamma(shape + 1) * U^(1 / shape).
+double gamma_mt(double shape, Stream& stream) {
+  double boost = 1.0;
+  if (shape < 1.0) {
+    boost = std::pow(stream.u01(), 1.0 / shape);
+    shape += 1.0;
+  }
+  const double d = shape - 1.0 / 3.0;
+  const double c = 1.0 / std::sqrt(9.0 * d);
+  for (;;) {
+    double x, v;
+    do {
+      x = as241(stream.u01());
+      v = 1.0 + c * x;
+    } while (v <= 0.0);
+    v = v * v * v;
+    const double u = stream.u01();
+    if (u < 1.0 - 0.0331 * (x * x) * (x * x) ||
+        std::log(u) < 0.5 * x * x + d * (1.0 - v + std::log(v)))
+      return boost * d * v;
+  }
+}
+
+/// Beta(a, b) on [lo, hi] as X / (X + Y) with X ~ Gamma(a), Y ~ Gamma(b); when both
+/// underflow (tiny shapes) the inverse CDF takes over.
+double beta_mt(double a, double b, double lo, double hi, Stream& stream) {
+  const double x = gamma_mt(a, stream);
+  const double y = gamma_mt(b, stream);
+  const double r = x / (x + y);
+  if (!std::isfinite(r)) {
+    const double q[4] = {a, b, lo, hi};
+    return quantile_unchecked(DistKind::kBeta, q, nullptr, stream.u01());
+  }
+  return lo + (hi - lo) * r;
+}
+
+[[gnu::noinline]] double draw_other(DistKind kind, std::span<const double> p,
+                                    const DistTable* table, Stream& stream) {
+  if (!params_ok(kind, p)) return kNaN;
+  switch (kind) {
+    case DistKind::kPoisson:
+      if (p[0] >= kRejectionFrom) return poisson_ptrs(p[0], stream);
+      return poisson_quantile(p[0], stream.u01());
+    case DistKind::kBinomial: {
+      const double n = binomial_n(p[0]);
+      const double prob = p[1];
+      if (n * std::min(prob, 1.0 - prob) >= kRejectionFrom) {
+        // BTRS needs p <= 1/2: draw the number of failures and flip.
+        if (prob <= 0.5) return binomial_btrs(n, prob, stream);
+        return n - binomial_btrs(n, 1.0 - prob, stream);
+      }
+      return binomial_quantile(n, prob, stream.u01());
+    }
+    // Inverse CDFs of these cost microseconds (Boost's iterative solvers); the
+    // rejection samplers are exact and about fifty times faster.
+    case DistKind::kGamma:
+      return gamma_mt(p[0], stream) * p[1];
+    case DistKind::kBeta:
+      return beta_mt(p[0], p[1], p[2], p[3], stream);
+    case DistKind::kPert: {
+      const double range = p[2] - p[0];
+      if (!(range > 0)) return p[0];
+      return beta_mt(1.0 + p[3] * (p[1] - p[0]) / range, 1.0 + p[3] * (p[2] - p[1]) / range, p[0],
+                     p[2], stream);
+    }
+    case DistKind::kDiscrete:
+    case DistKind::kEmpirical:
+      if (!table_ok(kind, table)) return kNaN;
+      return quantile_unchecked(kind, p, table, stream.u01());
+    default:
+      return quantile_unchecked(kind, p, table, stream.u01());
+  }
+}
+
+}  // namespace
+
+int param_count(DistKind kind) {
+  const auto i = static_cast<std::size_t>(kind);
+  return i < kParamCounts.size() ? kParamCounts[i] : -1;
+}
+
+std::string_view dist_name(DistKind kind) {
+  const auto i = static_cast<std::size_t>(kind);
+  return i < kNames.size() ? kNames[i] : std::string_view("unknown");
+}
+
+std::optional<DistKind> dist_from_name(std::string_view name) {
+  for (std::size_t i = 0; i < kNames.size(); ++i) {
+    if (kNames[i] == name) return static_cast<DistKind>(i);
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> check_params(DistKind kind, std::span<const double> p) {
+  const Problem problem = find_problem(kind, p);
+  if (problem.rule == Rule::kOk) return std::nullopt;
+  auto must = [&](std::string_view rule) {
+    return std::string(param_names(kind)[problem.index]) + " must " + std::string(rule) + " (got " +
+           num(p[problem.index]) + ")";
+  };
+  switch (problem.rule) {
+    case Rule::kOk:
+      return std::nullopt;
+    case Rule::kCount: {
+      const int count = param_count(kind);
+      if (count < 0) return "unknown distribution kind";
+      const std::string got = " (got " + std::to_string(p.size()) + ")";
+      if (count == 0) {
+        return std::string(dist_name(kind)) + " takes no numeric parameters, only a table" + got;
+      }
+      return std::string(dist_name(kind)) + " takes " + std::to_string(count) + " parameters" + got;
+    }
+    case Rule::kFinite:
+      return must("be finite");
+    case Rule::kFiniteOrMinusInf:
+      return must("be finite or -inf");
+    case Rule::kFiniteOrPlusInf:
+      return must("be finite or +inf");
+    case Rule::kNonNegative:
+      return must("be >= 0");
+    case Rule::kPositive:
+      return must("be > 0");
+    case Rule::kMinBelowMax:
+      return "min must be < max (got min " + num(p[problem.index]) + ", max " +
+             num(p[problem.other]) + ")";
+    case Rule::kModeInRange:
+      return "mode must lie in [min, max] (got mode " + num(p[1]) + ", min " + num(p[0]) +
+             ", max " + num(p[2]) + ")";
+    case Rule::kProbability:
+      return must("be in [0, 1]");
+    case Rule::kNonNegativeInteger:
+      return must("be a non-negative integer");
+  }
+  return "invalid parameters";
+}
+
+double normal_cdf(double x) {
+  return 0.5 * std::erfc(-x * kSqrtHalf);
+}
+
+double normal_quantile(double u) {
+  return as241(u);
+}
+
+double quantile(DistKind kind, std::span<const double> p, const DistTable* table, double u) {
+  if (std::isnan(u) || !params_ok(kind, p)) return kNaN;
+  if ((kind == DistKind::kDiscrete || kind == DistKind::kEmpirical) && !table_ok(kind, table)) {
+    return kNaN;
+  }
+  return quantile_unchecked(kind, p, table, u);
+}
+
+double draw(DistKind kind, std::span<const double> p, const DistTable* table, Stream& stream) {
+  // The normal is the hot path of most models: checked inline, then AS241 on one uniform,
+  // without the register saves the other samplers' frame would cost.
+  if (kind == DistKind::kNormal) {
+    if (p.size() != 2 || !std::isfinite(p[0]) || !std::isfinite(p[1]) || !(p[1] >= 0.0)) {
+      return kNaN;
+    }
+    return p[0] + p[1] * as241(stream.u01());
+  }
+  return draw_other(kind, p, table, stream);
+}
+
+double dist_mean(DistKind kind, std::span<const double> p, const DistTable* table) {
+  if (!params_ok(kind, p)) return kNaN;
+  switch (kind) {
+    case DistKind::kNormal:
+      return p[0];
+    case DistKind::kLogNormal:
+      return std::exp(p[0] + 0.5 * p[1] * p[1]);
+    case DistKind::kUniform:
+      return 0.5 * (p[0] + p[1]);
+    case DistKind::kTriangular:
+      return (p[0] + p[1] + p[2]) / 3.0;
+    case DistKind::kPert:
+      return (p[0] + p[3] * p[1] + p[2]) / (p[3] + 2.0);
+    case DistKind::kBeta:
+      return p[2] + (p[3] - p[2]) * p[0] / (p[0] + p[1]);
+    case DistKind::kGamma:
+      return p[0] * p[1];
+    case DistKind::kTruncNormal: {
+      double mean, var;
+      truncnormal_moments(p, mean, var);
+      return mean;
+    }
+    case DistKind::kDiscrete:
+    case DistKind::kEmpirical: {
+      if (!table_ok(kind, table)) return kNaN;
+      const auto& v = table->values;
+      double sum = 0.0;
+      double prev = 0.0;
+      for (std::size_t i = 0; i < v.size(); ++i) {
+        if (kind == DistKind::kDiscrete) {
+          sum += v[i] * (table->cumulative[i] - prev);
+          prev = table->cumulative[i];
+        } else {
+          sum += v[i];
+        }
+      }
+      return kind == DistKind::kDiscrete ? sum : sum / static_cast<double>(v.size());
+    }
+    case DistKind::kPoisson:
+      return p[0];
+    case DistKind::kBinomial:
+      return binomial_n(p[0]) * p[1];
+    case DistKind::kBernoulli:
+      return p[0];
+  }
+  return kNaN;
+}
+
+double dist_variance(DistKind kind, std::span<const double> p, const DistTable* table) {
+  if (!params_ok(kind, p)) return kNaN;
+  switch (kind) {
+    case DistKind::kNormal:
+      return p[1] * p[1];
+    case DistKind::kLogNormal: {
+      const double s2 = p[1] * p[1];
+      return std::expm1(s2) * std::exp(2.0 * p[0] + s2);
+    }
+    case DistKind::kUniform:
+      return (p[1] - p[0]) * (p[1] - p[0]) / 12.0;
+    case DistKind::kTriangular: {
+      const double a = p[0], c = p[1], b = p[2];
+      return (a * a + b * b + c * c - a * b - a * c - b * c) / 18.0;
+    }
+    case DistKind::kPert:
+    case DistKind::kBeta: {
+      double alpha, beta, width;
+      if (kind == DistKind::kPert) {
+        width = p[2] - p[0];
+        alpha = 1.0 + p[3] * (p[1] - p[0]) / width;
+        beta = 1.0 + p[3] * (p[2] - p[1]) / width;
+      } else {
+        alpha = p[0];
+        beta = p[1];
+        width = p[3] - p[2];
+      }
+      const double s = alpha + beta;
+      return width * width * alpha * beta / (s * s * (s + 1.0));
+    }
+    case DistKind::kGamma:
+      return p[0] * p[1] * p[1];
+    case DistKind::kTruncNormal: {
+      double mean, var;
+      truncnormal_moments(p, mean, var);
+      return var;
+    }
+    case DistKind::kDiscrete:
+    case DistKind::kEmpirical: {
+      if (!table_ok(kind, table)) return kNaN;
+      const double mean = dist_mean(kind, p, table);
+      const auto& v = table->values;
+      double sum = 0.0;
+      double prev = 0.0;
+      for (std::size_t i = 0; i < v.size(); ++i) {
+        const double d = v[i] - mean;
+        if (kind == DistKind::kDiscrete) {
+          sum += d * d * (table->cumulative[i] - prev);
+          prev = table->cumulative[i];
+        } else {
+          sum += d * d;
+        }
+      }
+      return kind == DistKind::kDiscrete ? sum : sum / static_cast<double>(v.size());
+    }
+    case DistKind::kPoisson:
+      return p[0];
+    case DistKind::kBinomial:
+      return binomial_n(p[0]) * p[1] * (1.0 - p[1]);
+    case DistKind::kBernoulli:
+      return p[0] * (1.0 - p[0]);
+  }
+  return kNaN;
+}
+
+}  // namespace attain

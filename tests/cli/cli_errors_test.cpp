@@ -1,0 +1,340 @@
+// GoogleTest: the attain CLI on bad input: exit codes, one-line messages, no partial output files.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "attain/ensemble.hpp"
+#include "attain/graph.hpp"
+#include "attain/program.hpp"
+#include "attain/yaml_reader.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+
+/// A fresh directory for models, outputs and captured streams, removed at the end.
+class TempDir {
+ public:
+  TempDir() {
+    static std::atomic<int> counter{0};
+    path_ = fs::temp_directory_path() /
+            ("attain-cli-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
+    fs::remove_all(path_);
+    fs::create_directories(path_);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  std::string write(const std::string& name, const std::string& text) const {
+    fs::path p = path_ / name;
+    std::ofstream(p) << text;
+    return p.string();
+  }
+  std::string file(const std::string& name) const { return (path_ / name).string(); }
+  /// Names of the entries in the directory that start with `prefix`.
+  std::vector<std::string> entries(const std::string& prefix) const {
+    std::vector<std::string> out;
+    for (const auto& e : fs::directory_iterator(path_)) {
+      std::string name = e.path().filename().string();
+      if (name.rfind(prefix, 0) == 0) out.push_back(name);
+    }
+    return out;
+  }
+
+ private:
+  fs::path path_;
+};
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream buf;
+  buf << in.rdbuf();
+  return buf.str();
+}
+
+struct Result {
+  int code = -1;
+  std::string out, err;
+};
+
+/// Runs the CLI with `args` (already shell-quoted where needed), capturing both streams.
+Result run_cli(const std::string& args) {
+  TempDir capture;
+  std::string cmd = std::string("'") + ATTAIN_CLI + "' " + args + " >'" + capture.file("out") +
+                    "' 2>'" + capture.file("err") + "' </dev/null";
+  int status = std::system(cmd.c_str());
+  Result r;
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.out = slurp(capture.file("out"));
+  r.err = slurp(capture.file("err"));
+  return r;
+}
+
+std::string quote(const std::string& s) {
+  return "'" + s + "'";
+}
+
+bool contains(const std::string& s, const std::string& part) {
+  return s.find(part) != std::string::npos;
+}
+
+/// stderr is exactly one line (ending in a newline) and shows no crash or stack trace.
+void expect_one_clean_line(const Result& r) {
+  ASSERT_FALSE(r.err.empty());
+  EXPECT_EQ(r.err.back(), '\n') << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << "stderr:\n" << r.err;
+  for (const char* crash : {"terminate called", "what():", "Aborted", "Segmentation", "#0 ",
+                            "stack trace", "Backtrace", "internal error"})
+    EXPECT_FALSE(contains(r.err, crash)) << r.err;
+}
+
+/// A file error: `<file>:<line>:<col>: error: <text>` with the given file, line and text.
+void expect_file_error(const Result& r, const std::string& file, int line, int col,
+                       const std::string& text) {
+  EXPECT_EQ(r.code, 2) << r.err;
+  expect_one_clean_line(r);
+  std::string prefix = file + ":" + std::to_string(line) + ":" + std::to_string(col) + ": error: ";
+  EXPECT_EQ(r.err.rfind(prefix, 0), 0u) << "expected prefix: " << prefix << "\nstderr: " << r.err;
+  EXPECT_TRUE(contains(r.err, text)) << r.err;
+}
+
+/// An option error: one line `attain: error: ...` holding `text`.
+void expect_option_error(const Result& r, const std::string& text) {
+  EXPECT_EQ(r.code, 2) << r.err;
+  expect_one_clean_line(r);
+  EXPECT_TRUE(contains(r.err, "error")) << r.err;
+  EXPECT_TRUE(contains(r.err, text)) << r.err;
+}
+
+const std::string kGood = R"(model: small
+description: a small model for the CLI tests
+time: {start: 2017, end: 2020}
+levers:
+  funding: {label: 财政科技投入, unit: u, description: d, source: s, value: 3}
+parameters:
+  yield: {label: yield, unit: u, description: d, source: s, dist: uniform, min: 2, max: 6}
+stocks:
+  firms: {label: firms, unit: u, description: d, source: s, initial: 40, change: yield * funding}
+targets:
+  - {node: firms, op: ">=", threshold: 60, label: 60 firms, source: teaching}
+  - {name: early, node: firms, year: 2019, op: "<", threshold: 50.5, label: few early, source: x}
+)";
+
+const std::string kDivByZero = R"(model: div
+description: divides by zero in 2019
+time: {start: 2017, end: 2020}
+auxiliaries:
+  ratio: {label: r, unit: u, description: d, formula: 1 / (year - 2019)}
+targets:
+  - {node: ratio, op: ">=", threshold: 0, label: t, source: x}
+)";
+
+TEST(CliErrorsTest, MissingModel) {
+  TempDir dir;
+  std::string path = dir.file("missing.yaml");
+  Result r = run_cli("check " + quote(path));
+  expect_file_error(r, path, 1, 1, "cannot open file");
+  EXPECT_TRUE(r.out.empty()) << r.out;
+}
+
+TEST(CliErrorsTest, MalformedYaml) {
+  TempDir dir;
+  std::string path = dir.write("bad.yaml", "model: m\ndescription: x\n  time: 1\n");
+  expect_file_error(run_cli("check " + quote(path)), path, 3, 7, "malformed YAML");
+}
+
+TEST(CliErrorsTest, Cycle) {
+  TempDir dir;
+  std::string path = dir.write("cycle.yaml", R"(model: cyc
+description: a same-step cycle
+time: {start: 2017, end: 2020}
+auxiliaries:
+  a: {label: a, unit: u, description: d, formula: c + 1}
+  b: {label: b, unit: u, description: d, formula: a}
+  c: {label: c, unit: u, description: d, formula: b}
+)");
+  expect_file_error(run_cli("check " + quote(path)), path, 5, 3, "a -> b -> c -> a");
+  expect_file_error(run_cli("graph " + quote(path)), path, 5, 3, "same-step cycle");
+}
+
+TEST(CliErrorsTest, RunsZero) {
+  TempDir dir;
+  std::string model = dir.write("m.yaml", kGood);
+  std::string out = dir.file("x.h5");
+  expect_option_error(run_cli("run " + quote(model) + " --runs 0 --out " + quote(out)),
+                      "--runs must be a whole number >= 1 (got 0)");
+  EXPECT_TRUE(dir.entries("x.h5").empty());
+}
+
+TEST(CliErrorsTest, RunsNegative) {
+  TempDir dir;
+  std::string model = dir.write("m.yaml", kGood);
+  Result r = run_cli("run " + quote(model) + " --runs -5 --out " + quote(dir.file("x.h5")));
+  expect_option_error(r, "--runs");
+  EXPECT_TRUE(dir.entries("x.h5").empty());
+}
+
+TEST(CliErrorsTest, ThreadsZero) {
+  TempDir dir;
+  std::string model = dir.write("m.yaml", kGood);
+  expect_option_error(run_cli("run " + quote(model) + " --runs 10 --threads 0"),
+                      "--threads must be >= 1 (got 0)");
+}
+
+TEST(CliErrorsTest, StoreBogus) {
+  TempDir dir;
+  std::string model = dir.write("m.yaml", kGood);
+  Result r =
+      run_cli("run " + quote(model) + " --runs 10 --store bogus --out " + quote(dir.file("x.h5")));
+  expect_option_error(r, "unknown --store 'bogus'");
+  EXPECT_TRUE(contains(r.err, "'summary', 'targets' or 'full'")) << r.err;
+  EXPECT_TRUE(dir.entries("x.h5").empty());
+}
+
+TEST(CliErrorsTest, UnwritableOut) {
+  TempDir dir;
+  std::string model = dir.write("m.yaml", kGood);
+  Result r = run_cli("run " + quote(model) + " --runs 10 --out /nonexistent-dir/x.h5");
+  expect_option_error(r, "/nonexistent-dir/x.h5");
+  EXPECT_FALSE(fs::exists("/nonexistent-dir"));
+}
+
+TEST(CliErrorsTest, UnknownOption) {
+  TempDir dir;
+  std::string model = dir.write("m.yaml", kGood);
+  expect_option_error(run_cli("check " + quote(model) + " --bogus"), "--bogus");
+}
+
+TEST(CliErrorsTest, InputErrorLeavesNoOutputFile) {
+  TempDir dir;
+  std::string text = kGood;
+  const std::string from = "change: yield * funding}";
+  text.replace(text.find(from), from.size(), "change: yield * fundng}");
+  std::string model = dir.write("m.yaml", text);
+  Result r = run_cli("run " + quote(model) + " --runs 10 --quiet --out " + quote(dir.file("x.h5")));
+  const std::string line9 = "  firms: {label: firms, unit: u, description: d, source: s, ";
+  const int col =
+      static_cast<int>(line9.size() + std::string("initial: 40, change: yield * ").size()) + 1;
+  expect_file_error(r, model, 9, col,
+                    "unknown node 'fundng' in stock 'firms'; did you mean 'funding'?");
+  EXPECT_TRUE(dir.entries("x.h5").empty());
+}
+
+TEST(CliErrorsTest, RunErrorExitsThreeAndLeavesNoOutputFile) {
+  TempDir dir;
+  std::string model = dir.write("div.yaml", kDivByZero);
+  Result r = run_cli("run " + quote(model) + " --runs 10 --threads 1 --quiet --out " +
+                     quote(dir.file("x.h5")));
+  EXPECT_EQ(r.code, 3) << r.err;
+  expect_one_clean_line(r);
+  EXPECT_TRUE(contains(r.err, "'ratio'")) << r.err;
+  EXPECT_TRUE(contains(r.err, "2019")) << r.err;
+  EXPECT_TRUE(contains(r.err, "run 0")) << r.err;
+  EXPECT_TRUE(dir.entries("x.h5").empty()) << "left behind: " << dir.entries("x.h5").front();
+}
+
+TEST(CliErrorsTest, RunErrorNamesTheFirstFailingRun) {
+  // 1 / b with b ~ bernoulli(0.5): the first run drawing b = 0 fails; find it by replay.
+  const std::string text = R"(model: coin
+description: fails in runs that draw zero
+time: {start: 2017, end: 2018}
+parameters:
+  b: {label: b, unit: u, description: d, source: s, dist: bernoulli, p: 0.5}
+auxiliaries:
+  inv: {label: i, unit: u, description: d, formula: 1 / b}
+)";
+  attain::Model m = attain::parse_model(text, "coin.yaml");
+  attain::Program p = attain::compile(m, attain::build_graph(m));
+  int first_zero = -1;
+  for (int run = 0; run < 64 && first_zero < 0; ++run) {
+    try {
+      attain::replay_run(p, 1, static_cast<std::uint64_t>(run));
+    } catch (const attain::RunError&) {
+      first_zero = run;
+    }
+  }
+  ASSERT_GE(first_zero, 0);
+  TempDir dir;
+  std::string model = dir.write("coin.yaml", text);
+  Result r = run_cli("run " + quote(model) + " --runs 100 --seed 1 --quiet");
+  EXPECT_EQ(r.code, 3) << r.err;
+  expect_one_clean_line(r);
+  EXPECT_TRUE(contains(r.err, "'inv'")) << r.err;
+  EXPECT_TRUE(contains(r.err, "2017")) << r.err;
+  EXPECT_TRUE(contains(r.err, "in run " + std::to_string(first_zero) + " ")) << r.err;
+}
+
+TEST(CliErrorsTest, SuccessfulRunWritesTheFileAndNoTemporary) {
+  TempDir dir;
+  std::string model = dir.write("m.yaml", kGood);
+  Result r = run_cli("run " + quote(model) + " --runs 50 --threads 1 --quiet --out " +
+                     quote(dir.file("x.h5")));
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(dir.entries("x.h5"), (std::vector<std::string>{"x.h5"}));
+}
+
+TEST(CliErrorsTest, VersionAndHelp) {
+  Result v = run_cli("--version");
+  EXPECT_EQ(v.code, 0) << v.err;
+  EXPECT_EQ(v.out.rfind("attain ", 0), 0u) << v.out;
+  Result h = run_cli("--help");
+  EXPECT_EQ(h.code, 0) << h.err;
+  for (const char* cmd : {"check", "graph", "run", "replay"}) EXPECT_TRUE(contains(h.out, cmd));
+  Result none = run_cli("");
+  EXPECT_EQ(none.code, 2) << none.err;
+}
+
+TEST(CliErrorsTest, CheckJsonListsTargets) {
+  TempDir dir;
+  std::string model = dir.write("m.yaml", kGood);
+  Result r = run_cli("check " + quote(model) + " --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  nlohmann::json j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["model"], "small");
+  ASSERT_TRUE(j["targets"].is_array());
+  ASSERT_EQ(j["targets"].size(), 2u);
+  const auto& t0 = j["targets"][0];
+  EXPECT_EQ(t0["name"], "firms");
+  EXPECT_EQ(t0["node"], "firms");
+  EXPECT_EQ(t0["label"], "60 firms");
+  EXPECT_EQ(t0["year"], 2020);
+  EXPECT_EQ(t0["op"], ">=");
+  EXPECT_EQ(t0["threshold"], 60);
+  const auto& t1 = j["targets"][1];
+  EXPECT_EQ(t1["name"], "early");
+  EXPECT_EQ(t1["year"], 2019);
+  EXPECT_EQ(t1["op"], "<");
+  EXPECT_EQ(t1["threshold"], 50.5);
+  EXPECT_EQ(j["nodes"]["total"], 3);
+}
+
+TEST(CliErrorsTest, ReplayJson) {
+  TempDir dir;
+  std::string model = dir.write("m.yaml", kGood);
+  Result r = run_cli("replay " + quote(model) + " --run 3 --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  nlohmann::json j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["run"], 3);
+  ASSERT_EQ(j["values"]["funding"].size(), 4u);
+  EXPECT_EQ(j["values"]["funding"][0], 3);
+  // firms grow by yield * funding each year, yield in [2, 6].
+  double f0 = j["values"]["firms"][0], f1 = j["values"]["firms"][1];
+  EXPECT_EQ(f0, 40);
+  EXPECT_GE(f1 - f0, 6);
+  EXPECT_LE(f1 - f0, 18);
+  Result bad = run_cli("replay " + quote(model) + " --run -1");
+  expect_option_error(bad, "--run must be >= 0");
+}
+
+}  // namespace
