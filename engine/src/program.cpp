@@ -228,8 +228,8 @@ Program compile(const Model& model, const DependencyGraph& graph) {
       if (e) smooths += count_smooth(*e);
     for (const auto& e : n.dist.p_expr) smooths += count_smooth(*e);
   }
-  // The stock change expressions count twice: they are compiled for first and later steps
-  // into the same smooth slot, so count distinct calls only.
+  // Slots: nodes, then one flow per stock, then one per smooth() call in the source
+  // (the first-step and later-step code of an expression share its smooth slots).
   const int first_flow = p.nodes_;
   const int first_smooth = first_flow + stocks;
   p.slots_ = first_smooth + smooths;
@@ -319,7 +319,8 @@ Program compile(const Model& model, const DependencyGraph& graph) {
         break;
       }
       case NodeKind::kShock: {
-        Compiler c(m, p.constants_, smooth_used, first_smooth);
+        // Parameter expressions, then one draw per lane; both step variants share the
+        // smooth() slots of the expressions.
         int shock = static_cast<int>(p.shock_nodes_.size());
         p.shock_nodes_.push_back(i);
         int before = smooth_used;
@@ -328,9 +329,7 @@ Program compile(const Model& model, const DependencyGraph& graph) {
           auto& code = pass == 0 ? sc.first : sc.later;
           Compiler cc(m, p.constants_, smooth_used, first_smooth);
           std::vector<Operand> args;
-          int temps = 0;
           for (const auto& e : n.dist.p_expr) args.push_back(cc.emit(*e, pass == 0, code));
-          (void)temps;
           Instr d;
           d.code = Code::kDraw;
           d.dst = {Operand::Kind::kSlot, i, 0};
@@ -339,13 +338,6 @@ Program compile(const Model& model, const DependencyGraph& graph) {
           d.extra = shock;
           code.push_back(d);
         }
-        // Temps of the parameter expressions: count instructions writing temps.
-        int t = 0;
-        for (const auto* code : {&sc.first, &sc.later})
-          for (const auto& in : *code)
-            if (in.dst.kind == Operand::Kind::kTemp) t = std::max(t, in.dst.index + 1);
-        p.temps_ = std::max(p.temps_, t);
-        (void)c;
         break;
       }
     }
@@ -361,7 +353,7 @@ Program compile(const Model& model, const DependencyGraph& graph) {
     compile_node(*n.change, sc.slot, sc, true);
     p.code_.push_back(std::move(sc));
   }
-  // Make sure every shock's temps are allocated (the shock compiler used its own counter).
+  // Scratch arrays for every temp any instruction writes.
   for (const auto& sc : p.code_)
     for (const auto* code : {&sc.first, &sc.later})
       for (const auto& in : *code)

@@ -12,7 +12,7 @@ import tempfile
 import h5py
 import numpy as np
 
-attain, root = sys.argv[1], sys.argv[2]
+attain, root = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
 model = os.path.join(root, "tests/data/stochastic.yaml")
 base = os.path.join(root, "tests/data/stochastic_base.yaml")
 scenario = os.path.join(root, "tests/data/stochastic_more.yaml")

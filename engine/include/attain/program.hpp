@@ -158,7 +158,7 @@ class Program {
   };
   std::vector<Correlated> correlated_;
   std::vector<char> correlated_param_;  ///< per parameter: in a correlation group
-  std::vector<int> shock_nodes_;  ///< kDraw extra -> node index
+  std::vector<int> shock_nodes_;        ///< kDraw extra -> node index
   void fill_levers();
 };
 
