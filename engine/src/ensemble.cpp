@@ -15,11 +15,64 @@
 namespace attain {
 namespace {
 
+/// Moments of one node-step within a chunk. Run r adds to accumulator r mod 4, in run
+/// order, so the sums depend on run indices only (not on block size or threads) and
+/// four independent accumulators let the compiler vectorize the loop.
+struct ChunkMoments {
+  std::uint64_t n = 0;
+  double shift = 0, mn = 0, mx = 0;
+  double s[4] = {0, 0, 0, 0}, ss[4] = {0, 0, 0, 0};
+
+  void add(const double* v, int count, std::uint64_t first_run) {
+    if (count <= 0) return;
+    if (n == 0) shift = mn = mx = v[0];
+    int i = 0;
+    if (first_run % 4 == 0) {
+      double s0 = s[0], s1 = s[1], s2 = s[2], s3 = s[3];
+      double q0 = ss[0], q1 = ss[1], q2 = ss[2], q3 = ss[3];
+      double lo = mn, hi = mx;
+      for (; i + 4 <= count; i += 4) {
+        const double d0 = v[i] - shift, d1 = v[i + 1] - shift, d2 = v[i + 2] - shift,
+                     d3 = v[i + 3] - shift;
+        s0 += d0, s1 += d1, s2 += d2, s3 += d3;
+        q0 += d0 * d0, q1 += d1 * d1, q2 += d2 * d2, q3 += d3 * d3;
+        for (int k = 0; k < 4; ++k) {
+          lo = v[i + k] < lo ? v[i + k] : lo;
+          hi = v[i + k] > hi ? v[i + k] : hi;
+        }
+      }
+      s[0] = s0, s[1] = s1, s[2] = s2, s[3] = s3;
+      ss[0] = q0, ss[1] = q1, ss[2] = q2, ss[3] = q3;
+      mn = lo, mx = hi;
+    }
+    for (; i < count; ++i) {
+      const auto a = static_cast<std::size_t>((first_run + static_cast<std::uint64_t>(i)) % 4);
+      const double d = v[i] - shift;
+      s[a] += d;
+      ss[a] += d * d;
+      mn = v[i] < mn ? v[i] : mn;
+      mx = v[i] > mx ? v[i] : mx;
+    }
+    n += static_cast<std::uint64_t>(count);
+  }
+
+  Moments moments() const {
+    Moments m;
+    m.n = n;
+    m.shift = shift;
+    m.sum = ((s[0] + s[1]) + s[2]) + s[3];
+    m.sumsq = ((ss[0] + ss[1]) + ss[2]) + ss[3];
+    m.min = mn;
+    m.max = mx;
+    return m;
+  }
+};
+
 /// Everything one chunk contributes, produced in parallel and merged in order.
 struct ChunkWork {
   std::uint64_t index = 0;
   ChunkData data;
-  std::vector<Moments> moments;
+  std::vector<ChunkMoments> moments;
   std::vector<std::uint64_t> hits;       ///< per target
   std::vector<std::uint64_t> first_met;  ///< per target x (steps + 1); last = never
   std::uint64_t joint = 0;
@@ -121,12 +174,8 @@ EnsembleResult run_ensemble(const Program& program, const EnsembleOptions& o, Ch
                 &b.values[(static_cast<std::size_t>(k) * static_cast<std::size_t>(slots) +
                            static_cast<std::size_t>(node)) *
                           static_cast<std::size_t>(b.capacity)];
-            Moments& mo = w->moments[idx];
-            QuantileSketch& q = sk[idx];
-            for (int i = 0; i < n; ++i) {
-              mo.add(v[i]);
-              q.add(v[i]);
-            }
+            w->moments[idx].add(v, n, first + static_cast<std::uint64_t>(off));
+            sk[idx].add(v, n);
           }
         for (int i = 0; i < n; ++i) {
           const auto row = static_cast<std::size_t>(off + i);
@@ -175,7 +224,7 @@ EnsembleResult run_ensemble(const Program& program, const EnsembleOptions& o, Ch
   auto merge = [&](ChunkWork* raw) {
     std::unique_ptr<ChunkWork> w(raw);
     if (w->error) std::rethrow_exception(w->error);
-    for (std::size_t i = 0; i < ns; ++i) result.moments[i].merge(w->moments[i]);
+    for (std::size_t i = 0; i < ns; ++i) result.moments[i].merge(w->moments[i].moments());
     for (std::size_t t = 0; t < nt; ++t) {
       result.targets[t].hits += w->hits[t];
       for (int k = 0; k < steps; ++k)

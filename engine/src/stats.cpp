@@ -91,6 +91,24 @@ void QuantileSketch::add(double x) {
     ++zeros_;
 }
 
+void QuantileSketch::add(const double* v, int n) {
+  for (int i = 0; i < n; ++i) {
+    const double x = v[i];
+    if (x > 0 && n_ > 0) {
+      const std::int64_t at = bucket(x) - pos_.lo;
+      if (at >= 0 && at < static_cast<std::int64_t>(pos_.counts.size())) {
+        ++pos_.counts[static_cast<std::size_t>(at)];
+        ++pos_.total;
+        ++n_;
+        min_ = x < min_ ? x : min_;
+        max_ = x > max_ ? x : max_;
+        continue;
+      }
+    }
+    add(x);
+  }
+}
+
 void QuantileSketch::merge(const QuantileSketch& o) {
   if (o.n_ == 0) return;
   if (n_ == 0) {

@@ -47,6 +47,9 @@ struct Moments {
 class QuantileSketch {
  public:
   void add(double x);
+  /// Adds `n` values; the same counts as n calls of add(), with a fast path for values
+  /// inside the positive buckets already allocated.
+  void add(const double* v, int n);
   void merge(const QuantileSketch& other);
   std::uint64_t count() const { return n_; }
   /// The q-quantile: an estimate of the order statistic x_(ceil(q n)) (the inverse of
