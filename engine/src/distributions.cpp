@@ -839,6 +839,74 @@ double quantile(DistKind kind, std::span<const double> p, const DistTable* table
   return quantile_unchecked(kind, p, table, u);
 }
 
+QuantileFunction::QuantileFunction(DistKind kind, std::vector<double> p, const DistTable* table)
+    : kind_(kind), p_(std::move(p)), table_(table) {
+  if (!params_ok(kind_, p_)) return;
+  switch (kind_) {
+    case DistKind::kPert: {
+      const double width = p_[2] - p_[0];
+      if (!(width > 0)) return;
+      a_ = 1.0 + p_[3] * (p_[1] - p_[0]) / width;
+      b_ = 1.0 + p_[3] * (p_[2] - p_[1]) / width;
+      lo_ = p_[0], scale_ = width;
+      break;
+    }
+    case DistKind::kBeta:
+      a_ = p_[0], b_ = p_[1], lo_ = p_[2], scale_ = p_[3] - p_[2];
+      break;
+    case DistKind::kGamma:
+      a_ = p_[0], scale_ = p_[1], gamma_ = true;
+      break;
+    default:
+      return;
+  }
+  constexpr int kCells = 4096;
+  x_.resize(kCells + 1);
+  for (int i = 1; i < kCells; ++i)
+    x_[static_cast<std::size_t>(i)] = standard(static_cast<double>(i) / kCells);
+  x_.front() = 0.0;
+  x_.back() = gamma_ ? kInf : 1.0;
+  tabulated_ = std::all_of(x_.begin() + 1, x_.end() - 1, [](double v) { return std::isfinite(v); });
+}
+
+double QuantileFunction::standard(double u) const {
+  return gamma_ ? gamma_inv(a_, u) : beta_inv(a_, b_, u);
+}
+
+double QuantileFunction::operator()(double u) const {
+  if (!tabulated_) return quantile(kind_, p_, table_, u);
+  const auto cells = static_cast<double>(x_.size() - 1);
+  const double t = u * cells;
+  const auto i = static_cast<std::size_t>(t);
+  double x;
+  if (!(u > 0 && u < 1) || i < 1 || i + 2 >= x_.size()) {
+    x = standard(u);  // outermost cells: the solver, exact in the tails
+  } else {
+    // Safeguarded Newton on the exact CDF, from linear interpolation in the table: the
+    // true quantile lies between the table's neighbours, so steps stay in [x0, x1].
+    const double x0 = x_[i], x1 = x_[i + 1];
+    x = x0 + (t - static_cast<double>(i)) * (x1 - x0);
+    for (int step = 0; step < 8; ++step) {
+      const double cdf = no_throw([&] {
+        return gamma_ ? boost::math::gamma_p(a_, x, Policy())
+                      : boost::math::ibeta(a_, b_, x, Policy());
+      });
+      const double pdf = no_throw([&] {
+        return gamma_ ? boost::math::gamma_p_derivative(a_, x, Policy())
+                      : boost::math::ibeta_derivative(a_, b_, x, Policy());
+      });
+      if (!std::isfinite(cdf) || !(pdf > 0) || !std::isfinite(pdf))
+        return quantile(kind_, p_, table_, u);
+      const double next = std::clamp(x - (cdf - u) / pdf, x0, x1);
+      const bool done = std::fabs(next - x) <= 1e-15 * std::fabs(next);
+      x = next;
+      if (done) break;
+    }
+  }
+  if (gamma_) return x * scale_;
+  return std::clamp(lo_ + scale_ * x, lo_, lo_ + scale_);
+}
+
 double draw(DistKind kind, std::span<const double> p, const DistTable* table, Stream& stream) {
   // The normal is the hot path of most models: checked inline, then AS241 on one uniform,
   // without the register saves the other samplers' frame would cost.

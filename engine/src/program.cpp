@@ -371,8 +371,16 @@ Program compile(const Model& model, const DependencyGraph& graph) {
     p.correlated_.push_back(std::move(c));
   }
   p.correlated_param_.assign(p.parameters_.size(), 0);
+  p.fast_quantile_.assign(p.parameters_.size(), nullptr);
   for (const auto& c : p.correlated_)
-    for (int j : c.params) p.correlated_param_[static_cast<std::size_t>(j)] = 1;
+    for (int j : c.params) {
+      p.correlated_param_[static_cast<std::size_t>(j)] = 1;
+      const Node& n = m.nodes[static_cast<std::size_t>(p.parameters_[static_cast<std::size_t>(j)])];
+      if (n.dist.kind == DistKind::kPert || n.dist.kind == DistKind::kBeta ||
+          n.dist.kind == DistKind::kGamma)
+        p.fast_quantile_[static_cast<std::size_t>(j)] =
+            std::make_shared<const QuantileFunction>(n.dist.kind, n.dist.p, nullptr);
+    }
   p.fill_levers();
   return p;
 }
@@ -466,7 +474,8 @@ void Program::evaluate(Block& block, std::uint64_t seed, std::uint64_t first_run
       if (n.dist.fixed) {
         x = n.dist.fixed_value;
       } else if (design || correlated_param_[j]) {
-        x = quantile(n.dist.kind, n.dist.p, &n.dist.table, u[j]);
+        x = fast_quantile_[j] ? (*fast_quantile_[j])(u[j])
+                              : quantile(n.dist.kind, n.dist.p, &n.dist.table, u[j]);
       } else {
         Stream s(seed, run, n.id, kOncePerRun);
         x = draw(n.dist.kind, n.dist.p, &n.dist.table, s);

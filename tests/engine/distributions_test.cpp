@@ -792,3 +792,48 @@ TEST(Moments, ClosedFormsAgreeWithBoost) {
 
 }  // namespace
 }  // namespace attain
+
+namespace attain {
+namespace {
+
+TEST(QuantileFunction, MatchesQuantileForBetaPertAndGamma) {
+  struct Params {
+    DistKind kind;
+    std::vector<double> p;
+  };
+  const std::vector<Params> cases = {
+      {DistKind::kPert, {1, 3, 6, 4}},     {DistKind::kPert, {0, 9, 10, 4}},
+      {DistKind::kPert, {-2, -2, 5, 4}},   {DistKind::kBeta, {2, 5, 0, 1}},
+      {DistKind::kBeta, {0.5, 0.5, 0, 1}}, {DistKind::kBeta, {30, 2, 10, 20}},
+      {DistKind::kGamma, {2, 1.5}},        {DistKind::kGamma, {0.3, 1}},
+      {DistKind::kGamma, {50, 2}}};
+  for (const auto& c : cases) {
+    QuantileFunction q(c.kind, c.p, nullptr);
+    double previous = -std::numeric_limits<double>::infinity();
+    double worst = 0;
+    std::vector<double> us;
+    for (int k = 1; k < 20000; ++k) us.push_back(k / 20000.0 + 1e-7);
+    for (int i = 1; i < 4096; ++i) {
+      us.push_back(i / 4096.0 - 1e-13);
+      us.push_back(i / 4096.0 + 1e-13);
+    }
+    us.push_back(1e-9);
+    us.push_back(1 - 1e-9);
+    std::sort(us.begin(), us.end());
+    for (double u : us) {
+      const double fast = q(u), exact = quantile(c.kind, c.p, nullptr, u);
+      worst = std::max(worst, std::fabs(fast - exact) / std::max(std::fabs(exact), 1e-300));
+      EXPECT_GE(fast, previous) << "monotone at u = " << u;
+      previous = fast;
+    }
+    EXPECT_LT(worst, 1e-11) << dist_name(c.kind) << " " << c.p[0] << " " << c.p[1];
+  }
+}
+
+TEST(QuantileFunction, OtherKindsCallQuantile) {
+  QuantileFunction q(DistKind::kNormal, {1, 2}, nullptr);
+  EXPECT_EQ(q(0.3), quantile(DistKind::kNormal, std::vector<double>{1, 2}, nullptr, 0.3));
+}
+
+}  // namespace
+}  // namespace attain

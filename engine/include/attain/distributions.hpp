@@ -63,6 +63,29 @@ double quantile(DistKind kind, std::span<const double> p, const DistTable* table
 /// Returns NaN when the parameters are invalid (callers report it).
 double draw(DistKind kind, std::span<const double> p, const DistTable* table, Stream& stream);
 
+/// @brief The inverse CDF of one distribution with fixed parameters, for repeated use.
+///
+/// For beta, PERT and gamma, quantile() runs Boost's iterative solvers (about 4 us);
+/// this starts from a table of 4097 quantiles and takes one Newton step on the exact
+/// CDF inside the table (about ten times faster, equal to quantile() within ~1e-12
+/// relative, see tests), and calls the solver in the outermost table cells. Other kinds
+/// call quantile() directly. Monotone in u.
+class QuantileFunction {
+ public:
+  QuantileFunction(DistKind kind, std::vector<double> p, const DistTable* table);
+  double operator()(double u) const;
+
+ private:
+  double standard(double u) const;  ///< exact quantile of the standardized beta/gamma
+  DistKind kind_;
+  std::vector<double> p_;
+  const DistTable* table_;
+  bool tabulated_ = false;
+  bool gamma_ = false;
+  double a_ = 0, b_ = 0, lo_ = 0, scale_ = 1;
+  std::vector<double> x_;  ///< standardized quantiles at u = i / (x_.size() - 1)
+};
+
 /// Analytic mean and variance (for tests and documentation).
 double dist_mean(DistKind kind, std::span<const double> p, const DistTable* table);
 double dist_variance(DistKind kind, std::span<const double> p, const DistTable* table);

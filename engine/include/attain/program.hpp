@@ -4,6 +4,7 @@
 #include <Eigen/Core>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -158,7 +159,9 @@ class Program {
   };
   std::vector<Correlated> correlated_;
   std::vector<char> correlated_param_;  ///< per parameter: in a correlation group
-  std::vector<int> shock_nodes_;        ///< kDraw extra -> node index
+  /// per parameter: tabulated inverse CDF (correlated beta, PERT, gamma), else null
+  std::vector<std::shared_ptr<const QuantileFunction>> fast_quantile_;
+  std::vector<int> shock_nodes_;  ///< kDraw extra -> node index
   void fill_levers();
 };
 
