@@ -4,6 +4,7 @@
 
 #include <CLI/CLI.hpp>
 #include <atomic>
+#include <charconv>
 #include <csignal>
 #include <cstdio>
 #include <iostream>
@@ -76,7 +77,7 @@ int cmd_check(const std::string& model_path, const std::vector<std::string>& sce
   for (const char* k : {"lever", "parameter", "shock", "auxiliary", "stock"}) kinds[k] = 0;
   for (const auto& n : m.nodes) ++kinds[std::string(attain::kind_name(n.kind))];
   std::vector<std::string> unused;
-  if (!m.targets.empty())
+  if (!m.targets.empty() || !m.actuals.empty())
     for (std::size_t i = 0; i < m.nodes.size(); ++i)
       if (!l.graph.used[i]) unused.push_back(m.nodes[i].name);
   if (as_json) {
@@ -148,11 +149,20 @@ int cmd_graph(const std::string& model_path, const std::string& format) {
   return 0;
 }
 
+/// Parses a whole number in [0, 2^64 - 1]; nullopt for anything else.
+std::optional<std::uint64_t> parse_count(const std::string& text) {
+  std::uint64_t v = 0;
+  const char* end = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(text.data(), end, v);
+  if (ec != std::errc() || ptr != end || text.empty()) return std::nullopt;
+  return v;
+}
+
 struct RunArgs {
   std::string model;
   std::vector<std::string> scenarios;
-  long long runs = 10000;
-  long long seed = 1;
+  std::string runs = "10000";
+  std::string seed = "1";
   int threads = 0;
   int block = 256;
   std::string store = "targets";
@@ -170,10 +180,15 @@ int cmd_run(const RunArgs& a) {
     fmt::print(stderr, "attain: error: {}\n", text);
     return kExitInput;
   };
-  if (a.runs < 1)
-    return bad_arg(fmt::format("--runs must be a whole number >= 1 (got {})", a.runs));
-  if (a.seed < 0) return bad_arg(fmt::format("--seed must be >= 0 (got {})", a.seed));
-  if (a.threads < 0) return bad_arg(fmt::format("--threads must be >= 1 (got {})", a.threads));
+  auto runs = parse_count(a.runs);
+  if (!runs || *runs < 1 || *runs > (std::uint64_t{1} << 48))
+    return bad_arg(fmt::format("--runs must be a whole number from 1 to 2^48 (got '{}')", a.runs));
+  auto seed = parse_count(a.seed);
+  if (!seed)
+    return bad_arg(
+        fmt::format("--seed must be a whole number from 0 to 2^64-1 (got '{}')", a.seed));
+  if (a.threads < 0 || a.threads > 4096)
+    return bad_arg(fmt::format("--threads must be from 1 to 4096 (got {})", a.threads));
   if (a.block < 1 || a.block > 65536)
     return bad_arg(fmt::format("--block must be in [1, 65536] (got {})", a.block));
   std::optional<attain::StoreLevel> store;
@@ -186,8 +201,8 @@ int cmd_run(const RunArgs& a) {
 
   Loaded l = load(a.model, a.scenarios);
   attain::RunInfo info;
-  info.seed = static_cast<std::uint64_t>(a.seed);
-  info.runs = static_cast<std::uint64_t>(a.runs);
+  info.seed = *seed;
+  info.runs = *runs;
   info.store = *store;
   std::optional<attain::ResultsFile> file;
   if (!a.out.empty()) {
@@ -323,19 +338,26 @@ int cmd_run(const RunArgs& a) {
 }
 
 int cmd_replay(const std::string& model_path, const std::vector<std::string>& scenarios,
-               long long run, long long seed, bool as_json) {
-  if (run < 0) {
-    fmt::print(stderr, "attain: error: --run must be >= 0 (got {})\n", run);
+               const std::string& run_text, const std::string& seed_text, bool as_json) {
+  auto run_index = parse_count(run_text);
+  auto seed_value = parse_count(seed_text);
+  if (!run_index) {
+    fmt::print(stderr, "attain: error: --run must be a whole number >= 0 (got '{}')\n", run_text);
     return kExitInput;
   }
+  if (!seed_value) {
+    fmt::print(stderr, "attain: error: --seed must be a whole number from 0 to 2^64-1 (got '{}')\n",
+               seed_text);
+    return kExitInput;
+  }
+  const std::uint64_t run = *run_index, seed = *seed_value;
   Loaded l = load(model_path, scenarios);
   if (l.scenarios.size() != 1) {
     fmt::print(stderr, "attain: error: replay takes at most one --scenario\n");
     return kExitInput;
   }
   attain::Program p = attain::compile(attain::apply_scenario(l.model, l.scenarios[0]), l.graph);
-  auto values =
-      attain::replay_run(p, static_cast<std::uint64_t>(seed), static_cast<std::uint64_t>(run));
+  auto values = attain::replay_run(p, seed, run);
   const auto& m = l.model;
   if (as_json) {
     json j;
@@ -403,7 +425,7 @@ int main(int argc, char** argv) {
   run->add_flag("--json", ra.json, "print the summary as JSON");
   run->add_flag("--quiet", ra.quiet, "no progress bar");
 
-  long long replay_run = 0, replay_seed = 1;
+  std::string replay_run, replay_seed = "1";
   auto* replay = app.add_subcommand("replay", "Re-run one run of an ensemble and print every node");
   replay->add_option("model", model, "model file (YAML)")->required();
   replay->add_option("--scenario", scenarios, "scenario file (YAML)");
@@ -447,6 +469,11 @@ int main(int argc, char** argv) {
   } catch (const attain::InterruptedError&) {
     fmt::print(stderr, "\nattain: interrupted; no results file was written\n");
     return 130;
+  } catch (const std::bad_alloc&) {
+    fmt::print(stderr,
+               "attain: error: out of memory; try fewer --threads, a smaller --block or "
+               "--store summary\n");
+    return 1;
   } catch (const std::exception& e) {
     fmt::print(stderr, "attain: internal error: {}\n", e.what());
     return 1;

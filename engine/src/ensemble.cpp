@@ -110,7 +110,8 @@ EnsembleResult run_ensemble(const Program& program, const EnsembleOptions& o, Ch
   const int steps = program.steps();
   const int nodes = program.nodes();
   const auto ns = static_cast<std::size_t>(nodes) * static_cast<std::size_t>(steps);
-  const int block_size = std::min(o.block, o.chunk);
+  const int block_size = static_cast<int>(
+      std::min<std::uint64_t>(static_cast<std::uint64_t>(std::min(o.block, o.chunk)), o.runs));
 
   std::vector<TargetRef> targets;
   for (const auto& t : m.targets)
@@ -162,8 +163,18 @@ EnsembleResult run_ensemble(const Program& program, const EnsembleOptions& o, Ch
       for (int off = 0; off < count; off += block_size) {
         if (o.cancel && o.cancel->load(std::memory_order_relaxed)) throw InterruptedError();
         const int n = std::min(block_size, count - off);
-        program.evaluate(b, o.seed, first + static_cast<std::uint64_t>(off), n,
-                         o.uniforms ? &o.uniforms : nullptr);
+        try {
+          program.evaluate(b, o.seed, first + static_cast<std::uint64_t>(off), n,
+                           o.uniforms ? &o.uniforms : nullptr);
+        } catch (const RunError&) {
+          // Name the lowest failing run of the block, whatever the block size: runs are
+          // independent, so evaluate them alone in order until one fails.
+          Program::Block one = program.make_block(1);
+          for (int i = 0; i < n; ++i)
+            program.evaluate(one, o.seed, first + static_cast<std::uint64_t>(off + i), 1,
+                             o.uniforms ? &o.uniforms : nullptr);
+          throw;
+        }
         // Moments in run order within the chunk; sketches are order-free.
         for (int node = 0; node < nodes; ++node)
           for (int k = 0; k < steps; ++k) {
@@ -250,7 +261,7 @@ EnsembleResult run_ensemble(const Program& program, const EnsembleOptions& o, Ch
   tbb::task_arena arena(threads);
   arena.execute([&] {
     tbb::parallel_pipeline(
-        static_cast<std::size_t>(2 * threads),
+        static_cast<std::size_t>(threads) * 2,
         tbb::make_filter<void, std::uint64_t>(tbb::filter_mode::serial_in_order,
                                               [&](tbb::flow_control& fc) -> std::uint64_t {
                                                 if (next >= chunks) {

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <array>
+#include <cerrno>
 #include <cmath>
 #include <cstdlib>
 #include <utility>
@@ -62,6 +63,11 @@ class Parser {
   SourceLoc here() const { return origin_.at(tok_.offset); }
 
   void next() {
+    // Bounded input keeps the recursive parser and tree walkers within the stack.
+    if (++tokens_ > kMaxTokens)
+      fail(origin_.at(pos_), fmt::format("expression too long (over {} tokens); split it into "
+                                         "auxiliaries",
+                                         kMaxTokens));
     std::size_t i = pos_;
     while (i < text_.size() &&
            (text_[i] == ' ' || text_[i] == '\t' || text_[i] == '\n' || text_[i] == '\r'))
@@ -90,6 +96,8 @@ class Parser {
       double v = std::strtod(num.c_str(), &end);
       if (end != num.c_str() + num.size())
         fail(origin_.at(i), fmt::format("malformed number '{}'", num));
+      if (!std::isfinite(v))
+        fail(origin_.at(i), fmt::format("number '{}' is out of the range of doubles", num));
       tok_ = Token{Tok::kNumber, text_.substr(i, j - i), i, v};
     } else if (std::isalpha(c) || c == '_' || c >= 0x80) {
       while (j < text_.size()) {
@@ -250,9 +258,12 @@ class Parser {
       return e;
     }
     if (tok_.kind == Tok::kLParen) {
+      if (++depth_ > kMaxDepth)
+        fail(loc, fmt::format("expression nested too deeply (over {} parentheses)", kMaxDepth));
       next();
       ExprPtr inner = parse_or();
       expect(Tok::kRParen, "')'");
+      --depth_;
       return inner;
     }
     if (tok_.kind == Tok::kIdent) {
@@ -349,7 +360,11 @@ class Parser {
 
   std::string_view text_;
   const TextOrigin& origin_;
+  static constexpr int kMaxTokens = 4000;
+  static constexpr int kMaxDepth = 200;
   std::size_t pos_ = 0;
+  int tokens_ = 0;
+  int depth_ = 0;
   Token tok_{Tok::kEnd, {}, 0};
 };
 

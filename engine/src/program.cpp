@@ -163,6 +163,40 @@ void arith(double* d, Val a, Val b, int n, F f) {
   }
 }
 
+/// Operands that an operation would hide if they were NaN or infinite (a comparison
+/// gives 0 or 1, min/max/clamp and lookups may drop them), as a bit mask; if() checks
+/// its condition only, so a guard like if(x > 0, ln(x), 0) still works.
+int hiding_operands(Code c) {
+  switch (c) {
+    case Code::kLt:
+    case Code::kLe:
+    case Code::kGt:
+    case Code::kGe:
+    case Code::kEq:
+    case Code::kNe:
+    case Code::kAnd:
+    case Code::kOr:
+    case Code::kMin:
+    case Code::kMax:
+      return 0b11;
+    case Code::kNot:
+    case Code::kIf:
+    case Code::kLookup:
+    case Code::kFloor:
+    case Code::kCeil:
+    case Code::kRound:
+      return 0b1;
+    case Code::kClamp:
+      return 0b111;
+    case Code::kStep:
+    case Code::kRamp:
+    case Code::kPulse:
+      return 0b111;
+    default:
+      return 0;
+  }
+}
+
 /// Comparisons and logic as plain loops the compiler vectorizes; results are 1.0 or 0.0.
 template <class F>
 void compare_loop(double* d, const double* a, const double* b, int n, F f) {
@@ -537,6 +571,21 @@ void Program::evaluate(Block& block, std::uint64_t seed, std::uint64_t first_run
       if (sc.skip_last && k == steps_ - 1) continue;
       const auto& code = k == 0 ? sc.first : sc.later;
       for (const Instr& in : code) {
+        if (const int mask = hiding_operands(in.code)) {
+          for (int a = 0; a < in.n; ++a) {
+            if (!(mask & (1 << a))) continue;
+            const Val v = resolve(in.a[a]);
+            if (v.p ? all_finite(v.p, count) : std::isfinite(v.c)) continue;
+            int lane = 0;
+            while (v.p && lane < count && std::isfinite(v.p[lane])) ++lane;
+            const std::uint64_t run = first_run + static_cast<std::uint64_t>(lane);
+            throw RunError(fmt::format("{}: an argument of {}() is {} at {} in run {} (check "
+                                       "divisions, logarithms and powers of its formula)",
+                                       sc.what, op_name(static_cast<Op>(in.code)),
+                                       v.p ? v.p[lane] : v.c, year, run),
+                           run);
+          }
+        }
         double* d = in.dst.kind == Operand::Kind::kTemp
                         ? temps + static_cast<std::size_t>(in.dst.index) * ucap
                         : slot_ptr(k, in.dst.index);
@@ -655,8 +704,9 @@ void Program::evaluate(Block& block, std::uint64_t seed, std::uint64_t first_run
             const double* t1 = array_of(in.a[1], 1);
             const double* t2 = in.n > 2 ? array_of(in.a[2], 2) : nullptr;
             for (int i = 0; i < n; ++i) {
+              // Held after t2; a t2 before t1 means no ramp at all.
               double until = t2 && year > t2[i] ? t2[i] : year;
-              d[i] = year > t1[i] ? s[i] * (until - t1[i]) : 0.0;
+              d[i] = year > t1[i] && until > t1[i] ? s[i] * (until - t1[i]) : 0.0;
             }
             break;
           }
@@ -676,8 +726,9 @@ void Program::evaluate(Block& block, std::uint64_t seed, std::uint64_t first_run
             const double* prev = array_of(in.a[2], 2);
             const double dt = model_.time.step;
             for (int i = 0; i < n; ++i) {
-              double f = dt / tau[i];
-              f = f < 1.0 ? f : 1.0;
+              // tau <= 0 has no meaning: NaN, reported below with the node and run.
+              double f = tau[i] > 0 ? dt / tau[i] : std::nan("");
+              f = f >= 1.0 ? 1.0 : f;  // NaN stays NaN
               d[i] = prev[i] + f * (x[i] - prev[i]);
             }
             break;

@@ -346,12 +346,14 @@ void ResultsFile::end_scenario(const EnsembleResult& r) {
   dataset(tg, "first_met", first_met, {nt, steps});
   dataset(tg, "never_met", never, {nt});
 
-  Handle jg = group(g, "joint");
-  scalar_dataset<std::uint64_t>(jg, "hits", r.joint_hits);
-  scalar_dataset<std::uint64_t>(jg, "runs", r.runs);
-  scalar_dataset<double>(jg, "probability", r.joint_probability);
-  scalar_dataset<double>(jg, "ci_low", r.joint_low);
-  scalar_dataset<double>(jg, "ci_high", r.joint_high);
+  if (nt > 0) {
+    Handle jg = group(g, "joint");
+    scalar_dataset<std::uint64_t>(jg, "hits", r.joint_hits);
+    scalar_dataset<std::uint64_t>(jg, "runs", r.runs);
+    scalar_dataset<double>(jg, "probability", r.joint_probability);
+    scalar_dataset<double>(jg, "ci_low", r.joint_low);
+    scalar_dataset<double>(jg, "ci_high", r.joint_high);
+  }
 
   if (!m.actuals.empty()) {
     Handle ag = group(g, "actuals");

@@ -478,6 +478,40 @@ void check_node_name(const Reader& r, const YAML::Node& key, const std::string& 
                                  name));
 }
 
+/// Folds constant parts of an expression bottom-up and rejects constants that are NaN
+/// or infinite and constant arguments that make no sense (smooth's tau <= 0, a pulse
+/// width <= 0), at check time rather than at run time.
+std::optional<double> check_constants(const Expr& e) {
+  if (e.kind == Expr::Kind::kNumber) return e.number;
+  if (e.kind != Expr::Kind::kApply) {
+    return std::nullopt;
+  }
+  std::vector<std::optional<double>> args;
+  bool all = true;
+  for (const auto& a : e.args) {
+    args.push_back(check_constants(*a));
+    all = all && args.back().has_value();
+  }
+  if (e.op == Op::kSmooth && args[1] && !(*args[1] > 0))
+    fail(e.args[1]->loc, fmt::format("smooth() needs a time constant > 0 (got {})", *args[1]));
+  if (e.op == Op::kPulse && args.size() > 2 && args[2] && !(*args[2] > 0))
+    fail(e.args[2]->loc, fmt::format("pulse() needs a width > 0 (got {})", *args[2]));
+  if (!all || e.op == Op::kLookup || e.op == Op::kSmooth || e.op == Op::kStep ||
+      e.op == Op::kRamp || e.op == Op::kPulse)
+    return std::nullopt;
+  std::vector<double> v;
+  for (const auto& a : args) v.push_back(*a);
+  double r = apply_scalar(e.op, v.data(), static_cast<int>(v.size()));
+  if (!std::isfinite(r))
+    fail(e.loc, fmt::format("this part of the expression is always {} ({}); check the division, "
+                            "logarithm or power",
+                            std::isnan(r) ? "NaN"
+                            : r > 0       ? "+infinity"
+                                          : "-infinity",
+                            op_name(e.op)));
+  return r;
+}
+
 /// Checks that every name an expression uses exists (nodes and lookups).
 void check_refs(const Model& m, const Expr& e, const std::string& where) {
   if (e.kind == Expr::Kind::kRef && !m.node_index.count(e.name)) {
@@ -685,8 +719,8 @@ Model parse_model_impl(const std::string& text, const std::string& path) {
   for (const auto& n : m.nodes) {
     std::string where = fmt::format("{} '{}'", kind_name(n.kind), n.name);
     for (const auto& e : {n.formula, n.initial, n.change})
-      if (e) check_refs(m, *e, where);
-    for (const auto& e : n.dist.p_expr) check_refs(m, *e, where);
+      if (e) check_refs(m, *e, where), check_constants(*e);
+    for (const auto& e : n.dist.p_expr) check_refs(m, *e, where), check_constants(*e);
   }
 
   // Correlations.
@@ -888,6 +922,8 @@ Scenario parse_scenario_impl(const std::string& text, const std::string& path, c
     auto base = (std::filesystem::path(path).parent_path() / rel).lexically_normal().string();
     if (std::find(chain.begin(), chain.end(), base) != chain.end())
       fail(r.loc(ext), fmt::format("scenario '{}' extends itself through '{}'", path, rel));
+    if (chain.size() > 64)
+      fail(r.loc(ext), "more than 64 scenarios extend one another; flatten the chain");
     chain.push_back(base);
     std::string base_text;
     try {

@@ -173,7 +173,7 @@ TEST(CliErrorsTest, RunsZero) {
   std::string model = dir.write("m.yaml", kGood);
   std::string out = dir.file("x.h5");
   expect_option_error(run_cli("run " + quote(model) + " --runs 0 --out " + quote(out)),
-                      "--runs must be a whole number >= 1 (got 0)");
+                      "--runs must be a whole number from 1 to 2^48 (got '0')");
   EXPECT_TRUE(dir.entries("x.h5").empty());
 }
 
@@ -334,7 +334,7 @@ TEST(CliErrorsTest, ReplayJson) {
   EXPECT_GE(f1 - f0, 6);
   EXPECT_LE(f1 - f0, 18);
   Result bad = run_cli("replay " + quote(model) + " --run -1");
-  expect_option_error(bad, "--run must be >= 0");
+  expect_option_error(bad, "--run must be a whole number >= 0");
 }
 
 }  // namespace
