@@ -171,7 +171,10 @@ struct RunArgs {
   bool quiet = false;
 };
 
+/// "p [lo, hi]" with three decimals; small probabilities in scientific notation so
+/// that 4 hits in 10^6 runs do not read as zero.
 std::string interval(double p, double lo, double hi) {
+  if (hi < 0.001 || (p > 0 && p < 0.001)) return fmt::format("{:.1e} [{:.1e}, {:.1e}]", p, lo, hi);
   return fmt::format("{:.3f} [{:.3f}, {:.3f}]", p, lo, hi);
 }
 
@@ -300,34 +303,37 @@ int cmd_run(const RunArgs& a) {
 
   fmt::print("{}: {} runs per scenario, seed {}\n", m.name, info.runs, info.seed);
   fmt::print("probability of meeting each target, with its 95 % Wilson interval\n\n");
-  for (const auto& t : m.targets) fmt::print("  {:<24} {}\n", t.name, t.label);
+  // The first column fits the longest target name.
+  std::size_t w = 24;
+  for (const auto& t : m.targets) w = std::max(w, t.name.size());
+  for (const auto& t : m.targets) fmt::print("  {:<{}} {}\n", t.name, w, t.label);
   fmt::print("\n");
-  std::string header = fmt::format("{:<24} {:>14}", "target", "threshold");
-  for (const auto& s : l.scenarios) header += fmt::format("  {:>24}", s.name);
+  std::string header = fmt::format("{:<{}} {:>14}", "target", w, "threshold");
+  for (const auto& s : l.scenarios) header += fmt::format("  {:>26}", s.name);
   fmt::print("{}\n{}\n", header, std::string(header.size(), '-'));
   for (std::size_t t = 0; t < m.targets.size(); ++t) {
     const auto& tt = m.targets[t];
-    std::string row = fmt::format("{:<24} {:>14}", tt.name,
+    std::string row = fmt::format("{:<{}} {:>14}", tt.name, w,
                                   fmt::format("{} {:g}", attain::cmp_name(tt.op), tt.threshold));
     for (const auto& r : results)
-      row += fmt::format("  {:>24}", interval(r.targets[t].probability, r.targets[t].ci_low,
+      row += fmt::format("  {:>26}", interval(r.targets[t].probability, r.targets[t].ci_low,
                                               r.targets[t].ci_high));
     fmt::print("{}\n", row);
   }
   if (!m.targets.empty()) {
-    std::string row = fmt::format("{:<24} {:>14}", "all targets together", "");
+    std::string row = fmt::format("{:<{}} {:>14}", "all targets together", w, "");
     for (const auto& r : results)
-      row += fmt::format("  {:>24}", interval(r.joint_probability, r.joint_low, r.joint_high));
+      row += fmt::format("  {:>26}", interval(r.joint_probability, r.joint_low, r.joint_high));
     fmt::print("{}\n", row);
   }
   if (!m.actuals.empty()) {
     fmt::print("\nwhere the known actuals fall in the predicted distribution (percentile)\n");
     for (std::size_t i = 0; i < m.actuals.size(); ++i) {
       const auto& ac = m.actuals[i];
-      std::string row = fmt::format("{:<24} {:>14}", fmt::format("{} {}", ac.node, ac.year),
+      std::string row = fmt::format("{:<{}} {:>14}", fmt::format("{} {}", ac.node, ac.year), w,
                                     fmt::format("{:g}", ac.value));
       for (const auto& r : results)
-        row += fmt::format("  {:>24}", fmt::format("{:.1f} %", 100 * r.actuals[i].percentile));
+        row += fmt::format("  {:>26}", fmt::format("{:.1f} %", 100 * r.actuals[i].percentile));
       fmt::print("{}\n", row);
     }
   }
