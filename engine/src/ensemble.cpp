@@ -110,8 +110,13 @@ EnsembleResult run_ensemble(const Program& program, const EnsembleOptions& o, Ch
   const int steps = program.steps();
   const int nodes = program.nodes();
   const auto ns = static_cast<std::size_t>(nodes) * static_cast<std::size_t>(steps);
-  const int block_size = static_cast<int>(
-      std::min<std::uint64_t>(static_cast<std::uint64_t>(std::min(o.block, o.chunk)), o.runs));
+  // Results do not depend on the block size, so it may shrink to keep one block's
+  // values (steps x slots x block doubles) within 256 MiB per thread.
+  const std::uint64_t per_run = static_cast<std::uint64_t>(program.steps()) *
+                                static_cast<std::uint64_t>(program.slots()) * sizeof(double);
+  const std::uint64_t budget = std::max<std::uint64_t>(1, (std::uint64_t{256} << 20) / per_run);
+  const int block_size = static_cast<int>(std::min<std::uint64_t>(
+      {static_cast<std::uint64_t>(std::min(o.block, o.chunk)), o.runs, budget}));
 
   std::vector<TargetRef> targets;
   for (const auto& t : m.targets)
