@@ -391,6 +391,20 @@ bool is_reserved_name(std::string_view name) {
          name == "and" || name == "or" || name == "not";
 }
 
+std::optional<double> fold_constant(const Expr& e) {
+  if (e.kind == Expr::Kind::kNumber) return e.number;
+  if (e.kind != Expr::Kind::kApply || e.op == Op::kLookup || e.op == Op::kSmooth ||
+      e.op == Op::kStep || e.op == Op::kRamp || e.op == Op::kPulse)
+    return std::nullopt;
+  std::vector<double> args;
+  for (const auto& a : e.args) {
+    auto v = fold_constant(*a);
+    if (!v) return std::nullopt;
+    args.push_back(*v);
+  }
+  return apply_scalar(e.op, args.data(), static_cast<int>(args.size()));
+}
+
 bool is_identifier(std::string_view s) {
   if (s.empty()) return false;
   auto c0 = static_cast<unsigned char>(s[0]);

@@ -70,7 +70,7 @@ class Compiler {
       case Expr::Kind::kApply:
         break;
     }
-    if (auto v = fold(e)) return constant(*v);
+    if (auto v = fold_constant(e)) return constant(*v);
     std::vector<Operand> args;
     for (const auto& a : e.args) args.push_back(emit(*a, first, code));
     // n-ary min/max become chains of binary ones.
@@ -116,20 +116,6 @@ class Compiler {
   std::vector<int> smooth_slots_;
 
  private:
-  static std::optional<double> fold(const Expr& e) {
-    if (e.kind == Expr::Kind::kNumber) return e.number;
-    if (e.kind != Expr::Kind::kApply || e.op == Op::kLookup || e.op == Op::kSmooth ||
-        e.op == Op::kStep || e.op == Op::kRamp || e.op == Op::kPulse)
-      return std::nullopt;
-    std::vector<double> v;
-    for (const auto& a : e.args) {
-      auto x = fold(*a);
-      if (!x) return std::nullopt;
-      v.push_back(*x);
-    }
-    return apply_scalar(e.op, v.data(), static_cast<int>(v.size()));
-  }
-
   const Model& m_;
   std::vector<double>& constants_;
   int& smooth_count_;

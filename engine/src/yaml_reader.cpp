@@ -156,28 +156,6 @@ class Reader {
   std::vector<std::string> lines_;
 };
 
-/// Evaluates an expression made only of numbers and pure functions.
-std::optional<double> fold_constant(const Expr& e) {
-  switch (e.kind) {
-    case Expr::Kind::kNumber:
-      return e.number;
-    case Expr::Kind::kApply: {
-      if (e.op == Op::kLookup || e.op == Op::kSmooth || e.op == Op::kStep || e.op == Op::kRamp ||
-          e.op == Op::kPulse)
-        return std::nullopt;
-      std::vector<double> args;
-      for (const auto& a : e.args) {
-        auto v = fold_constant(*a);
-        if (!v) return std::nullopt;
-        args.push_back(*v);
-      }
-      return apply_scalar(e.op, args.data(), static_cast<int>(args.size()));
-    }
-    default:
-      return std::nullopt;
-  }
-}
-
 ExprPtr number_expr(double v, const SourceLoc& loc) {
   auto e = std::make_shared<Expr>();
   e->kind = Expr::Kind::kNumber;

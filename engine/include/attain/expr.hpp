@@ -95,6 +95,10 @@ bool is_reserved_name(std::string_view name);
 /// the block evaluator matches it bit for bit.
 double apply_scalar(Op op, const double* args, int nargs);
 
+/// The value of an expression made only of numbers and pure functions (no node,
+/// year, dt, lookup or time function), or nullopt.
+std::optional<double> fold_constant(const Expr& e);
+
 /// True when the string is an identifier (letter or _ then letters, digits, _).
 bool is_identifier(std::string_view s);
 
