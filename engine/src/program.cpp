@@ -82,7 +82,6 @@ class Compiler {
     }
     if (e.op == Op::kSmooth) {
       int slot = first_smooth_ + smooth_count_++;
-      smooth_slots_.push_back(slot);
       // First step: the input itself; later: move toward it from the previous value.
       Operand out =
           first ? instr(Code::kCopy, {args[0]}, code)
@@ -111,9 +110,6 @@ class Compiler {
     code.push_back(in);
     return in.dst;
   }
-
-  /// Hidden smooth slots created, in creation order.
-  std::vector<int> smooth_slots_;
 
  private:
   const Model& m_;
