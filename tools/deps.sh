@@ -5,7 +5,7 @@ packages=(cmake g++ make pkg-config
   libboost-graph-dev libeigen3-dev libtbb-dev libhdf5-dev hdf5-tools
   libgtest-dev libgmock-dev libbenchmark-dev libyaml-cpp-dev libcli11-dev libfmt-dev
   nlohmann-json3-dev librandom123-dev graphviz
-  python3 python3-h5py python3-numpy time)
+  python3 python3-h5py python3-numpy time ccache)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

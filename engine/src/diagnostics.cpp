@@ -33,7 +33,7 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
 }  // namespace
 
 InputError::InputError(SourceLoc loc, const std::string& text)
-    : std::runtime_error(format_loc(loc, text)), loc_(std::move(loc)), text_(text) {}
+    : Error(format_loc(loc, text), kExitInput), loc_(std::move(loc)), text_(text) {}
 
 void fail(const SourceLoc& loc, const std::string& text) {
   throw InputError(loc, text);

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 
 #include "attain/constants.hpp"
 #include "attain/version.hpp"
@@ -139,20 +140,29 @@ void scalar_dataset(hid_t parent, const std::string& name, T value) {
   check(H5Dwrite(d, native<T>(), H5S_ALL, H5S_ALL, H5P_DEFAULT, &value), "write " + name);
 }
 
-/// A per-run dataset [runs, ...] written one chunk of rows at a time, compressed.
+/// A per-run dataset [runs, ...] written one chunk of rows at a time, compressed. It
+/// grows as rows arrive (an adaptive study may stop before its ceiling of runs).
 class RowDataset {
  public:
   RowDataset(hid_t parent, const std::string& name, std::vector<hsize_t> dims) : dims_(dims) {
     row_ = 1;
     for (std::size_t i = 1; i < dims.size(); ++i) row_ *= dims[i];
-    Handle space = simple_space(dims);
+    std::vector<hsize_t> max = dims;
+    max[0] = H5S_UNLIMITED;
+    // An empty row (no targets, say) still needs a chunk shape of ones: then every
+    // dimension must be extendable.
+    if (row_ == 0) std::fill(max.begin(), max.end(), H5S_UNLIMITED);
+    dims_[0] = 0;
+    Handle space(H5Screate_simple(static_cast<int>(dims_.size()), dims_.data(), max.data()),
+                 H5Sclose, "create dataspace");
     Handle plist(H5Pcreate(H5P_DATASET_CREATE), H5Pclose, "create property list");
     // About 256 KiB per HDF5 chunk: small enough to stream, large enough to compress.
     std::vector<hsize_t> chunk = dims;
     hsize_t rows = std::max<hsize_t>(1, (256 * 1024 / 8) / std::max<hsize_t>(1, row_));
-    chunk[0] = std::min(dims[0], rows);
-    if (row_ > 0 && dims[0] > 0) {
-      check(H5Pset_chunk(plist, static_cast<int>(chunk.size()), chunk.data()), "set chunking");
+    chunk[0] = std::max<hsize_t>(1, std::min(dims[0], rows));
+    for (std::size_t i = 1; i < chunk.size(); ++i) chunk[i] = std::max<hsize_t>(1, chunk[i]);
+    check(H5Pset_chunk(plist, static_cast<int>(chunk.size()), chunk.data()), "set chunking");
+    if (row_ > 0) {
       check(H5Pset_shuffle(plist), "set shuffle");
       check(H5Pset_deflate(plist, 1), "set deflate");
     }
@@ -162,7 +172,12 @@ class RowDataset {
   }
 
   void write(hsize_t first_row, hsize_t rows, const double* data) {
-    if (rows == 0 || row_ == 0) return;
+    if (rows == 0) return;
+    if (first_row + rows > dims_[0]) {
+      dims_[0] = first_row + rows;
+      check(H5Dset_extent(set_, dims_.data()), "extend dataset");
+    }
+    if (row_ == 0) return;
     Handle file_space(H5Dget_space(set_), H5Sclose, "get dataspace");
     std::vector<hsize_t> start(dims_.size(), 0), count = dims_;
     start[0] = first_row;
@@ -183,11 +198,13 @@ class RowDataset {
 
 class ScenarioSink : public ChunkSink {
  public:
-  ScenarioSink(hid_t group, const Program& program, const RunInfo& info) : first_run_(0) {
+  ScenarioSink(hid_t group, const Program& program, const RunInfo& info)
+      : first_run_(info.first_run) {
     const auto& m = program.model();
     hsize_t runs = info.runs;
     if (info.store == StoreLevel::kSummary) return;
     Handle g = attain::group(group, "runs");
+    attr_value<std::uint64_t>(g, "first_run", info.first_run);
     target_values_.emplace(g, "target_values", std::vector<hsize_t>{runs, m.targets.size()});
     parameters_.emplace(g, "parameters", std::vector<hsize_t>{runs, program.parameters().size()});
     if (info.store == StoreLevel::kFull)
@@ -197,12 +214,12 @@ class ScenarioSink : public ChunkSink {
   }
 
   void write(const ChunkData& c) override {
+    // Row i is run first_run + i: a study of the range [first, last) fills rows from 0.
     hsize_t row = c.first_run - first_run_;
     hsize_t n = static_cast<hsize_t>(c.count);
-    if (target_values_ && !c.target_values.empty())
-      target_values_->write(row, n, c.target_values.data());
-    if (parameters_ && !c.parameters.empty()) parameters_->write(row, n, c.parameters.data());
-    if (values_ && !c.full.empty()) values_->write(row, n, c.full.data());
+    if (target_values_) target_values_->write(row, n, c.target_values.data());
+    if (parameters_) parameters_->write(row, n, c.parameters.data());
+    if (values_) values_->write(row, n, c.full.data());
   }
 
  private:
@@ -244,6 +261,7 @@ ResultsFile::ResultsFile(const std::string& path, const Model& model, const RunI
   attr_string(root, "model", model.name);
   attr_value<std::uint64_t>(root, "seed", info.seed);
   attr_value<std::uint64_t>(root, "runs", info.runs);
+  attr_value<std::uint64_t>(root, "first_run", info.first_run);
   attr_value<int>(root, "chunk_runs", info.chunk);
   attr_string(root, "store", std::string(store_name(info.store)));
   attr_string(root, "rng", kRngScheme);
@@ -316,6 +334,7 @@ void ResultsFile::end_scenario(const EnsembleResult& r) {
   const auto steps = static_cast<hsize_t>(m.time.steps());
   const auto nt = m.targets.size();
   attr_value<double>(g, "seconds", r.seconds);
+  attr_value<std::uint64_t>(g, "runs", r.runs);
 
   Handle tg = group(g, "targets");
   std::vector<std::string> name, node, label, op, source;

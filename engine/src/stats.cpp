@@ -3,6 +3,7 @@
 
 #include <bit>
 #include <cmath>
+#include <stdexcept>
 
 namespace attain {
 
@@ -121,6 +122,42 @@ void QuantileSketch::merge(const QuantileSketch& o) {
   n_ += o.n_;
   min_ = o.min_ < min_ ? o.min_ : min_;
   max_ = o.max_ > max_ ? o.max_ : max_;
+}
+
+void QuantileSketch::save(std::vector<std::uint64_t>& counts, std::vector<double>& reals) const {
+  for (const Store* st : {&pos_, &neg_}) {
+    counts.push_back(static_cast<std::uint64_t>(st->lo));
+    counts.push_back(st->counts.size());
+    counts.push_back(st->total);
+    counts.insert(counts.end(), st->counts.begin(), st->counts.end());
+  }
+  counts.push_back(zeros_);
+  counts.push_back(n_);
+  reals.push_back(min_);
+  reals.push_back(max_);
+}
+
+void QuantileSketch::load(const std::vector<std::uint64_t>& counts, std::size_t& ci,
+                          const std::vector<double>& reals, std::size_t& ri) {
+  auto next = [&]() {
+    if (ci >= counts.size()) throw std::invalid_argument("quantile sketch state is truncated");
+    return counts[ci++];
+  };
+  for (Store* st : {&pos_, &neg_}) {
+    st->lo = static_cast<std::int64_t>(next());
+    const std::uint64_t size = next();
+    st->total = next();
+    if (size > counts.size() - ci)
+      throw std::invalid_argument("quantile sketch state is truncated");
+    st->counts.assign(counts.begin() + static_cast<std::ptrdiff_t>(ci),
+                      counts.begin() + static_cast<std::ptrdiff_t>(ci + size));
+    ci += size;
+  }
+  zeros_ = next();
+  n_ = next();
+  if (ri + 2 > reals.size()) throw std::invalid_argument("quantile sketch state is truncated");
+  min_ = reals[ri++];
+  max_ = reals[ri++];
 }
 
 double QuantileSketch::quantile(double q) const {

@@ -1,4 +1,4 @@
-// The Monte Carlo ensemble: parallel, deterministic evaluation and attainment statistics.
+// One variant's ensemble: the standard reducers of a study, packed as plain results.
 #pragma once
 
 #include <array>
@@ -10,6 +10,7 @@
 
 #include "attain/program.hpp"
 #include "attain/stats.hpp"
+#include "attain/study.hpp"
 
 namespace attain {
 
@@ -31,22 +32,6 @@ struct EnsembleOptions {
   UniformSource uniforms;  ///< replaces the parameters' streams (design matrices)
 };
 
-/// Per-run data of one chunk, in run order.
-struct ChunkData {
-  std::uint64_t first_run = 0;
-  int count = 0;
-  std::vector<double> target_values;  ///< count x targets: each target node at its year
-  std::vector<double> parameters;     ///< count x parameters: the drawn uncertain inputs
-  std::vector<double> full;           ///< count x steps x nodes (StoreLevel::kFull)
-};
-
-/// Receives chunks in run order from one thread at a time (e.g. the HDF5 writer).
-class ChunkSink {
- public:
-  virtual ~ChunkSink() = default;
-  virtual void write(const ChunkData& chunk) = 0;
-};
-
 struct TargetResult {
   std::uint64_t hits = 0, runs = 0;
   double probability = 0, ci_low = 0, ci_high = 1;
@@ -65,21 +50,22 @@ struct EnsembleResult {
   std::uint64_t joint_hits = 0;
   double joint_probability = 0, joint_low = 0, joint_high = 1;
   std::vector<ActualResult> actuals;
-  std::vector<Moments> moments;  ///< per node and step: [node * steps + step]
+  std::vector<Moments> moments;  ///< per node and step: [node * steps + step]; empty without
+                                 ///< a SummaryReducer
   static constexpr std::array<double, 5> kQuantileLevels = {0.05, 0.25, 0.5, 0.75, 0.95};
   std::vector<std::array<double, 5>> quantiles;  ///< per node and step
   double seconds = 0;
 };
 
-/// Thrown when EnsembleOptions::cancel was set.
-class InterruptedError : public std::runtime_error {
- public:
-  InterruptedError() : std::runtime_error("interrupted") {}
-};
+/// Packs the standard reducers' results (any pointer may be null) as an EnsembleResult.
+EnsembleResult ensemble_result(const Model& model, const AttainmentReducer* attainment,
+                               const ActualsReducer* actuals, const SummaryReducer* summary,
+                               double seconds);
 
-/// @brief Runs the ensemble. Results are bit-identical for any thread count and block
-/// size: random numbers are keyed by (seed, run, node, step), and reductions merge
-/// per-chunk partial results in chunk order.
+/// @brief Runs one program's ensemble as a study with the standard reducers (attainment,
+/// actuals, summary, and per-run rows to `sink` unless the store is summary). Results
+/// are bit-identical for any thread count and block size: random numbers are keyed by
+/// (seed, run, node, step), and reductions merge per-chunk partial results by chunk index.
 /// @code
 ///   EnsembleOptions o; o.runs = 100000; o.seed = 7;
 ///   EnsembleResult r = run_ensemble(program, o, nullptr);

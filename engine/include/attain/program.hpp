@@ -80,10 +80,13 @@ struct SlotCode {
 
 /// A run that produced a non-finite value or an invalid draw: the user's model is at
 /// fault, not the engine. The CLI exits with code 3.
-class RunError : public std::runtime_error {
+class RunError : public Error {
  public:
-  RunError(const std::string& text, std::uint64_t run) : std::runtime_error(text), run_(run) {}
+  RunError(const std::string& text, std::uint64_t run) : Error(text, kExitRun), run_(run) {}
   std::uint64_t run() const { return run_; }
+  std::string user_message() const override {
+    return std::string("attain: error: run stopped: ") + what();
+  }
 
  private:
   std::uint64_t run_;

@@ -12,7 +12,8 @@ namespace attain {
 /// What a results file records about how it was made.
 struct RunInfo {
   std::uint64_t seed = 1;
-  std::uint64_t runs = 0;
+  std::uint64_t runs = 0;       ///< runs per scenario (the ceiling, for adaptive runs)
+  std::uint64_t first_run = 0;  ///< the run range is [first_run, first_run + runs)
   int chunk = 4096;
   StoreLevel store = StoreLevel::kTargets;
 };
@@ -45,8 +46,9 @@ class ResultsFile {
 };
 
 /// Thrown when the output cannot be created or written (exit code 2 in the CLI).
-class OutputError : public std::runtime_error {
-  using std::runtime_error::runtime_error;
+class OutputError : public Error {
+ public:
+  explicit OutputError(const std::string& text) : Error(text, kExitInput) {}
 };
 
 }  // namespace attain

@@ -1,6 +1,7 @@
 // Statistics of an ensemble: Wilson intervals, mergeable moments and quantile sketches.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <utility>
 #include <vector>
@@ -55,6 +56,12 @@ class QuantileSketch {
   /// The q-quantile: an estimate of the order statistic x_(ceil(q n)) (the inverse of
   /// the empirical CDF), clamped to [min, max] of the data.
   double quantile(double q) const;
+  /// Appends the exact state (integer counts, then min and max) to the two arrays.
+  void save(std::vector<std::uint64_t>& counts, std::vector<double>& reals) const;
+  /// Reads a state written by save() at positions `ci` and `ri`, advancing them;
+  /// throws std::invalid_argument when the arrays are too short.
+  void load(const std::vector<std::uint64_t>& counts, std::size_t& ci,
+            const std::vector<double>& reals, std::size_t& ri);
 
  private:
   struct Store {

@@ -1,0 +1,390 @@
+// Studies: a run range evaluated under one or more variants, through a design, into
+// reducers. Every command (run, compare, sweep, search) is a front end over run_study.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "attain/diagnostics.hpp"
+#include "attain/program.hpp"
+#include "attain/stats.hpp"
+
+namespace attain {
+
+/// Thrown when StudyOptions::cancel was set.
+class InterruptedError : public Error {
+ public:
+  InterruptedError() : Error("interrupted", kExitInterrupted) {}
+  std::string user_message() const override {
+    return "attain: interrupted; no results file was written";
+  }
+};
+
+/// @brief One block of runs of one variant, as reducers see it: values(step, node) points
+/// at `count()` lanes, one per run from first_run(). Reducers read blocks only through
+/// this view, never the evaluator's storage layout.
+class BlockView {
+ public:
+  BlockView(const Program& program, const Program::Block& block, std::uint64_t first_run, int count)
+      : program_(&program), block_(&block), first_run_(first_run), count_(count) {}
+  const double* values(int step, int node) const {
+    return block_->values.data() +
+           (static_cast<std::size_t>(step) * static_cast<std::size_t>(program_->slots()) +
+            static_cast<std::size_t>(node)) *
+               static_cast<std::size_t>(block_->capacity);
+  }
+  std::uint64_t first_run() const { return first_run_; }
+  int count() const { return count_; }
+  const Program& program() const { return *program_; }
+
+ private:
+  const Program* program_;
+  const Program::Block* block_;
+  std::uint64_t first_run_;
+  int count_;
+};
+
+/// All variants of a study evaluated on the same runs: variants[v] is variant v.
+struct StudyBlock {
+  std::uint64_t first_run = 0;
+  int count = 0;
+  std::span<const BlockView> variants;
+};
+
+/// A reducer's exact state: named arrays of integers and of doubles. Loading a saved
+/// state and merging gives the same bits as never having saved it.
+struct ReducerState {
+  std::map<std::string, std::vector<std::uint64_t>> counts;
+  std::map<std::string, std::vector<double>> reals;
+  bool operator==(const ReducerState&) const = default;
+};
+
+/// @brief Consumes blocks of runs and keeps what one output needs.
+///
+/// A study gives each chunk of runs its own empty() copy; add() sees the chunk's blocks
+/// in run order; chunk_done() is called once per chunk in run order (per-run rows go
+/// out there); then chunks merge by absolute chunk index (see run_study), `later`
+/// always covering the runs after this one's.
+class Reducer {
+ public:
+  virtual ~Reducer() = default;
+  virtual std::string kind() const = 0;
+  virtual std::unique_ptr<Reducer> empty() const = 0;
+  virtual void add(const StudyBlock& block) = 0;
+  virtual void chunk_done() {}
+  virtual void merge(const Reducer& later) = 0;
+  virtual ReducerState save() const = 0;
+  virtual void load(const ReducerState& state) = 0;
+};
+
+/// Count, sums and extremes of one quantity within a chunk: run r adds to accumulator
+/// r mod 4 around a shift (the chunk's first value), so the sums depend on run indices
+/// only, not on block size or threads. moments() folds the four in a fixed order.
+struct ChunkMoments {
+  std::uint64_t n = 0;
+  double shift = 0, mn = 0, mx = 0;
+  double s[4] = {0, 0, 0, 0}, ss[4] = {0, 0, 0, 0};
+  void add(const double* v, int count, std::uint64_t first_run);
+  Moments moments() const;
+};
+
+/// A quantity accumulated chunk by chunk: ChunkMoments inside a chunk, Moments (Chan
+/// et al.'s merge) across chunks.
+struct RunMoments {
+  ChunkMoments chunk;
+  Moments total;
+  bool sealed = false;
+  void add(const double* v, int count, std::uint64_t first_run) { chunk.add(v, count, first_run); }
+  void seal();  ///< moves the chunk accumulators into `total` (idempotent)
+  const Moments& moments() {
+    seal();
+    return total;
+  }
+};
+
+// ---------------------------------------------------------------------------------------
+// The standard reducers.
+
+/// Per target of one variant: hits at its year, the step it is first met, and the joint.
+class AttainmentReducer : public Reducer {
+ public:
+  /// `targets`: indices into the model's targets (all when empty).
+  AttainmentReducer(const Model& model, int variant);
+  std::string kind() const override { return "attainment"; }
+  std::unique_ptr<Reducer> empty() const override;
+  void add(const StudyBlock& block) override;
+  void merge(const Reducer& later) override;
+  ReducerState save() const override;
+  void load(const ReducerState& state) override;
+
+  int variant() const { return variant_; }
+  std::uint64_t runs() const { return runs_; }
+  std::uint64_t hits(std::size_t target) const { return hits_[target]; }
+  std::uint64_t joint_hits() const { return joint_; }
+  /// Runs first meeting target t at step k (k = steps: never).
+  std::uint64_t first_met(std::size_t target, int step) const;
+
+ private:
+  struct Ref {
+    int node, step;
+    Cmp op;
+    double threshold;
+  };
+  std::vector<Ref> refs_;
+  int variant_, steps_;
+  std::uint64_t runs_ = 0, joint_ = 0;
+  std::vector<std::uint64_t> hits_, first_met_;
+};
+
+/// Where each known actual falls in one variant's predicted distribution.
+class ActualsReducer : public Reducer {
+ public:
+  ActualsReducer(const Model& model, int variant);
+  std::string kind() const override { return "actuals"; }
+  std::unique_ptr<Reducer> empty() const override;
+  void add(const StudyBlock& block) override;
+  void merge(const Reducer& later) override;
+  ReducerState save() const override;
+  void load(const ReducerState& state) override;
+  std::uint64_t runs() const { return runs_; }
+  std::uint64_t below(std::size_t a) const { return below_[a]; }
+  std::uint64_t equal(std::size_t a) const { return equal_[a]; }
+
+ private:
+  std::vector<std::pair<int, int>> refs_;  ///< (node, step)
+  std::vector<double> values_;
+  int variant_;
+  std::uint64_t runs_ = 0;
+  std::vector<std::uint64_t> below_, equal_;
+};
+
+/// Moments and a quantile sketch of every node at every step of one variant.
+class SummaryReducer : public Reducer {
+ public:
+  SummaryReducer(int nodes, int steps, int variant);
+  std::string kind() const override { return "summary"; }
+  std::unique_ptr<Reducer> empty() const override;
+  void add(const StudyBlock& block) override;
+  void merge(const Reducer& later) override;
+  ReducerState save() const override;
+  void load(const ReducerState& state) override;
+  /// Moments of node n at step k.
+  Moments moments(int node, int step) const;
+  const QuantileSketch& sketch(int node, int step) const;
+  int nodes() const { return nodes_; }
+  int steps() const { return steps_; }
+
+ private:
+  int nodes_, steps_, variant_;
+  mutable std::vector<RunMoments> moments_;  ///< [node * steps + step]
+  std::vector<QuantileSketch> sketches_;
+};
+
+/// Per-run data of one chunk, in run order.
+struct ChunkData {
+  std::uint64_t first_run = 0;
+  int count = 0;
+  std::vector<double> target_values;  ///< count x targets: each target node at its year
+  std::vector<double> parameters;     ///< count x parameters: the drawn uncertain inputs
+  std::vector<double> full;           ///< count x steps x nodes (store full)
+};
+
+/// Receives chunks in run order from one thread at a time (e.g. the HDF5 writer).
+class ChunkSink {
+ public:
+  virtual ~ChunkSink() = default;
+  virtual void write(const ChunkData& chunk) = 0;
+};
+
+/// Per-run rows of one variant (target values and parameters; every node when `full`),
+/// handed to a sink in run order. Its state is the number of rows written.
+class RowsReducer : public Reducer {
+ public:
+  RowsReducer(const Model& model, const Program& program, int variant, bool full, ChunkSink* sink);
+  std::string kind() const override { return "rows"; }
+  std::unique_ptr<Reducer> empty() const override;
+  void add(const StudyBlock& block) override;
+  void chunk_done() override;
+  void merge(const Reducer& later) override;
+  ReducerState save() const override;
+  void load(const ReducerState& state) override;
+  std::uint64_t rows() const { return rows_; }
+
+ private:
+  std::vector<std::pair<int, int>> targets_;  ///< (node, step)
+  std::vector<int> parameters_;
+  int variant_, steps_, nodes_;
+  bool full_;
+  ChunkSink* sink_;
+  ChunkData data_;
+  std::uint64_t rows_ = 0;
+};
+
+/// @brief Paired comparison of variant `other` with variant `reference` on the same runs:
+/// per target (and jointly) the 2x2 table of met / not met, and the moments of the
+/// difference of each target's node at the target's year.
+class PairedReducer : public Reducer {
+ public:
+  PairedReducer(const Model& model, int reference, int other);
+  std::string kind() const override { return "paired"; }
+  std::unique_ptr<Reducer> empty() const override;
+  void add(const StudyBlock& block) override;
+  void merge(const Reducer& later) override;
+  ReducerState save() const override;
+  void load(const ReducerState& state) override;
+
+  /// The 2x2 table of one target (index = targets: the joint).
+  struct Table {
+    std::uint64_t both = 0, helped = 0, hurt = 0, neither = 0;
+    std::uint64_t n() const { return both + helped + hurt + neither; }
+  };
+  int reference() const { return reference_; }
+  int other() const { return other_; }
+  Table table(std::size_t target) const;  ///< target == targets(): all targets together
+  std::size_t targets() const { return refs_.size(); }
+  /// Moments of (other - reference) of the target's node at its year.
+  Moments difference(std::size_t target) const;
+
+ private:
+  struct Ref {
+    int node, step;
+    Cmp op;
+    double threshold;
+  };
+  std::vector<Ref> refs_;
+  int reference_, other_;
+  std::vector<std::uint64_t> cells_;  ///< per target and the joint: both, helped, hurt, neither
+  mutable std::vector<RunMoments> diff_;
+  std::vector<double> scratch_;
+};
+
+// ---------------------------------------------------------------------------------------
+// The study.
+
+/// Where a run's uniform numbers come from. The default is the counter-based streams
+/// (seed, run, node, step); a design matrix (Sobol/Saltelli) replaces the parameters'
+/// uniforms through `parameters`.
+struct Design {
+  std::string name = "streams";
+  UniformSource parameters;  ///< empty: the streams
+};
+
+/// Decides, after each chunk in run order, whether the study has seen enough runs.
+/// Called from one thread at a time with that chunk's reducers; decisions depend only
+/// on run order, so the runs used are the same for any thread count.
+class StopRule {
+ public:
+  virtual ~StopRule() = default;
+  virtual bool observe(std::span<const std::unique_ptr<Reducer>> chunk) = 0;
+};
+
+struct StudyOptions {
+  std::uint64_t first = 0;  ///< the run range [first, last)
+  std::uint64_t last = 10000;
+  std::uint64_t seed = 1;
+  int threads = 0;   ///< 0: every core
+  int block = 256;   ///< runs evaluated together; results do not depend on it
+  int chunk = 4096;  ///< runs per chunk; chunk c holds runs [c * chunk, (c + 1) * chunk)
+  std::function<void(std::uint64_t runs_done)> progress;  ///< called in run order
+  const std::atomic<bool>* cancel = nullptr;              ///< set to stop (InterruptedError)
+  StopRule* stop = nullptr;                               ///< adaptive stopping
+};
+
+/// @brief A model's variants on a run range, through a design, into reducers.
+/// @code
+///   Study s;
+///   s.variants = {&plan, &boost};                       // compiled programs
+///   s.reducers.push_back(std::make_unique<PairedReducer>(model, 0, 1));
+///   StudyResult r = run_study(s, options);
+///   auto& paired = r.get<PairedReducer>(0);
+/// @endcode
+struct Study {
+  std::vector<const Program*> variants;
+  Design design;
+  std::vector<std::unique_ptr<Reducer>> reducers;  ///< prototypes: empty, configured
+};
+
+/// A partial result: the reducers of a dyadic range of chunks
+/// [index * 2^level, (index + 1) * 2^level) (clipped to the run range).
+struct StudyPartial {
+  int level = 0;
+  std::uint64_t index = 0;
+  std::vector<std::unique_ptr<Reducer>> reducers;
+};
+
+/// @brief Exact, mergeable state of a study over a run range: its canonical partials.
+///
+/// Merging is fixed by absolute chunk index: siblings of the dyadic tree over chunk
+/// indices merge into their parent as soon as both are present, and the result folds
+/// the remaining partials left to right. So [0, k) and [k, N) merged (k on a chunk
+/// boundary) give exactly the bits of [0, N).
+class StudyState {
+ public:
+  void push(StudyPartial p);
+  /// Appends `later`, whose runs follow this one's.
+  void append(StudyState later);
+  const std::vector<StudyPartial>& partials() const { return partials_; }
+  /// The merged reducers (a fresh copy; the state is unchanged).
+  std::vector<std::unique_ptr<Reducer>> result() const;
+
+ private:
+  std::vector<StudyPartial> partials_;
+};
+
+struct StudyResult {
+  std::uint64_t first = 0, last = 0;  ///< runs actually used: [first, last)
+  std::uint64_t runs() const { return last - first; }
+  StudyState state;
+  std::vector<std::unique_ptr<Reducer>> reducers;  ///< merged, in the study's order
+  double seconds = 0;
+  template <class R>
+  const R& get(std::size_t i) const {
+    return dynamic_cast<const R&>(*reducers.at(i));
+  }
+};
+
+/// @brief Evaluates every variant on runs [first, last) chunk by chunk in parallel (TBB)
+/// and merges in chunk order. Results are bit-identical for any thread count and block
+/// size; with a StopRule, the study ends after the first chunk (in run order) at which
+/// the rule says so.
+StudyResult run_study(const Study& study, const StudyOptions& options);
+
+// ---------------------------------------------------------------------------------------
+// Statistics of the reductions.
+
+/// A proportion with its Wilson 95 % interval.
+struct Proportion {
+  std::uint64_t hits = 0, runs = 0;
+  double p = 0, lo = 0, hi = 1;
+};
+Proportion proportion(std::uint64_t hits, std::uint64_t runs);
+
+/// @brief A difference of two proportions with a 95 % interval.
+struct Difference {
+  double difference = 0, lo = 0, hi = 0;
+};
+
+/// Newcombe (1998) method 10: the interval for a difference of *paired* proportions,
+/// P(other) - P(reference), from the Wilson intervals of each and the phi coefficient of
+/// the 2x2 table (phi = 0 when a margin is empty).
+Difference paired_difference(const PairedReducer::Table& t);
+/// Newcombe (1998) method 10 for *independent* samples of the same sizes (phi = 0): the
+/// interval an unpaired comparison of two separate ensembles would give.
+Difference unpaired_difference(const PairedReducer::Table& t);
+/// Exact two-sided McNemar test: 2 P(Bin(helped + hurt, 1/2) <= min(helped, hurt)),
+/// capped at 1; 1 when there are no discordant runs.
+double mcnemar_exact_p(std::uint64_t helped, std::uint64_t hurt);
+
+/// A mean with its 95 % Student-t interval.
+struct MeanInterval {
+  double mean = 0, lo = 0, hi = 0, sd = 0;
+};
+MeanInterval mean_interval(const Moments& m);
+
+}  // namespace attain
