@@ -5,13 +5,17 @@
 #include <CLI/CLI.hpp>
 #include <atomic>
 #include <charconv>
+#include <cmath>
 #include <csignal>
 #include <cstdio>
+#include <functional>
 #include <iostream>
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 
+#include "attain/analysis.hpp"
 #include "attain/ensemble.hpp"
 #include "attain/graph.hpp"
 #include "attain/program.hpp"
@@ -24,8 +28,7 @@ namespace {
 using attain::InputError;
 using nlohmann::json;
 
-constexpr int kExitInput = 2;
-constexpr int kExitRun = 3;
+using attain::kExitInput;
 
 std::atomic<bool> g_interrupted{false};
 extern "C" void on_signal(int) {
@@ -158,6 +161,16 @@ std::optional<std::uint64_t> parse_count(const std::string& text) {
   return v;
 }
 
+/// Parses a finite number; nullopt for anything else.
+std::optional<double> parse_number(const std::string& text) {
+  double v = 0;
+  const char* end = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(text.data(), end, v);
+  if (ec != std::errc() || ptr != end || text.empty() || !std::isfinite(v)) return std::nullopt;
+  return v;
+}
+
+/// Options every ensemble command shares.
 struct RunArgs {
   std::string model;
   std::vector<std::string> scenarios;
@@ -167,9 +180,93 @@ struct RunArgs {
   int block = 256;
   std::string store = "targets";
   std::string out;
+  std::string ci_width;
   bool json = false;
   bool quiet = false;
 };
+
+/// A bad command-line value: one line, exit code 2.
+[[noreturn]] void bad_arg(const std::string& text) {
+  attain::fail({}, text);
+}
+
+struct Common {
+  attain::AnalysisOptions options;
+  attain::StoreLevel store = attain::StoreLevel::kTargets;
+  Loaded loaded;
+};
+
+Common prepare(const RunArgs& a) {
+  Common c;
+  auto runs = parse_count(a.runs);
+  if (!runs || *runs < 1 || *runs > (std::uint64_t{1} << 48))
+    bad_arg(fmt::format("--runs must be a whole number from 1 to 2^48 (got '{}')", a.runs));
+  auto seed = parse_count(a.seed);
+  if (!seed)
+    bad_arg(fmt::format("--seed must be a whole number from 0 to 2^64-1 (got '{}')", a.seed));
+  if (a.threads < 0 || a.threads > 4096)
+    bad_arg(fmt::format("--threads must be from 1 to 4096 (got {})", a.threads));
+  if (a.block < 1 || a.block > 65536)
+    bad_arg(fmt::format("--block must be in [1, 65536] (got {})", a.block));
+  std::optional<attain::StoreLevel> store;
+  for (auto s :
+       {attain::StoreLevel::kSummary, attain::StoreLevel::kTargets, attain::StoreLevel::kFull})
+    if (a.store == attain::store_name(s)) store = s;
+  if (!store)
+    bad_arg(fmt::format("unknown --store '{}'; valid: 'summary', 'targets' or 'full'", a.store));
+  if (!a.ci_width.empty()) {
+    auto w = parse_number(a.ci_width);
+    if (!w || *w <= 0 || *w >= 0.5)
+      bad_arg(fmt::format(
+          "--ci-width must be a half-width of a 95 % interval in (0, 0.5), e.g. 0.01 (got '{}')",
+          a.ci_width));
+    c.options.ci_width = *w;
+  }
+  c.options.runs = *runs;
+  c.options.seed = *seed;
+  c.options.threads = a.threads;
+  c.options.block = a.block;
+  c.options.cancel = &g_interrupted;
+  c.store = *store;
+  c.loaded = load(a.model, a.scenarios);
+  return c;
+}
+
+std::unique_ptr<attain::ResultsFile> open_file(const RunArgs& a, const Common& c,
+                                             const std::string& analysis) {
+  std::unique_ptr<attain::ResultsFile> file;
+  if (a.out.empty()) return file;
+  attain::RunInfo info;
+  info.seed = c.options.seed;
+  info.runs = c.options.runs;
+  info.chunk = c.options.chunk;
+  info.store = c.store;
+  info.analysis = analysis;
+  info.ci_width = c.options.ci_width;
+  try {
+    file = std::make_unique<attain::ResultsFile>(a.out, c.loaded.model, info);
+  } catch (const attain::OutputError& e) {
+    bad_arg(fmt::format("--out: {}", e.what()));
+  }
+  return file;
+}
+
+/// A progress bar on stderr when it is a terminal.
+std::function<void(std::uint64_t)> progress_bar(const RunArgs& a, const std::string& what,
+                                                std::uint64_t total) {
+  if (a.quiet || !::isatty(2)) return nullptr;
+  return [what, total](std::uint64_t done) {
+    const int filled = static_cast<int>(static_cast<double>(std::min(done, total)) /
+                                        static_cast<double>(total) * 40);
+    fmt::print(stderr, "\r{:<24} [{:<40}] {:>3}%", what.substr(0, 24),
+               std::string(static_cast<std::size_t>(filled), '#'),
+               std::min(done, total) * 100 / total);
+  };
+}
+
+void clear_bar(const RunArgs& a) {
+  if (!a.quiet && ::isatty(2)) fmt::print(stderr, "\r{:90}\r", "");
+}
 
 /// "p [lo, hi]" with three decimals; small probabilities in scientific notation so
 /// that 4 hits in 10^6 runs do not read as zero.
@@ -178,138 +275,76 @@ std::string interval(double p, double lo, double hi) {
   return fmt::format("{:.3f} [{:.3f}, {:.3f}]", p, lo, hi);
 }
 
-int cmd_run(const RunArgs& a) {
-  auto bad_arg = [](const std::string& text) -> int {
-    fmt::print(stderr, "attain: error: {}\n", text);
-    return kExitInput;
-  };
-  auto runs = parse_count(a.runs);
-  if (!runs || *runs < 1 || *runs > (std::uint64_t{1} << 48))
-    return bad_arg(fmt::format("--runs must be a whole number from 1 to 2^48 (got '{}')", a.runs));
-  auto seed = parse_count(a.seed);
-  if (!seed)
-    return bad_arg(
-        fmt::format("--seed must be a whole number from 0 to 2^64-1 (got '{}')", a.seed));
-  if (a.threads < 0 || a.threads > 4096)
-    return bad_arg(fmt::format("--threads must be from 1 to 4096 (got {})", a.threads));
-  if (a.block < 1 || a.block > 65536)
-    return bad_arg(fmt::format("--block must be in [1, 65536] (got {})", a.block));
-  std::optional<attain::StoreLevel> store;
-  for (auto s :
-       {attain::StoreLevel::kSummary, attain::StoreLevel::kTargets, attain::StoreLevel::kFull})
-    if (a.store == attain::store_name(s)) store = s;
-  if (!store)
-    return bad_arg(
-        fmt::format("unknown --store '{}'; valid: 'summary', 'targets' or 'full'", a.store));
+/// A signed difference with its interval.
+std::string signed_interval(double d, double lo, double hi) {
+  if (std::max(std::abs(lo), std::abs(hi)) < 0.001 && d != 0)
+    return fmt::format("{:+.1e} [{:+.1e}, {:+.1e}]", d, lo, hi);
+  return fmt::format("{:+.3f} [{:+.3f}, {:+.3f}]", d, lo, hi);
+}
 
-  Loaded l = load(a.model, a.scenarios);
-  attain::RunInfo info;
-  info.seed = *seed;
-  info.runs = *runs;
-  info.store = *store;
-  std::optional<attain::ResultsFile> file;
-  if (!a.out.empty()) {
-    try {
-      file.emplace(a.out, l.model, info);
-    } catch (const attain::OutputError& e) {
-      return bad_arg(fmt::format("--out: {}", e.what()));
-    }
+json proportion_json(const attain::Proportion& p) {
+  return {{"hits", p.hits},
+          {"runs", p.runs},
+          {"probability", p.p},
+          {"ci_low", p.lo},
+          {"ci_high", p.hi}};
+}
+
+/// A number, or null when it is not finite (JSON has no NaN).
+json number(double v) {
+  return std::isfinite(v) ? json(v) : json(nullptr);
+}
+
+json scenario_json(const attain::Model& m, const attain::Scenario& s,
+                   const attain::EnsembleResult& r) {
+  json targets = json::array();
+  for (std::size_t t = 0; t < m.targets.size(); ++t) {
+    const auto& tr = r.targets[t];
+    json first = json::object();
+    for (int k = 0; k < m.time.steps(); ++k)
+      if (tr.first_met[static_cast<std::size_t>(k)])
+        first[fmt::format("{}", m.time.time(k))] = tr.first_met[static_cast<std::size_t>(k)];
+    json t_json = targets_json(m)[t];
+    t_json.update({{"hits", tr.hits},
+                   {"runs", tr.runs},
+                   {"probability", tr.probability},
+                   {"ci_low", tr.ci_low},
+                   {"ci_high", tr.ci_high},
+                   {"first_met", first},
+                   {"never_met", tr.never}});
+    targets.push_back(t_json);
   }
+  json actuals = json::array();
+  for (std::size_t i = 0; i < m.actuals.size(); ++i)
+    actuals.push_back({{"node", m.actuals[i].node},
+                       {"label", m.actuals[i].label},
+                       {"year", m.actuals[i].year},
+                       {"value", m.actuals[i].value},
+                       {"percentile", r.actuals[i].percentile}});
+  return {{"name", s.name},
+          {"description", s.description},
+          {"runs", r.runs},
+          {"targets", targets},
+          {"joint",
+           {{"hits", r.joint_hits},
+            {"runs", r.runs},
+            {"probability", r.joint_probability},
+            {"ci_low", r.joint_low},
+            {"ci_high", r.joint_high}}},
+          {"actuals", actuals},
+          {"seconds", r.seconds}};
+}
 
-  std::signal(SIGINT, on_signal);
-  std::signal(SIGTERM, on_signal);
-  const bool bar = !a.quiet && ::isatty(2);
-  std::vector<attain::EnsembleResult> results;
-  double seconds = 0;
-  for (std::size_t si = 0; si < l.scenarios.size(); ++si) {
-    const auto& s = l.scenarios[si];
-    attain::Model m = attain::apply_scenario(l.model, s);
-    attain::Program program = attain::compile(m, l.graph);
-    attain::EnsembleOptions o;
-    o.runs = info.runs;
-    o.seed = info.seed;
-    o.threads = a.threads;
-    o.block = a.block;
-    o.chunk = info.chunk;
-    o.store = *store;
-    o.cancel = &g_interrupted;
-    if (bar)
-      o.progress = [&, si](std::uint64_t done) {
-        int width = 40;
-        int filled =
-            static_cast<int>(static_cast<double>(done) / static_cast<double>(o.runs) * width);
-        fmt::print(stderr, "\r{:<16} [{:<40}] {:>3}% ({}/{})", s.name.substr(0, 16),
-                   std::string(static_cast<std::size_t>(filled), '#'), done * 100 / o.runs, si + 1,
-                   l.scenarios.size());
-      };
-    attain::ChunkSink* sink = file ? &file->begin_scenario(s, program) : nullptr;
-    results.push_back(attain::run_ensemble(program, o, sink));
-    if (bar) fmt::print(stderr, "\r{:80}\r", "");
-    seconds += results.back().seconds;
-    if (file) file->end_scenario(results.back());
-  }
-  if (file) file->commit();
-
-  const auto& m = l.model;
-  if (a.json) {
-    json j;
-    j["model"] = m.name;
-    j["seed"] = info.seed;
-    j["runs"] = info.runs;
-    j["output"] = a.out.empty() ? json(nullptr) : json(a.out);
-    json sc = json::array();
-    for (std::size_t si = 0; si < l.scenarios.size(); ++si) {
-      const auto& r = results[si];
-      json targets = json::array();
-      for (std::size_t t = 0; t < m.targets.size(); ++t) {
-        const auto& tr = r.targets[t];
-        json first = json::object();
-        for (int k = 0; k < m.time.steps(); ++k)
-          if (tr.first_met[static_cast<std::size_t>(k)])
-            first[fmt::format("{}", m.time.time(k))] = tr.first_met[static_cast<std::size_t>(k)];
-        json t_json = targets_json(m)[t];
-        t_json.update({{"hits", tr.hits},
-                       {"runs", tr.runs},
-                       {"probability", tr.probability},
-                       {"ci_low", tr.ci_low},
-                       {"ci_high", tr.ci_high},
-                       {"first_met", first},
-                       {"never_met", tr.never}});
-        targets.push_back(t_json);
-      }
-      json actuals = json::array();
-      for (std::size_t i = 0; i < m.actuals.size(); ++i)
-        actuals.push_back({{"node", m.actuals[i].node},
-                           {"label", m.actuals[i].label},
-                           {"year", m.actuals[i].year},
-                           {"value", m.actuals[i].value},
-                           {"percentile", r.actuals[i].percentile}});
-      sc.push_back({{"name", l.scenarios[si].name},
-                    {"description", l.scenarios[si].description},
-                    {"targets", targets},
-                    {"joint",
-                     {{"hits", r.joint_hits},
-                      {"runs", r.runs},
-                      {"probability", r.joint_probability},
-                      {"ci_low", r.joint_low},
-                      {"ci_high", r.joint_high}}},
-                    {"actuals", actuals},
-                    {"seconds", r.seconds}});
-    }
-    j["scenarios"] = sc;
-    std::cout << j.dump(2) << "\n";
-    return 0;
-  }
-
-  fmt::print("{}: {} runs per scenario, seed {}\n", m.name, info.runs, info.seed);
-  fmt::print("probability of meeting each target, with its 95 % Wilson interval\n\n");
+/// The attainment table: one row per target, one column per scenario.
+void print_table(const attain::Model& m, const std::vector<attain::Scenario>& scenarios,
+                 const std::vector<attain::EnsembleResult>& results) {
   // The first column fits the longest target name.
   std::size_t w = 24;
   for (const auto& t : m.targets) w = std::max(w, t.name.size());
   for (const auto& t : m.targets) fmt::print("  {:<{}} {}\n", t.name, w, t.label);
   fmt::print("\n");
   std::string header = fmt::format("{:<{}} {:>14}", "target", w, "threshold");
-  for (const auto& s : l.scenarios) header += fmt::format("  {:>26}", s.name);
+  for (const auto& s : scenarios) header += fmt::format("  {:>26}", s.name);
   fmt::print("{}\n{}\n", header, std::string(header.size(), '-'));
   for (std::size_t t = 0; t < m.targets.size(); ++t) {
     const auto& tt = m.targets[t];
@@ -337,9 +372,465 @@ int cmd_run(const RunArgs& a) {
       fmt::print("{}\n", row);
     }
   }
-  fmt::print("\n{} runs in {:.2f} s ({:.0f} runs/s){}\n", info.runs * l.scenarios.size(), seconds,
-             static_cast<double>(info.runs * l.scenarios.size()) / std::max(seconds, 1e-9),
+}
+
+void adaptive_note(const Common& c) {
+  if (c.options.ci_width > 0)
+    fmt::print(stderr,
+               "attain: note: stopping once every 95 % half-width is <= {:g} is not a "
+               "sequential test; see docs/analyses.md for the coverage it gives\n",
+               c.options.ci_width);
+}
+
+int cmd_run(const RunArgs& a) {
+  Common c = prepare(a);
+  auto file = open_file(a, c, "run");
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
+  const Loaded& l = c.loaded;
+  std::vector<attain::EnsembleResult> results;
+  double seconds = 0;
+  std::uint64_t total_runs = 0;
+  for (std::size_t si = 0; si < l.scenarios.size(); ++si) {
+    const auto& s = l.scenarios[si];
+    attain::Program program = attain::compile(attain::apply_scenario(l.model, s), l.graph);
+    attain::AnalysisOptions o = c.options;
+    o.progress =
+        progress_bar(a, fmt::format("{} ({}/{})", s.name, si + 1, l.scenarios.size()), o.runs);
+    attain::ChunkSink* sink = file ? &file->begin_scenario(s, program) : nullptr;
+    results.push_back(attain::run_scenario(program, o, file != nullptr,
+                                           c.store == attain::StoreLevel::kSummary ? nullptr : sink,
+                                           c.store == attain::StoreLevel::kFull));
+    clear_bar(a);
+    seconds += results.back().seconds;
+    total_runs += results.back().runs;
+    if (file) file->end_scenario(results.back());
+  }
+  if (file) file->commit();
+
+  const auto& m = l.model;
+  if (a.json) {
+    json j;
+    j["model"] = m.name;
+    j["seed"] = c.options.seed;
+    j["runs"] = c.options.runs;
+    j["ci_width"] = c.options.ci_width > 0 ? json(c.options.ci_width) : json(nullptr);
+    j["output"] = a.out.empty() ? json(nullptr) : json(a.out);
+    json sc = json::array();
+    for (std::size_t si = 0; si < l.scenarios.size(); ++si)
+      sc.push_back(scenario_json(m, l.scenarios[si], results[si]));
+    j["scenarios"] = sc;
+    std::cout << j.dump(2) << "\n";
+    adaptive_note(c);
+    return 0;
+  }
+  if (c.options.ci_width > 0) {
+    std::string used;
+    for (std::size_t si = 0; si < l.scenarios.size(); ++si)
+      used += fmt::format("{}{} {}", si ? ", " : "", l.scenarios[si].name, results[si].runs);
+    fmt::print(
+        "{}: until every 95 % half-width <= {:g} (at most {} runs), seed {}; runs used: {}\n",
+        m.name, c.options.ci_width, c.options.runs, c.options.seed, used);
+  } else {
+    fmt::print("{}: {} runs per scenario, seed {}\n", m.name, c.options.runs, c.options.seed);
+  }
+  fmt::print("probability of meeting each target, with its 95 % Wilson interval\n\n");
+  print_table(m, l.scenarios, results);
+  fmt::print("\n{} runs in {:.2f} s ({:.0f} runs/s){}\n", total_runs, seconds,
+             static_cast<double>(total_runs) / std::max(seconds, 1e-9),
              a.out.empty() ? "" : fmt::format("; results in {}", a.out));
+  adaptive_note(c);
+  return 0;
+}
+
+json paired_json(const attain::PairedTarget& t) {
+  json j = {{"name", t.name},
+            {"p_reference", t.reference.p},
+            {"p_scenario", t.other.p},
+            {"difference", t.paired.difference},
+            {"ci_low", t.paired.lo},
+            {"ci_high", t.paired.hi},
+            {"unpaired_ci_low", t.unpaired.lo},
+            {"unpaired_ci_high", t.unpaired.hi},
+            {"helped", t.table.helped},
+            {"hurt", t.table.hurt},
+            {"both", t.table.both},
+            {"neither", t.table.neither},
+            {"p_value", t.p_value}};
+  if (t.value_difference)
+    j["value_difference"] = {{"mean", number(t.value_difference->mean)},
+                             {"ci_low", number(t.value_difference->lo)},
+                             {"ci_high", number(t.value_difference->hi)},
+                             {"sd", number(t.value_difference->sd)}};
+  return j;
+}
+
+int cmd_compare(const RunArgs& a) {
+  if (a.scenarios.size() < 2)
+    bad_arg("compare needs two or more --scenario files; the first is the reference");
+  Common c = prepare(a);
+  auto file = open_file(a, c, "compare");
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
+  const Loaded& l = c.loaded;
+  const auto& m = l.model;
+  std::vector<attain::Program> programs;
+  for (const auto& s : l.scenarios)
+    programs.push_back(attain::compile(attain::apply_scenario(m, s), l.graph));
+  std::vector<const attain::Program*> ptrs;
+  std::vector<std::string> names;
+  std::vector<attain::ChunkSink*> sinks;
+  for (std::size_t i = 0; i < programs.size(); ++i) {
+    ptrs.push_back(&programs[i]);
+    names.push_back(l.scenarios[i].name);
+    if (file) {
+      attain::ChunkSink* sink = &file->begin_scenario(l.scenarios[i], programs[i]);
+      sinks.push_back(c.store == attain::StoreLevel::kSummary ? nullptr : sink);
+    }
+  }
+  attain::AnalysisOptions o = c.options;
+  o.progress = progress_bar(a, "compare", o.runs);
+  attain::CompareResult r = attain::compare(m, ptrs, names, o, file != nullptr, sinks,
+                                            c.store == attain::StoreLevel::kFull);
+  clear_bar(a);
+  if (file) {
+    for (const auto& e : r.scenarios) file->end_scenario(e);
+    file->write_comparisons(r.comparisons);
+    file->commit();
+  }
+  if (a.json) {
+    json j;
+    j["model"] = m.name;
+    j["seed"] = c.options.seed;
+    j["runs"] = r.runs;
+    j["ci_width"] = c.options.ci_width > 0 ? json(c.options.ci_width) : json(nullptr);
+    j["output"] = a.out.empty() ? json(nullptr) : json(a.out);
+    j["interval"] = "Newcombe (1998) method 10 for paired proportions, 95 %";
+    j["test"] = "exact McNemar, two-sided";
+    json sc = json::array();
+    for (std::size_t i = 0; i < l.scenarios.size(); ++i)
+      sc.push_back(scenario_json(m, l.scenarios[i], r.scenarios[i]));
+    j["scenarios"] = sc;
+    json comps = json::array();
+    for (const auto& cmp : r.comparisons) {
+      json targets = json::array();
+      for (const auto& t : cmp.targets) targets.push_back(paired_json(t));
+      comps.push_back({{"reference", cmp.reference},
+                       {"scenario", cmp.scenario},
+                       {"targets", targets},
+                       {"joint", paired_json(cmp.joint)}});
+    }
+    j["comparisons"] = comps;
+    j["seconds"] = r.seconds;
+    std::cout << j.dump(2) << "\n";
+    adaptive_note(c);
+    return 0;
+  }
+  std::size_t w = 24;
+  for (const auto& t : m.targets) w = std::max(w, t.name.size());
+  fmt::print("{}: {} paired runs (the same runs under every scenario), seed {}{}\n", m.name, r.runs,
+             c.options.seed,
+             c.options.ci_width > 0
+                 ? fmt::format("; stopped when every difference's 95 % half-width <= {:g}",
+                               c.options.ci_width)
+                 : "");
+  fmt::print(
+      "difference = P(scenario) - P(reference), 95 % interval for paired proportions (Newcombe "
+      "1998, method 10);\nhelped / hurt: runs meeting the target only under the scenario / only "
+      "under the reference; p: exact McNemar test\n");
+  for (const auto& cmp : r.comparisons) {
+    fmt::print("\n{} against {} (reference)\n", cmp.scenario, cmp.reference);
+    std::string header =
+        fmt::format("{:<{}} {:>9} {:>9}  {:>27} {:>9} {:>9} {:>9}  {:>8}", "target", w, "P(ref)",
+                    "P(scen)", "difference [95 % CI]", "helped", "hurt", "p", "narrower");
+    fmt::print("{}\n{}\n", header, std::string(header.size(), '-'));
+    double ratio_sum = 0;
+    int ratio_n = 0;
+    auto row = [&](const attain::PairedTarget& t, const std::string& name) {
+      const double pw = t.paired.hi - t.paired.lo, uw = t.unpaired.hi - t.unpaired.lo;
+      std::string narrower = pw > 0 ? fmt::format("{:.1f}x", uw / pw) : "-";
+      if (pw > 0) ratio_sum += uw / pw, ++ratio_n;
+      fmt::print("{:<{}} {:>9.4f} {:>9.4f}  {:>27} {:>9} {:>9} {:>9.2g}  {:>8}\n", name, w,
+                 t.reference.p, t.other.p,
+                 signed_interval(t.paired.difference, t.paired.lo, t.paired.hi), t.table.helped,
+                 t.table.hurt, t.p_value, narrower);
+    };
+    for (const auto& t : cmp.targets) row(t, t.name);
+    if (!m.targets.empty()) row(cmp.joint, "all targets together");
+    if (ratio_n > 0)
+      fmt::print(
+          "paired intervals are {:.1f}x narrower than unpaired ones of the same runs "
+          "(mean over rows with a non-zero width)\n",
+          ratio_sum / ratio_n);
+    fmt::print("\nmean paired difference of each target's node at the target's year\n");
+    for (std::size_t t = 0; t < cmp.targets.size(); ++t) {
+      const auto& v = *cmp.targets[t].value_difference;
+      fmt::print("  {:<{}} {:>14} {:+.6g} [{:+.6g}, {:+.6g}] {}\n", m.targets[t].name, w,
+                 m.targets[t].node, v.mean, v.lo, v.hi,
+                 m.nodes[static_cast<std::size_t>(m.node_index.at(m.targets[t].node))].unit);
+    }
+  }
+  fmt::print("\n{} runs x {} scenarios in {:.2f} s{}\n", r.runs, l.scenarios.size(), r.seconds,
+             a.out.empty() ? "" : fmt::format("; results in {}", a.out));
+  adaptive_note(c);
+  return 0;
+}
+
+/// NAME=FROM:TO:POINTS
+attain::SweepAxis parse_axis(const std::string& text) {
+  attain::SweepAxis ax;
+  const auto eq = text.find('=');
+  auto usage = [&]() {
+    bad_arg(fmt::format("--lever must be NAME=FROM:TO:POINTS, e.g. fiscal_st=0.5:2:7 (got '{}')",
+                        text));
+  };
+  if (eq == std::string::npos || eq == 0) usage();
+  ax.lever = text.substr(0, eq);
+  std::vector<std::string> parts;
+  std::string rest = text.substr(eq + 1);
+  for (std::size_t pos = 0;;) {
+    auto colon = rest.find(':', pos);
+    parts.push_back(rest.substr(pos, colon == std::string::npos ? std::string::npos : colon - pos));
+    if (colon == std::string::npos) break;
+    pos = colon + 1;
+  }
+  if (parts.size() != 3) usage();
+  auto from = parse_number(parts[0]), to = parse_number(parts[1]);
+  auto points = parse_count(parts[2]);
+  if (!from || !to || !points) usage();
+  if (*points < 1 || *points > 1000)
+    bad_arg(fmt::format("--lever {}: POINTS must be from 1 to 1000 (got {})", ax.lever, *points));
+  ax.from = *from;
+  ax.to = *to;
+  ax.points = static_cast<int>(*points);
+  return ax;
+}
+
+int cmd_sweep(const RunArgs& a, const std::vector<std::string>& lever_texts) {
+  std::vector<attain::SweepAxis> axes;
+  for (const auto& t : lever_texts) axes.push_back(parse_axis(t));
+  if (axes.empty()) bad_arg("sweep needs at least one --lever NAME=FROM:TO:POINTS");
+  std::size_t total = 1;
+  for (const auto& ax : axes) total *= static_cast<std::size_t>(ax.points);
+  if (total > 10000) bad_arg(fmt::format("the sweep grid has {} points; at most 10000", total));
+  if (a.scenarios.size() > 1) bad_arg("sweep takes at most one --scenario (the base)");
+  Common c = prepare(a);
+  const Loaded& l = c.loaded;
+  const auto& m = l.model;
+  attain::Model sm = attain::apply_scenario(m, l.scenarios[0]);
+  attain::Program base = attain::compile(sm, l.graph);
+  for (const auto& ax : axes) attain::LeverKnob(sm, {ax.lever});  // names checked first
+  auto file = open_file(a, c, "sweep");
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
+  attain::AnalysisOptions o = c.options;
+  o.progress = progress_bar(a, "sweep", total);
+  attain::SweepResult r = attain::sweep(base, sm, axes, o);
+  clear_bar(a);
+  if (file) {
+    file->write_sweep(r);
+    file->commit();
+  }
+  if (a.json) {
+    json levers = json::array();
+    for (std::size_t i = 0; i < axes.size(); ++i)
+      levers.push_back({{"name", axes[i].lever},
+                        {"level", r.absolute[i] ? "value" : "scale"},
+                        {"from", axes[i].from},
+                        {"to", axes[i].to},
+                        {"points", axes[i].points}});
+    json points = json::array();
+    for (const auto& p : r.points) {
+      json lv = json::object();
+      for (std::size_t i = 0; i < axes.size(); ++i) lv[axes[i].lever] = p.levels[i];
+      json targets = json::array();
+      for (std::size_t t = 0; t < m.targets.size(); ++t) {
+        json tj = proportion_json(p.targets[t]);
+        tj["name"] = m.targets[t].name;
+        targets.push_back(tj);
+      }
+      points.push_back({{"levels", lv}, {"targets", targets}, {"joint", proportion_json(p.joint)}});
+    }
+    json j = {{"model", m.name},
+              {"scenario", l.scenarios[0].name},
+              {"seed", c.options.seed},
+              {"runs", r.runs},
+              {"output", a.out.empty() ? json(nullptr) : json(a.out)},
+              {"sweep", {{"levers", levers}, {"points", points}, {"non_monotone", r.non_monotone}}},
+              {"seconds", r.seconds}};
+    std::cout << j.dump(2) << "\n";
+    return 0;
+  }
+  fmt::print("{} / {}: sweep of {} points, each on the same {} runs, seed {}\n", m.name,
+             l.scenarios[0].name, r.points.size(), r.runs, c.options.seed);
+  for (std::size_t i = 0; i < axes.size(); ++i)
+    fmt::print("  {}: {} from {:g} to {:g} in {} points\n", axes[i].lever,
+               r.absolute[i] ? "value" : "scale factor on the scenario's rule", axes[i].from,
+               axes[i].to, axes[i].points);
+  fmt::print("probability of meeting each target (95 % Wilson half-width at most {:.3f})\n\n", [&] {
+    double h = 0;
+    for (const auto& p : r.points) {
+      for (const auto& t : p.targets) h = std::max(h, (t.hi - t.lo) / 2);
+      h = std::max(h, (p.joint.hi - p.joint.lo) / 2);
+    }
+    return h;
+  }());
+  for (std::size_t t = 0; t < m.targets.size(); ++t)
+    fmt::print("  T{:<3} {} ({})\n", t + 1, m.targets[t].name, m.targets[t].label);
+  std::string header;
+  for (const auto& ax : axes) header += fmt::format("{:>12} ", ax.lever.substr(0, 12));
+  for (std::size_t t = 0; t < m.targets.size(); ++t)
+    header += fmt::format("{:>6} ", fmt::format("T{}", t + 1));
+  header += fmt::format("{:>6}", "all");
+  fmt::print("\n{}\n{}\n", header, std::string(header.size(), '-'));
+  for (const auto& p : r.points) {
+    std::string row;
+    for (double v : p.levels) row += fmt::format("{:>12.6g} ", v);
+    for (const auto& t : p.targets) row += fmt::format("{:>6.3f} ", t.p);
+    row += fmt::format("{:>6.3f}", p.joint.p);
+    fmt::print("{}\n", row);
+  }
+  if (!r.non_monotone.empty()) {
+    fmt::print(stderr, "attain: warning: estimates fall where a lever rises ({} cases), e.g. {}\n",
+               r.non_monotone.size(), r.non_monotone.front());
+  }
+  fmt::print("\n{} points x {} runs in {:.2f} s{}\n", r.points.size(), r.runs, r.seconds,
+             a.out.empty() ? "" : fmt::format("; results in {}", a.out));
+  return 0;
+}
+
+struct SearchArgs {
+  std::string levers, target, probability, range, tolerance = "0.01";
+};
+
+int cmd_search(const RunArgs& a, const SearchArgs& sa) {
+  if (a.scenarios.size() > 1) bad_arg("search takes at most one --scenario (the base)");
+  attain::SearchSpec spec;
+  for (std::size_t pos = 0;;) {
+    auto comma = sa.levers.find(',', pos);
+    spec.levers.push_back(
+        sa.levers.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos));
+    if (comma == std::string::npos) break;
+    pos = comma + 1;
+  }
+  auto goal = parse_number(sa.probability);
+  if (!goal || *goal <= 0 || *goal >= 1)
+    bad_arg(fmt::format("--probability must be a number in (0, 1), e.g. 0.8 (got '{}')",
+                        sa.probability));
+  spec.goal = *goal;
+  auto tol = parse_number(sa.tolerance);
+  if (!tol || *tol <= 0)
+    bad_arg(fmt::format("--tolerance must be a number > 0 (got '{}')", sa.tolerance));
+  spec.tolerance = *tol;
+  if (!sa.range.empty()) {
+    auto colon = sa.range.find(':');
+    std::optional<double> lo, hi;
+    if (colon != std::string::npos) {
+      lo = parse_number(sa.range.substr(0, colon));
+      hi = parse_number(sa.range.substr(colon + 1));
+    }
+    if (!lo || !hi || !(*hi > *lo))
+      bad_arg(fmt::format("--range must be LO:HI with LO < HI, e.g. 0.5:3 (got '{}')", sa.range));
+    spec.low = lo;
+    spec.high = hi;
+  }
+  Common c = prepare(a);
+  const Loaded& l = c.loaded;
+  const auto& m = l.model;
+  if (sa.target != "all") {
+    std::vector<std::string> names{"all"};
+    for (const auto& t : m.targets) names.push_back(t.name);
+    for (std::size_t t = 0; t < m.targets.size(); ++t)
+      if (m.targets[t].name == sa.target) spec.target = static_cast<int>(t);
+    if (spec.target < 0)
+      bad_arg(fmt::format("--target '{}' is not a target of model '{}'{}; valid: {}", sa.target,
+                          m.name, attain::did_you_mean(sa.target, names), attain::one_of(names)));
+  } else if (m.targets.empty()) {
+    bad_arg(fmt::format("model '{}' has no targets to search for", m.name));
+  }
+  attain::Model sm = attain::apply_scenario(m, l.scenarios[0]);
+  attain::Program base = attain::compile(sm, l.graph);
+  attain::LeverKnob knob(sm, spec.levers);  // names checked before any file is made
+  auto file = open_file(a, c, "search");
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
+  attain::AnalysisOptions o = c.options;
+  o.progress = progress_bar(a, "search (evaluations)", 40);
+  attain::SearchResult r = attain::search(base, sm, spec, o);
+  clear_bar(a);
+  if (file) {
+    file->write_search(r);
+    file->commit();
+  }
+  const std::string what =
+      spec.target < 0
+          ? "all targets together"
+          : fmt::format("{} ({} {} {:g} in {:g})",
+                        m.targets[static_cast<std::size_t>(spec.target)].name,
+                        m.targets[static_cast<std::size_t>(spec.target)].node,
+                        attain::cmp_name(m.targets[static_cast<std::size_t>(spec.target)].op),
+                        m.targets[static_cast<std::size_t>(spec.target)].threshold,
+                        m.targets[static_cast<std::size_t>(spec.target)].year);
+  if (a.json) {
+    json evals = json::array();
+    for (const auto& e : r.evaluations) {
+      json ej = proportion_json(e.p);
+      ej["level"] = e.level;
+      evals.push_back(ej);
+    }
+    json j = {{"model", m.name},
+              {"scenario", l.scenarios[0].name},
+              {"seed", c.options.seed},
+              {"runs", r.runs},
+              {"output", a.out.empty() ? json(nullptr) : json(a.out)},
+              {"search",
+               {{"lever", spec.levers.size() == 1 ? json(spec.levers[0]) : json(spec.levers)},
+                {"levers", spec.levers},
+                {"level_kind", r.absolute ? "value" : "scale"},
+                {"target", r.target},
+                {"goal", r.goal},
+                {"range", {r.range_low, r.range_high}},
+                {"tolerance", r.tolerance},
+                {"reachable", r.reachable},
+                {"level", number(r.level)},
+                {"probability", r.at_level.p},
+                {"ci_low", r.at_level.lo},
+                {"ci_high", r.at_level.hi},
+                {"level_low", number(r.level_low)},
+                {"level_high", number(r.level_high)},
+                {"monotone", r.monotone},
+                {"evaluations", r.evaluations.size()},
+                {"points", evals}}},
+              {"seconds", r.seconds}};
+    std::cout << j.dump(2) << "\n";
+    if (!r.monotone)
+      fmt::print(stderr,
+                 "attain: warning: the estimated probability is not monotone in the level\n");
+    return 0;
+  }
+  fmt::print("{} / {}: least {} with P({}) >= {:g}\n", m.name, l.scenarios[0].name,
+             knob.description(), what, r.goal);
+  fmt::print("  on the same {} runs at every level (seed {}), searched in [{:g}, {:g}] to {:g}\n",
+             r.runs, c.options.seed, r.range_low, r.range_high, r.tolerance);
+  if (r.reachable) {
+    fmt::print("  level {:.6g}: P = {}\n", r.level,
+               interval(r.at_level.p, r.at_level.lo, r.at_level.hi));
+    fmt::print("  levels whose 95 % interval contains {:g}: {:.6g} to {:.6g}{}\n", r.goal,
+               r.level_low, r.level_high,
+               r.level_high >= r.range_high ? " (the top of the range)" : "");
+    if (!knob.absolute())
+      fmt::print("  (a scale factor on the scenario's rule; 1 is the scenario as written)\n");
+  } else {
+    fmt::print("  unreachable in the range: at {:g}, the top of the range, P = {}\n", r.range_high,
+               interval(r.at_level.p, r.at_level.lo, r.at_level.hi));
+  }
+  fmt::print("  {} evaluations in {:.2f} s{}\n", r.evaluations.size(), r.seconds,
+             a.out.empty() ? "" : fmt::format("; results in {}", a.out));
+  if (!r.monotone)
+    fmt::print(stderr,
+               "attain: warning: the estimated probability falls somewhere as the level rises; "
+               "the model is not monotone in this lever and the answer may not be the least "
+               "level\n");
   return 0;
 }
 
@@ -418,18 +909,56 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"dot", "json", "program"}));
 
   RunArgs ra;
+  auto add_common = [&](CLI::App* sub, const std::string& runs_help) {
+    sub->add_option("model", ra.model, "model file (YAML)")->required();
+    sub->add_option("--runs", ra.runs, runs_help);
+    sub->add_option("--seed", ra.seed, "random seed (default 1)");
+    sub->add_option("--threads", ra.threads, "worker threads (default: every core)");
+    sub->add_option("--block", ra.block,
+                    "runs evaluated together (default 256; results do not depend on it)");
+    sub->add_option("--out", ra.out, "results file (HDF5)");
+    sub->add_flag("--json", ra.json, "print the results as JSON");
+    sub->add_flag("--quiet", ra.quiet, "no progress bar");
+  };
   auto* run = app.add_subcommand("run", "Run the Monte Carlo ensemble and report attainment");
-  run->add_option("model", ra.model, "model file (YAML)")->required();
+  add_common(run, "runs per scenario (default 10000; the ceiling with --ci-width)");
   run->add_option("--scenario", ra.scenarios, "scenario file (YAML); repeatable, one column each");
-  run->add_option("--runs", ra.runs, "runs per scenario (default 10000)");
-  run->add_option("--seed", ra.seed, "random seed (default 1)");
-  run->add_option("--threads", ra.threads, "worker threads (default: every core)");
-  run->add_option("--block", ra.block,
-                  "runs evaluated together (default 256; results do not depend on it)");
   run->add_option("--store", ra.store, "per-run data to keep: summary, targets (default) or full");
-  run->add_option("--out", ra.out, "results file (HDF5)");
-  run->add_flag("--json", ra.json, "print the summary as JSON");
-  run->add_flag("--quiet", ra.quiet, "no progress bar");
+  run->add_option("--ci-width", ra.ci_width,
+                  "stop once every target's 95 % half-width is at most this (e.g. 0.01)");
+
+  auto* cmp = app.add_subcommand(
+      "compare", "Compare scenarios with the first on the same runs (paired differences)");
+  add_common(cmp, "paired runs (default 10000; the ceiling with --ci-width)");
+  cmp->add_option("--scenario", ra.scenarios,
+                  "scenario file (YAML); two or more, the first is the reference");
+  cmp->add_option("--store", ra.store, "per-run data to keep: summary, targets (default) or full");
+  cmp->add_option("--ci-width", ra.ci_width,
+                  "stop once every difference's 95 % half-width is at most this");
+
+  std::vector<std::string> sweep_levers;
+  auto* swp = app.add_subcommand("sweep", "P(targets) over a grid of lever levels, same runs");
+  add_common(swp, "runs per grid point (default 10000)");
+  swp->add_option("--scenario", ra.scenarios, "base scenario file (YAML)");
+  swp->add_option("--lever", sweep_levers,
+                  "NAME=FROM:TO:POINTS; a value for a constant lever, else a scale factor; "
+                  "repeatable (a grid)")
+      ->required();
+
+  SearchArgs sa;
+  auto* srch = app.add_subcommand(
+      "search", "Least lever level at which P(target) reaches a probability (same runs)");
+  add_common(srch, "runs per evaluation (default 10000)");
+  srch->add_option("--scenario", ra.scenarios, "base scenario file (YAML)");
+  srch->add_option("--lever", sa.levers,
+                   "NAME or NAME,NAME,... (moved together by one scale factor)")
+      ->required();
+  srch->add_option("--target", sa.target, "a target's name, or 'all'")->required();
+  srch->add_option("--probability", sa.probability, "the probability to reach, in (0, 1)")
+      ->required();
+  srch->add_option("--range", sa.range,
+                   "LO:HI of the level (default 0 to 4x the level as written)");
+  srch->add_option("--tolerance", sa.tolerance, "precision of the level (default 0.01)");
 
   std::string replay_run, replay_seed = "1";
   auto* replay = app.add_subcommand("replay", "Re-run one run of an ensemble and print every node");
@@ -455,26 +984,21 @@ int main(int argc, char** argv) {
   try {
     if (*check) return cmd_check(model, scenarios, as_json);
     if (*graph) return cmd_graph(model, format);
-    if (*run) {
-      if (ra.threads == 0 && run->count("--threads")) {
-        fmt::print(stderr, "attain: error: --threads must be >= 1 (got 0)\n");
-        return kExitInput;
-      }
-      return cmd_run(ra);
-    }
+    for (CLI::App* sub : {run, cmp, swp, srch})
+      if (*sub && ra.threads == 0 && sub->count("--threads"))
+        bad_arg("--threads must be >= 1 (got 0)");
+    if (*run) return cmd_run(ra);
+    if (*cmp) return cmd_compare(ra);
+    if (*swp) return cmd_sweep(ra, sweep_levers);
+    if (*srch) return cmd_search(ra, sa);
     if (*replay) return cmd_replay(model, scenarios, replay_run, replay_seed, as_json);
-  } catch (const InputError& e) {
-    fmt::print(stderr, "{}\n", e.what());
-    return kExitInput;
-  } catch (const attain::OutputError& e) {
-    fmt::print(stderr, "attain: error: {}\n", e.what());
-    return kExitInput;
-  } catch (const attain::RunError& e) {
-    fmt::print(stderr, "attain: error: run stopped: {}\n", e.what());
-    return kExitRun;
-  } catch (const attain::InterruptedError&) {
-    fmt::print(stderr, "\nattain: interrupted; no results file was written\n");
-    return 130;
+  } catch (const attain::InterruptedError& e) {
+    fmt::print(stderr, "\n{}\n", e.user_message());
+    return e.exit_code();
+  } catch (const attain::Error& e) {
+    // Every error a user can cause: one line, the exit code its type names.
+    fmt::print(stderr, "{}\n", e.user_message());
+    return e.exit_code();
   } catch (const std::bad_alloc&) {
     fmt::print(stderr,
                "attain: error: out of memory; try fewer --threads, a smaller --block or "

@@ -172,6 +172,36 @@ DependencyGraph build_graph(const Model& m) {
   return out;
 }
 
+Model prune_model(const Model& m, const std::vector<std::size_t>& targets) {
+  Model only = m;
+  only.targets.clear();
+  only.actuals.clear();
+  for (std::size_t t : targets) only.targets.push_back(m.targets.at(t));
+  const DependencyGraph g = build_graph(only);
+  std::vector<bool> keep = g.used;
+  // A correlated parameter is drawn with its whole group (one copula): keep the group.
+  for (const auto& c : m.correlations) {
+    bool any = false;
+    for (const auto& p : c.parameters)
+      any = any || keep[static_cast<std::size_t>(m.node_index.at(p))];
+    if (any)
+      for (const auto& p : c.parameters) keep[static_cast<std::size_t>(m.node_index.at(p))] = true;
+  }
+  Model out = only;
+  out.nodes.clear();
+  out.node_index.clear();
+  for (std::size_t i = 0; i < m.nodes.size(); ++i)
+    if (keep[i]) {
+      out.node_index[m.nodes[i].name] = static_cast<int>(out.nodes.size());
+      out.nodes.push_back(m.nodes[i]);
+    }
+  out.correlations.clear();
+  for (const auto& c : m.correlations)
+    if (keep[static_cast<std::size_t>(m.node_index.at(c.parameters[0]))])
+      out.correlations.push_back(c);
+  return out;
+}
+
 std::string graph_to_dot(const Model& m, const DependencyGraph& g) {
   Graph graph(m.nodes.size());
   std::vector<bool> lagged;

@@ -7,7 +7,9 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstdio>
+#include <deque>
 #include <filesystem>
 #include <optional>
 
@@ -235,9 +237,14 @@ struct ResultsFile::Impl {
   const Model* model = nullptr;
   Handle file;
   Handle scenarios;
-  Handle current;
-  const Program* program = nullptr;
-  std::unique_ptr<ScenarioSink> sink;
+  /// Scenario groups begun and not yet ended, oldest first (a comparison runs several
+  /// scenarios at once, each with its own sink).
+  struct Open {
+    Handle group;
+    const Program* program = nullptr;
+    std::unique_ptr<ScenarioSink> sink;
+  };
+  std::deque<Open> open;
   std::vector<std::string> names;
   bool committed = false;
 };
@@ -264,6 +271,8 @@ ResultsFile::ResultsFile(const std::string& path, const Model& model, const RunI
   attr_value<std::uint64_t>(root, "first_run", info.first_run);
   attr_value<int>(root, "chunk_runs", info.chunk);
   attr_string(root, "store", std::string(store_name(info.store)));
+  attr_string(root, "analysis", info.analysis);
+  attr_value<double>(root, "ci_width", info.ci_width);
   attr_string(root, "rng", kRngScheme);
   attr_string(root, "created",
               fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", fmt::gmtime(std::time(nullptr))));
@@ -304,8 +313,7 @@ ResultsFile::ResultsFile(const std::string& path, const Model& model, const RunI
 
 ResultsFile::~ResultsFile() {
   if (!impl_->committed) {
-    impl_->sink.reset();
-    impl_->current.reset();
+    impl_->open.clear();
     impl_->scenarios.reset();
     impl_->file.reset();
     std::error_code ec;
@@ -314,23 +322,23 @@ ResultsFile::~ResultsFile() {
 }
 
 ChunkSink& ResultsFile::begin_scenario(const Scenario& scenario, const Program& program) {
-  impl_->current = group(impl_->scenarios, scenario.name);
+  impl_->open.push_back({group(impl_->scenarios, scenario.name), &program, nullptr});
   impl_->names.push_back(scenario.name);
-  impl_->program = &program;
-  hid_t g = impl_->current;
+  hid_t g = impl_->open.back().group;
   attr_string(g, "name", scenario.name);
   attr_string(g, "description", scenario.description);
   attr_string(g, "path", scenario.path);
   std::string sources;
   for (const auto& [p, text] : scenario.sources) sources += fmt::format("# {}\n{}\n", p, text);
   attr_string(g, "source", sources);
-  impl_->sink = std::make_unique<ScenarioSink>(g, program, impl_->info);
-  return *impl_->sink;
+  impl_->open.back().sink = std::make_unique<ScenarioSink>(g, program, impl_->info);
+  return *impl_->open.back().sink;
 }
 
 void ResultsFile::end_scenario(const EnsembleResult& r) {
-  hid_t g = impl_->current;
-  const Model& m = impl_->program->model();
+  if (impl_->open.empty()) throw std::logic_error("end_scenario without begin_scenario");
+  hid_t g = impl_->open.front().group;
+  const Model& m = impl_->open.front().program->model();
   const auto steps = static_cast<hsize_t>(m.time.steps());
   const auto nt = m.targets.size();
   attr_value<double>(g, "seconds", r.seconds);
@@ -396,29 +404,149 @@ void ResultsFile::end_scenario(const EnsembleResult& r) {
     dataset(ag, "equal", equal, {equal.size()});
   }
 
-  Handle sg = group(g, "summary");
-  const auto nodes = static_cast<hsize_t>(m.nodes.size());
-  std::vector<double> mean, sd, mn, mx, q;
-  for (std::size_t i = 0; i < r.moments.size(); ++i) {
-    mean.push_back(r.moments[i].mean());
-    sd.push_back(r.moments[i].sd());
-    mn.push_back(r.moments[i].min);
-    mx.push_back(r.moments[i].max);
-    q.insert(q.end(), r.quantiles[i].begin(), r.quantiles[i].end());
+  if (!r.moments.empty()) {
+    Handle sg = group(g, "summary");
+    const auto nodes = static_cast<hsize_t>(m.nodes.size());
+    std::vector<double> mean, sd, mn, mx, q;
+    for (std::size_t i = 0; i < r.moments.size(); ++i) {
+      mean.push_back(r.moments[i].mean());
+      sd.push_back(r.moments[i].sd());
+      mn.push_back(r.moments[i].min);
+      mx.push_back(r.moments[i].max);
+      q.insert(q.end(), r.quantiles[i].begin(), r.quantiles[i].end());
+    }
+    dataset(sg, "mean", mean, {nodes, steps});
+    dataset(sg, "sd", sd, {nodes, steps});
+    dataset(sg, "min", mn, {nodes, steps});
+    dataset(sg, "max", mx, {nodes, steps});
+    dataset(sg, "quantiles", q, {nodes, steps, EnsembleResult::kQuantileLevels.size()});
+    {
+      Handle qs(H5Dopen2(sg, "quantiles", H5P_DEFAULT), H5Dclose, "open quantiles");
+      attr_values<double>(qs, "levels",
+                          std::vector<double>(EnsembleResult::kQuantileLevels.begin(),
+                                              EnsembleResult::kQuantileLevels.end()));
+    }
   }
-  dataset(sg, "mean", mean, {nodes, steps});
-  dataset(sg, "sd", sd, {nodes, steps});
-  dataset(sg, "min", mn, {nodes, steps});
-  dataset(sg, "max", mx, {nodes, steps});
-  dataset(sg, "quantiles", q, {nodes, steps, EnsembleResult::kQuantileLevels.size()});
-  {
-    Handle qs(H5Dopen2(sg, "quantiles", H5P_DEFAULT), H5Dclose, "open quantiles");
-    attr_values<double>(qs, "levels",
-                        std::vector<double>(EnsembleResult::kQuantileLevels.begin(),
-                                            EnsembleResult::kQuantileLevels.end()));
+  impl_->open.pop_front();
+}
+
+namespace {
+
+/// One row per target (and the joint last) of a paired comparison.
+void paired_rows(hid_t g, const std::vector<const PairedTarget*>& rows) {
+  const hsize_t n = rows.size();
+  std::vector<std::string> name;
+  std::vector<std::uint64_t> both, helped, hurt, neither;
+  std::vector<double> p_ref, p_other, diff, lo, hi, ulo, uhi, pv, md, mlo, mhi;
+  for (const PairedTarget* r : rows) {
+    name.push_back(r->name);
+    both.push_back(r->table.both), helped.push_back(r->table.helped);
+    hurt.push_back(r->table.hurt), neither.push_back(r->table.neither);
+    p_ref.push_back(r->reference.p), p_other.push_back(r->other.p);
+    diff.push_back(r->paired.difference), lo.push_back(r->paired.lo), hi.push_back(r->paired.hi);
+    ulo.push_back(r->unpaired.lo), uhi.push_back(r->unpaired.hi), pv.push_back(r->p_value);
+    const double nan = std::nan("");
+    md.push_back(r->value_difference ? r->value_difference->mean : nan);
+    mlo.push_back(r->value_difference ? r->value_difference->lo : nan);
+    mhi.push_back(r->value_difference ? r->value_difference->hi : nan);
   }
-  impl_->sink.reset();
-  impl_->current.reset();
+  string_dataset(g, "name", name);
+  dataset(g, "both", both, {n});
+  dataset(g, "helped", helped, {n});
+  dataset(g, "hurt", hurt, {n});
+  dataset(g, "neither", neither, {n});
+  dataset(g, "p_reference", p_ref, {n});
+  dataset(g, "p_scenario", p_other, {n});
+  dataset(g, "difference", diff, {n});
+  dataset(g, "ci_low", lo, {n});
+  dataset(g, "ci_high", hi, {n});
+  dataset(g, "unpaired_ci_low", ulo, {n});
+  dataset(g, "unpaired_ci_high", uhi, {n});
+  dataset(g, "p_value", pv, {n});
+  dataset(g, "value_difference", md, {n});
+  dataset(g, "value_difference_ci_low", mlo, {n});
+  dataset(g, "value_difference_ci_high", mhi, {n});
+}
+
+void proportions(hid_t g, const std::string& prefix, const std::vector<Proportion>& ps,
+                 std::vector<hsize_t> dims) {
+  std::vector<std::uint64_t> hits, runs;
+  std::vector<double> p, lo, hi;
+  for (const auto& x : ps)
+    hits.push_back(x.hits), runs.push_back(x.runs), p.push_back(x.p), lo.push_back(x.lo),
+        hi.push_back(x.hi);
+  dataset(g, prefix + "hits", hits, dims);
+  dataset(g, prefix + "runs", runs, dims);
+  dataset(g, prefix + "probability", p, dims);
+  dataset(g, prefix + "ci_low", lo, dims);
+  dataset(g, prefix + "ci_high", hi, dims);
+}
+
+}  // namespace
+
+void ResultsFile::write_comparisons(const std::vector<Comparison>& comparisons) {
+  Handle cg = group(impl_->file, "comparisons");
+  for (const auto& c : comparisons) {
+    Handle g = group(cg, c.scenario);
+    attr_string(g, "reference", c.reference);
+    attr_string(g, "scenario", c.scenario);
+    attr_string(g, "interval", "Newcombe (1998) method 10, paired; 95 %");
+    attr_string(g, "test", "exact McNemar, two-sided");
+    std::vector<const PairedTarget*> rows;
+    for (const auto& t : c.targets) rows.push_back(&t);
+    rows.push_back(&c.joint);
+    paired_rows(g, rows);
+  }
+}
+
+void ResultsFile::write_sweep(const SweepResult& sw) {
+  Handle g = group(impl_->file, "sweep");
+  const hsize_t np = sw.points.size(), na = sw.axes.size();
+  const hsize_t nt = impl_->model->targets.size();
+  std::vector<std::string> levers, meaning;
+  for (std::size_t i = 0; i < sw.axes.size(); ++i) {
+    levers.push_back(sw.axes[i].lever);
+    meaning.push_back(sw.absolute[i] ? "value" : "scale");
+  }
+  string_dataset(g, "levers", levers);
+  string_dataset(g, "level_kind", meaning);
+  std::vector<std::string> targets;
+  for (const auto& t : impl_->model->targets) targets.push_back(t.name);
+  string_dataset(g, "targets", targets);
+  std::vector<double> levels;
+  std::vector<Proportion> ps, joint;
+  for (const auto& p : sw.points) {
+    levels.insert(levels.end(), p.levels.begin(), p.levels.end());
+    ps.insert(ps.end(), p.targets.begin(), p.targets.end());
+    joint.push_back(p.joint);
+  }
+  dataset(g, "levels", levels, {np, na});
+  proportions(g, "", ps, {np, nt});
+  proportions(g, "joint_", joint, {np});
+}
+
+void ResultsFile::write_search(const SearchResult& r) {
+  Handle g = group(impl_->file, "search");
+  string_dataset(g, "levers", r.levers);
+  attr_string(g, "level_kind", r.absolute ? "value" : "scale");
+  attr_string(g, "target", r.target);
+  attr_value<double>(g, "goal", r.goal);
+  attr_values<double>(g, "range", {r.range_low, r.range_high});
+  attr_value<double>(g, "tolerance", r.tolerance);
+  attr_value<int>(g, "reachable", r.reachable ? 1 : 0);
+  attr_value<int>(g, "monotone", r.monotone ? 1 : 0);
+  attr_value<double>(g, "level", r.level);
+  attr_value<double>(g, "level_low", r.level_low);
+  attr_value<double>(g, "level_high", r.level_high);
+  attr_value<double>(g, "probability", r.at_level.p);
+  attr_value<double>(g, "ci_low", r.at_level.lo);
+  attr_value<double>(g, "ci_high", r.at_level.hi);
+  std::vector<double> levels;
+  std::vector<Proportion> ps;
+  for (const auto& e : r.evaluations) levels.push_back(e.level), ps.push_back(e.p);
+  Handle eg = group(g, "evaluations");
+  dataset(eg, "level", levels, {levels.size()});
+  proportions(eg, "", ps, {ps.size()});
 }
 
 void ResultsFile::commit() {

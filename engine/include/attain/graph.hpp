@@ -33,6 +33,12 @@ struct DependencyGraph {
 /// @endcode
 DependencyGraph build_graph(const Model& model);
 
+/// @brief The model reduced to what the given targets (indices into model.targets) depend
+/// on: their ancestors through any edge, whole correlation groups, no actuals. Node ids
+/// (the random-stream keys) are unchanged, so every kept node takes exactly the values it
+/// takes in the whole model, run by run; a search for one target evaluates only these.
+Model prune_model(const Model& model, const std::vector<std::size_t>& targets);
+
 /// Graphviz DOT (written through boost::write_graphviz); lagged edges dashed.
 std::string graph_to_dot(const Model& model, const DependencyGraph& graph);
 

@@ -4,6 +4,7 @@
 #include <memory>
 #include <string>
 
+#include "attain/analysis.hpp"
 #include "attain/ensemble.hpp"
 #include "attain/model.hpp"
 
@@ -16,6 +17,8 @@ struct RunInfo {
   std::uint64_t first_run = 0;  ///< the run range is [first_run, first_run + runs)
   int chunk = 4096;
   StoreLevel store = StoreLevel::kTargets;
+  std::string analysis = "run";  ///< run, compare, sweep or search
+  double ci_width = 0;           ///< adaptive stopping's half-width (0: off)
 };
 
 /// @brief Writes docs/results-format.md's layout. Data goes to `path` + ".tmp-<pid>"
@@ -36,8 +39,16 @@ class ResultsFile {
   ResultsFile(const ResultsFile&) = delete;
   ResultsFile& operator=(const ResultsFile&) = delete;
 
+  /// Starts a scenario's group; several may be open at once (a comparison).
   ChunkSink& begin_scenario(const Scenario& scenario, const Program& program);
+  /// Ends the oldest open scenario group with its results.
   void end_scenario(const EnsembleResult& result);
+  /// Group /comparisons/<scenario> for each paired comparison with the reference.
+  void write_comparisons(const std::vector<Comparison>& comparisons);
+  /// Group /sweep.
+  void write_sweep(const SweepResult& sweep);
+  /// Group /search.
+  void write_search(const SearchResult& search);
   void commit();
 
  private:

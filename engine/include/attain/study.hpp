@@ -126,6 +126,7 @@ class AttainmentReducer : public Reducer {
   int variant() const { return variant_; }
   std::uint64_t runs() const { return runs_; }
   std::uint64_t hits(std::size_t target) const { return hits_[target]; }
+  std::size_t targets() const { return hits_.size(); }
   std::uint64_t joint_hits() const { return joint_; }
   /// Runs first meeting target t at step k (k = steps: never).
   std::uint64_t first_met(std::size_t target, int step) const;
