@@ -337,4 +337,110 @@ TEST(CliErrorsTest, ReplayJson) {
   expect_option_error(bad, "--run must be a whole number >= 0");
 }
 
+const std::string kScenarioMore =
+    "scenario: more\nmodel: small\ndescription: more funding\nlevers:\n  funding: {value: 4}\n";
+
+TEST(CliAnalysesTest, CompareJsonHasThePairedDifferences) {
+  TempDir dir;
+  std::string model = dir.write("m.yaml", kGood);
+  std::string more = dir.write("more.yaml", kScenarioMore);
+  std::string base = dir.write("base.yaml", "scenario: base\nmodel: small\ndescription: b\n");
+  std::string out = dir.file("c.h5");
+  Result r = run_cli("compare " + quote(model) + " --scenario " + quote(base) + " --scenario " +
+                     quote(more) + " --runs 5000 --json --out " + quote(out));
+  ASSERT_EQ(r.code, 0) << r.err;
+  nlohmann::json j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j["comparisons"].size(), 1u);
+  const auto& c = j["comparisons"][0];
+  EXPECT_EQ(c["reference"], "base");
+  EXPECT_EQ(c["scenario"], "more");
+  const auto& t = c["targets"][0];
+  EXPECT_EQ(t["name"], "firms");
+  // More funding never lowers firms: no run is hurt, and the difference is helped / runs.
+  EXPECT_EQ(t["hurt"], 0);
+  EXPECT_GT(t["helped"].get<int>(), 0);
+  EXPECT_DOUBLE_EQ(t["difference"].get<double>(), t["helped"].get<double>() / 5000);
+  EXPECT_LE(t["ci_low"].get<double>(), t["difference"].get<double>());
+  EXPECT_GE(t["ci_high"].get<double>(), t["difference"].get<double>());
+  EXPECT_TRUE(c["joint"].contains("p_value"));
+  EXPECT_EQ(j["runs"], 5000);
+  EXPECT_TRUE(fs::exists(out));
+}
+
+TEST(CliAnalysesTest, CompareNeedsTwoScenarios) {
+  TempDir dir;
+  std::string model = dir.write("m.yaml", kGood);
+  std::string out = dir.file("c.h5");
+  Result r = run_cli("compare " + quote(model) + " --runs 100 --out " + quote(out));
+  expect_option_error(r, "compare needs two or more --scenario");
+  EXPECT_FALSE(fs::exists(out));
+}
+
+TEST(CliAnalysesTest, SweepAndSearchJson) {
+  TempDir dir;
+  std::string model = dir.write("m.yaml", kGood);
+  Result sw = run_cli("sweep " + quote(model) + " --lever funding=1:5:5 --runs 2000 --json");
+  ASSERT_EQ(sw.code, 0) << sw.err;
+  nlohmann::json j = nlohmann::json::parse(sw.out);
+  ASSERT_EQ(j["sweep"]["points"].size(), 5u);
+  EXPECT_EQ(j["sweep"]["levers"][0]["level"], "value");
+  double last = -1;
+  for (const auto& p : j["sweep"]["points"]) {
+    double v = p["targets"][0]["probability"];
+    EXPECT_GE(v, last);
+    last = v;
+  }
+  // firms = 40 + 3 funding * sum(yield) >= 60, yield ~ U(2, 6) drawn once: met when
+  // yield >= 20 / (3 funding); P >= 0.5 from funding = 20 / (3 * 4) = 5/3.
+  Result s = run_cli("search " + quote(model) +
+                     " --lever funding --target firms --probability 0.5 --runs 20000 --json");
+  ASSERT_EQ(s.code, 0) << s.err;
+  nlohmann::json k = nlohmann::json::parse(s.out)["search"];
+  EXPECT_TRUE(k["reachable"].get<bool>());
+  EXPECT_NEAR(k["level"].get<double>(), 5.0 / 3, 0.03);
+  EXPECT_GE(k["probability"].get<double>(), 0.5);
+  Result no = run_cli("search " + quote(model) +
+                      " --lever funding --target firms --probability 0.9 --range 0:2 --runs 2000 "
+                      "--json");
+  ASSERT_EQ(no.code, 0) << no.err;
+  EXPECT_FALSE(nlohmann::json::parse(no.out)["search"]["reachable"].get<bool>());
+  EXPECT_TRUE(nlohmann::json::parse(no.out)["search"]["level"].is_null());
+}
+
+TEST(CliAnalysesTest, BadAnalysisArguments) {
+  TempDir dir;
+  std::string model = dir.write("m.yaml", kGood);
+  expect_option_error(run_cli("sweep " + quote(model) + " --lever funding=1:5"),
+                      "NAME=FROM:TO:POINTS");
+  expect_option_error(run_cli("sweep " + quote(model) + " --lever fundng=1:5:3"),
+                      "did you mean 'funding'");
+  expect_option_error(
+      run_cli("search " + quote(model) + " --lever funding --target firm --probability 0.5"),
+      "did you mean 'firms'");
+  expect_option_error(
+      run_cli("search " + quote(model) + " --lever funding --target firms --probability 1.5"),
+      "--probability must be a number in (0, 1)");
+  expect_option_error(run_cli("search " + quote(model) +
+                              " --lever funding --target firms --probability 0.5 --range 3:1"),
+                      "--range must be LO:HI");
+  expect_option_error(run_cli("run " + quote(model) + " --ci-width 0"), "--ci-width must be");
+}
+
+TEST(CliAnalysesTest, AdaptiveRunReportsRunsUsed) {
+  TempDir dir;
+  std::string model = dir.write("m.yaml", kGood);
+  Result r = run_cli("run " + quote(model) + " --runs 1000000 --ci-width 0.01 --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  nlohmann::json j = nlohmann::json::parse(r.out);
+  const std::uint64_t used = j["scenarios"][0]["runs"];
+  EXPECT_LT(used, 1000000u);
+  EXPECT_EQ(used % 4096, 0u);
+  for (const auto& t : j["scenarios"][0]["targets"])
+    EXPECT_LE(t["ci_high"].get<double>() - t["ci_low"].get<double>(), 0.02);
+  EXPECT_TRUE(contains(r.err, "not a sequential test")) << r.err;
+  Result again =
+      run_cli("run " + quote(model) + " --runs 1000000 --ci-width 0.01 --json --threads 1");
+  EXPECT_EQ(nlohmann::json::parse(again.out)["scenarios"][0]["runs"], used);
+}
+
 }  // namespace
