@@ -558,7 +558,7 @@ void ResultsFile::commit() {
              "create attribute scenarios");
     std::vector<const char*> ptrs;
     for (const auto& s : names) ptrs.push_back(s.c_str());
-    check(H5Awrite(a, type, ptrs.data()), "write attribute scenarios");
+    if (!ptrs.empty()) check(H5Awrite(a, type, ptrs.data()), "write attribute scenarios");
   }
   impl_->scenarios.reset();
   check(H5Fflush(impl_->file, H5F_SCOPE_GLOBAL), "flush file");

@@ -55,7 +55,7 @@ with tempfile.TemporaryDirectory() as tmp:
 
     with h5py.File(files[0], "r") as f:
         check(f.attrs["filetype"] == "attain-results", "filetype")
-        check(list(f.attrs["version"]) == [1, 0], "version")
+        check(list(f.attrs["version"]) == [1, 1], "version")
         check(f.attrs["runs"] == 9000 and f.attrs["seed"] == 7, "runs and seed")
         check(list(f.attrs["scenarios"]) == ["base", "more_funding"], "scenario order")
         check("funding" in f["model"].attrs["source"], "model source embedded")
@@ -106,6 +106,52 @@ with tempfile.TemporaryDirectory() as tmp:
         p0 = f["scenarios/base/runs/parameters"][()]
         p1 = f["scenarios/more_funding/runs/parameters"][()]
         check(np.array_equal(p0, p1), "common random numbers: parameters identical across scenarios")
+
+    # compare: the scenario groups as `run` writes them (same runs), plus /comparisons.
+    cmp = os.path.join(tmp, "compare.h5")
+    subprocess.run([attain, "compare", model, "--scenario", base, "--scenario", scenario, "--runs", "9000",
+                    "--seed", "7", "--store", "full", "--out", cmp, "--quiet"], check=True, stdout=subprocess.DEVNULL)
+    run_file = datasets(files[0])
+    with h5py.File(cmp, "r") as f:
+        check(f.attrs["analysis"] == "compare", "compare: analysis attribute")
+        for name in ["scenarios/base/targets/hits", "scenarios/more_funding/runs/values",
+                     "scenarios/base/summary/mean", "scenarios/more_funding/actuals/below"]:
+            check(np.array_equal(f[name][()], run_file[name]), f"compare file equals run file: {name}")
+        c = f["comparisons/more_funding"]
+        check(c.attrs["reference"] == "base", "comparison reference")
+        names = list(c["name"].asstr()[()])
+        check(names[-1] == "all targets" and len(names) == 3, "comparison rows: targets then the joint")
+        tv0 = f["scenarios/base/runs/target_values"][()]
+        tv1 = f["scenarios/more_funding/runs/target_values"][()]
+        firms = names.index(names[1])
+        met0, met1 = tv0[:, firms] >= 80, tv1[:, firms] >= 80
+        check(c["helped"][firms] == int((met1 & ~met0).sum()), "helped counted from the per-run rows")
+        check(c["hurt"][firms] == int((met0 & ~met1).sum()), "hurt counted from the per-run rows")
+        d = tv1[:, firms] - tv0[:, firms]
+        check(abs(c["value_difference"][firms] - d.mean()) < 1e-9 * max(1, abs(d.mean())),
+              "value difference is the mean per-run difference")
+        check(c["ci_low"][firms] <= c["difference"][firms] <= c["ci_high"][firms], "difference inside its interval")
+
+    # sweep and search groups.
+    sw = os.path.join(tmp, "sweep.h5")
+    subprocess.run([attain, "sweep", model, "--lever", "funding=1:1.5:2", "--runs", "9000", "--seed", "7",
+                    "--out", sw, "--quiet"], check=True, stdout=subprocess.DEVNULL)
+    with h5py.File(sw, "r") as f, h5py.File(cmp, "r") as c:
+        g = f["sweep"]
+        check(g["levels"].shape == (2, 1) and list(g["level_kind"].asstr()[()]) == ["scale"], "sweep levels")
+        # Scale 1 and 1.5 are the base and more_funding scenarios on the same runs.
+        check(np.array_equal(g["hits"][0], c["scenarios/base/targets/hits"][()]), "sweep point 1 = base scenario")
+        check(np.array_equal(g["hits"][1], c["scenarios/more_funding/targets/hits"][()]),
+              "sweep point 1.5 = more_funding scenario")
+    se = os.path.join(tmp, "search.h5")
+    subprocess.run([attain, "search", model, "--lever", "funding", "--target", "firms", "--probability", "0.5",
+                    "--runs", "9000", "--out", se, "--quiet"], check=True, stdout=subprocess.DEVNULL)
+    with h5py.File(se, "r") as f:
+        g = f["search"]
+        lv = g["evaluations/level"][()]
+        check(np.all(np.diff(lv) > 0), "search evaluations ascending")
+        check(g.attrs["reachable"] == 1 and g.attrs["probability"] >= 0.5, "search reached its goal")
+        check(g.attrs["level_low"] <= g.attrs["level"] <= g.attrs["level_high"], "search level inside its range")
 
     # A run that fails leaves nothing behind.
     bad = os.path.join(tmp, "bad.h5")
