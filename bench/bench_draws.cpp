@@ -30,8 +30,9 @@ attain::DistTable make_empirical() {
 }
 const attain::DistTable kEmpiricalTable = make_empirical();
 
-// One or two parameter sets per kind; Poisson and binomial on both sides of the switch
-// from inversion to transformed rejection (mean 30).
+// One or two parameter sets per kind. Every draw inverts the CDF at one uniform; Poisson and
+// binomial on both sides of the switch from summing the pmf from 0 to stepping from
+// Giles' start with one exact CDF evaluation (mean 30), and at a large rate (Temme).
 const std::vector<Case>& cases() {
   static const std::vector<Case> all = {
       {"normal", DistKind::kNormal, {0.0, 1.0}},
@@ -47,8 +48,10 @@ const std::vector<Case>& cases() {
       {"empirical", DistKind::kEmpirical, {}},
       {"poisson/rate5", DistKind::kPoisson, {5.0}},
       {"poisson/rate100", DistKind::kPoisson, {100.0}},
+      {"poisson/rate1e4", DistKind::kPoisson, {1e4}},
       {"binomial/n20_p0.3", DistKind::kBinomial, {20.0, 0.3}},
       {"binomial/n1000_p0.4", DistKind::kBinomial, {1000.0, 0.4}},
+      {"binomial/n1e5_p0.1", DistKind::kBinomial, {1e5, 0.1}},
       {"bernoulli", DistKind::kBernoulli, {0.3}},
   };
   return all;
@@ -101,6 +104,36 @@ void normal_quantile_only(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 
+// Uncertain parameters: the tabulated inverse CDF of their fixed distribution at the
+// first word of a new stream per run, as Program::evaluate draws them.
+void parameter_per_run(benchmark::State& state, const Case& c) {
+  const attain::QuantileFunction q(c.kind, c.p, nullptr);
+  std::uint64_t run = 0;
+  for (auto _ : state) {
+    attain::Stream stream(42, run++, 7, attain::kOncePerRun, attain::StreamPurpose::kTest);
+    benchmark::DoNotOptimize(q(stream.u01()));
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
+// Building the table of one parameter (once per distribution and process).
+void quantile_function_build(benchmark::State& state, const Case& c) {
+  for (auto _ : state) {
+    const attain::QuantileFunction q(c.kind, c.p, nullptr);
+    benchmark::DoNotOptimize(q(0.5));
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
+const std::vector<Case>& parameter_cases() {
+  static const std::vector<Case> all = {
+      {"pert", DistKind::kPert, {0.0, 2.0, 10.0, 4.0}},
+      {"beta", DistKind::kBeta, {2.0, 5.0, 0.0, 1.0}},
+      {"gamma/shape2", DistKind::kGamma, {2.0, 1.5}},
+  };
+  return all;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -111,6 +144,14 @@ int main(int argc, char** argv) {
   }
   for (const Case& c : cases()) {
     benchmark::RegisterBenchmark(("stream_per_draw/" + c.label).c_str(), stream_per_draw, c);
+  }
+  for (const Case& c : parameter_cases()) {
+    benchmark::RegisterBenchmark(("parameter_per_run/" + c.label).c_str(), parameter_per_run, c);
+  }
+  for (const Case& c : parameter_cases()) {
+    benchmark::RegisterBenchmark(("quantile_function_build/" + c.label).c_str(),
+                                 quantile_function_build, c)
+        ->Unit(benchmark::kMillisecond);
   }
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;

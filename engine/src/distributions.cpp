@@ -5,6 +5,7 @@
 #include <array>
 #include <boost/math/policies/policy.hpp>
 #include <boost/math/special_functions/beta.hpp>
+#include <boost/math/special_functions/detail/igamma_large.hpp>
 #include <boost/math/special_functions/gamma.hpp>
 #include <charconv>
 #include <cmath>
@@ -33,9 +34,19 @@ constexpr double kLogSqrt2Pi = 0.91893853320467274178;  // log(sqrt(2 pi))
 constexpr double kInvSqrt2Pi = 0.39894228040143267794;  // 1 / sqrt(2 pi)
 constexpr double kSqrtHalf = 0.70710678118654752440;    // 1 / sqrt(2)
 
-// Poisson rate and binomial n*min(p, 1-p) from which draw() switches from inversion
-// to Hormann's transformed rejection (PTRS, BTRS); both are exact for means >= 10.
-constexpr double kRejectionFrom = 30.0;
+// Poisson rate and binomial n*min(p, 1-p) from which the inverse CDF stops summing the
+// pmf from 0 and instead starts near the answer (Giles' approximation), evaluates the
+// exact CDF there once and steps with the pmf recurrence.
+constexpr double kSequentialBelow = 30.0;
+
+// The sums from 0 have an absolute error of about 1e-16 per term, which the upper tail
+// 1 - F(k) would feel as a relative error: beyond this u (1 - 2^-20) the stepped method,
+// which compares the exact upper tail with 1 - u, takes over at any mean.
+constexpr double kSequentialUpTo = 1.0 - 0x1p-20;
+
+// Most steps the pmf recurrence may take from the approximate start before the search
+// falls back to bisection on the exact CDF (the approximation is off by one or two).
+constexpr int kMaxSteps = 40;
 
 // Below this standardized value Phi(x) < 6e-300 nears the end of the double range, so
 // log Phi and the Mills ratio come from their asymptotic series instead.
@@ -492,16 +503,103 @@ double search_smallest(double guess, double cap, Reached reached) {
   return hi;
 }
 
-// Cornish-Fisher start for the discrete searches: mean + sd z + skew (z^2 - 1) / 6.
-double cornish_fisher(double mean, double sd, double skew, double u) {
-  // Clamped so u = 0 or 1 still give a finite start (the search does the rest).
-  const double z = std::clamp(normal_quantile(u), -40.0, 40.0);
-  return mean + sd * (z + skew * (z * z - 1.0) / 6.0);
+// Steps from a start k0 near the answer to the smallest k with F(k) >= u, given the exact
+// CDF at k0 and pmf(k0). For u <= 1/2 it tracks F(k) = P(X <= k); above, the upper tail
+// S(k) = P(X > k) against 1 - u (exact for u >= 1/2), so the far upper tail keeps its
+// relative precision. `up(k)` is pmf(k + 1) / pmf(k), `down(k)` pmf(k - 1) / pmf(k).
+// Returns NaN when the start was too far off (the caller then bisects).
+template <class Up, class Down>
+double step_to_quantile(double k, double cap, double tail, double pmf, double u, Up up, Down down) {
+  if (!std::isfinite(tail) || !std::isfinite(pmf)) return kNaN;
+  // Each step adds or removes one pmf term, with a rounding error of about 1e-16 of the
+  // larger of the running tail and its start (and the start itself is exact to a few
+  // 1e-16 relative); a comparison closer than a generous bound on the accumulated error
+  // is left to the bisection on the exact CDF.
+  const double start = tail;
+  auto unclear = [&](double value, double target, int steps) {
+    return std::fabs(value - target) <= 1e-14 * (steps + 2) * std::max(start, value);
+  };
+  if (u <= 0.5) {
+    double cdf = tail;  // F(k)
+    if (cdf >= u) {
+      for (int i = 0; i < kMaxSteps && k > 0.0; ++i) {
+        const double below = cdf - pmf;  // F(k - 1)
+        if (unclear(below, u, i)) return kNaN;
+        if (below < u) return k;
+        cdf = below;
+        pmf *= down(k);
+        k -= 1.0;
+      }
+      return k > 0.0 ? kNaN : k;
+    }
+    for (int i = 0; i < kMaxSteps && k < cap; ++i) {
+      pmf *= up(k);
+      k += 1.0;
+      cdf += pmf;
+      if (unclear(cdf, u, i)) return kNaN;
+      if (cdf >= u) return k;
+    }
+    return kNaN;
+  }
+  const double v = 1.0 - u;
+  double upper = tail;  // S(k) = 1 - F(k); F(k) >= u  <=>  S(k) <= v
+  if (upper <= v) {
+    for (int i = 0; i < kMaxSteps && k > 0.0; ++i) {
+      const double below = upper + pmf;  // S(k - 1)
+      if (unclear(below, v, i)) return kNaN;
+      if (below > v) return k;
+      upper = below;
+      pmf *= down(k);
+      k -= 1.0;
+    }
+    return k > 0.0 ? kNaN : k;
+  }
+  for (int i = 0; i < kMaxSteps && k < cap; ++i) {
+    pmf *= up(k);
+    k += 1.0;
+    if (k >= cap) return cap;
+    upper -= pmf;
+    if (unclear(upper, v, i)) return kNaN;
+    if (upper <= v) return k;
+  }
+  return kNaN;
+}
+
+// P(X <= k) (lower = true) or P(X > k) for X ~ Poisson(rate): Q(k + 1, rate) or
+// P(k + 1, rate). Near the mean of a large rate, Boost's gamma_q takes its asymptotic
+// series in 1 / rate (microseconds at rate 1e6) unless k + 1 > rate; Temme's uniform
+// expansion, which Boost itself uses on the other side and which is accurate to double
+// precision for a > 200 and (x - a)^2 / a < 20, costs a tenth of a microsecond on both.
+double poisson_tail(double k, double rate, bool lower) {
+  const double a = k + 1.0;
+  if (a > 200.0 && (rate - a) * (rate - a) < 20.0 * a) {
+    // The smaller tail: P(a, x) for x < a (the Poisson upper tail), else Q(a, x).
+    const double small = no_throw([&] {
+      return boost::math::detail::igamma_temme_large(
+          a, rate, Policy(), static_cast<const boost::integral_constant<int, 53>*>(nullptr));
+    });
+    const bool small_is_upper = rate < a;
+    return lower == small_is_upper ? 1.0 - small : small;
+  }
+  return no_throw([&] {
+    return lower ? boost::math::gamma_q(a, rate, Policy())
+                 : boost::math::gamma_p(a, rate, Policy());
+  });
+}
+
+// Giles (2016), "Algorithm 955: approximation of the inverse Poisson CDF on GPUs": the
+// quantile of the continuous analogue, whose floor is the answer or one off.
+double giles_poisson_start(double rate, double u) {
+  const double w = std::clamp(normal_quantile(u), -40.0, 40.0);
+  const double w2 = w * w;
+  const double s = std::sqrt(rate);
+  return rate + s * w + (1.0 / 3.0 + w2 / 6.0) + (-w / 36.0 - w * w2 / 72.0) / s +
+         (-8.0 / 405.0 + 7.0 * w2 / 810.0 + w2 * w2 / 270.0) / rate;
 }
 
 double poisson_quantile(double rate, double u) {
   if (rate == 0.0 || u <= 0.0) return 0.0;
-  if (rate < kRejectionFrom) {
+  if (rate < kSequentialBelow && u <= kSequentialUpTo) {
     // Sequential inversion from 0: a handful of multiplications for small rates.
     double k = 0.0;
     double pmf = std::exp(-rate);
@@ -515,18 +613,19 @@ double poisson_quantile(double rate, double u) {
     }
     return k;
   }
-  // Large rate: P(X <= k) = Q(k + 1, rate). For u > 1/2 compare upper tails
-  // P(X > k) = P(k + 1, rate) with 1 - u (exact there), so the far upper tail stays accurate.
+  const double k0 = std::max(0.0, std::floor(giles_poisson_start(rate, u)));
+  const double k = step_to_quantile(
+      k0, kInf, poisson_tail(k0, rate, u <= 0.5), std::exp(poisson_log_pmf(k0, rate)), u,
+      [rate](double j) { return rate / (j + 1.0); }, [rate](double j) { return j / rate; });
+  if (!std::isnan(k)) return k;
+  // Far from the start, or too close to call: bisection on the exact CDF. A NaN counts as
+  // reached, so the search always ends.
   const double v = 1.0 - u;
-  auto reached = [&](double k) {
-    // A NaN (failed evaluation) counts as reached, so the search always ends.
-    if (u <= 0.5) {
-      return !(no_throw([&] { return boost::math::gamma_q(k + 1.0, rate, Policy()); }) < u);
-    }
-    return !(no_throw([&] { return boost::math::gamma_p(k + 1.0, rate, Policy()); }) > v);
+  auto reached = [&](double j) {
+    if (u <= 0.5) return !(poisson_tail(j, rate, true) < u);
+    return !(poisson_tail(j, rate, false) > v);
   };
-  const double sd = std::sqrt(rate);
-  return search_smallest(cornish_fisher(rate, sd, 1.0 / sd, u), kInf, reached);
+  return search_smallest(k0, kInf, reached);
 }
 
 // Sequential inversion for a binomial with small n q, q <= 1/2: the smallest k with
@@ -550,74 +649,44 @@ double binomial_quantile(double n, double prob, double u) {
   if (prob == 0.0 || n == 0.0) return 0.0;
   if (prob == 1.0) return n;
   if (u <= 0.0) return 0.0;
-  if (n * std::min(prob, 1.0 - prob) < kRejectionFrom) {
+  if (n * std::min(prob, 1.0 - prob) < kSequentialBelow &&
+      (prob <= 0.5 ? u : 1.0 - u) <= kSequentialUpTo) {
     if (prob <= 0.5) return binomial_sequential(n, prob, u, false);
     // X = n - Y with Y ~ Binomial(n, 1 - p): P(X <= k) >= u  <=>  P(Y <= n - k - 1) <= 1 - u,
     // so k = n - (smallest m with P(Y <= m) > 1 - u).
     return n - binomial_sequential(n, 1.0 - prob, 1.0 - u, true);
   }
-  // P(X <= k) = I_{1-p}(n - k, k + 1) = ibetac(k + 1, n - k, p); upper tail as in Poisson.
-  const double v = 1.0 - u;
-  auto reached = [&](double k) {
-    if (k >= n) return true;
-    if (u <= 0.5) {
-      return !(no_throw([&] { return boost::math::ibetac(k + 1.0, n - k, prob, Policy()); }) < u);
-    }
-    return !(no_throw([&] { return boost::math::ibeta(k + 1.0, n - k, prob, Policy()); }) > v);
+  // P(X <= k) = I_{1-p}(n - k, k + 1) = ibetac(k + 1, n - k, p), P(X > k) = ibeta(...);
+  // pmf(k) = ibeta_derivative(k + 1, n - k + 1, p) / (n + 1).
+  auto lower = [&](double k) {
+    return k >= n ? 1.0 : boost::math::ibetac(k + 1.0, n - k, prob, Policy());
   };
-  const double sd = std::sqrt(n * prob * (1.0 - prob));
-  return search_smallest(cornish_fisher(n * prob, sd, (1.0 - 2.0 * prob) / sd, u), n, reached);
-}
-
-// Hormann (1993), "The transformed rejection method for generating Poisson random
-// variables", algorithm PTRS; valid for rate >= 10, acceptance about 90 %.
-double poisson_ptrs(double rate, Stream& stream) {
-  const double slam = std::sqrt(rate);
-  const double b = 0.931 + 2.53 * slam;
-  const double a = -0.059 + 0.02483 * b;
-  const double log_inv_alpha = std::log(1.1239 + 1.1328 / (b - 3.4));
-  const double vr = 0.9277 - 3.6224 / (b - 2.0);
-  for (;;) {
-    const double u = stream.u01() - 0.5;
-    const double v = stream.u01();
-    const double us = 0.5 - std::abs(u);
-    const double k = std::floor((2.0 * a / us + b) * u + rate + 0.43);
-    if (us >= 0.07 && v <= vr) return k;
-    if (k < 0.0 || (us < 0.013 && v > us)) continue;
-    if (std::log(v) + log_inv_alpha - std::log(a / (us * us) + b) <= poisson_log_pmf(k, rate)) {
-      return k;
-    }
-  }
-}
-
-// Hormann (1993), "The generation of binomial random variates", algorithm BTRS, in the
-// form used by TensorFlow and numpy's random_binomial; needs n q >= 10 with q <= 1/2.
-double binomial_btrs(double n, double q, Stream& stream) {
-  const double spq = std::sqrt(n * q * (1.0 - q));
-  const double b = 1.15 + 2.53 * spq;
-  const double a = -0.0873 + 0.0248 * b + 0.01 * q;
-  const double c = n * q + 0.5;
-  const double vr = 0.92 - 4.2 / b;
-  const double r = q / (1.0 - q);
-  const double alpha = (2.83 + 5.1 / b) * spq;
-  const double m = std::floor((n + 1.0) * q);
-  // Terms of log f(k) / f(m) that do not depend on k.
-  const double h_mode = (m + 0.5) * std::log((m + 1.0) / (r * (n - m + 1.0))) + stirlerr(m + 1.0) +
-                        stirlerr(n - m + 1.0);
-  for (;;) {
-    const double u = stream.u01() - 0.5;
-    double v = stream.u01();
-    const double us = 0.5 - std::abs(u);
-    const double k = std::floor((2.0 * a / us + b) * u + c);
-    if (us >= 0.07 && v <= vr) return k;
-    if (k < 0.0 || k > n) continue;
-    v = std::log(v * alpha / (a / (us * us) + b));
-    // stirlerr(j + 1) is Hormann's f_c(j), the error of Stirling's formula for log j!.
-    const double h = h_mode + (n + 1.0) * std::log((n - m + 1.0) / (n - k + 1.0)) +
-                     (k + 0.5) * std::log(r * (n - k + 1.0) / (k + 1.0)) - stirlerr(k + 1.0) -
-                     stirlerr(n - k + 1.0);
-    if (v <= h) return k;
-  }
+  auto upper = [&](double k) {
+    return k >= n ? 0.0 : boost::math::ibeta(k + 1.0, n - k, prob, Policy());
+  };
+  const double q = 1.0 - prob;
+  const double sd = std::sqrt(n * prob * q);
+  // Cornish-Fisher with continuity correction, the binomial analogue of Giles' start.
+  const double w = std::clamp(normal_quantile(u), -40.0, 40.0);
+  const double x = n * prob + sd * w + (q - prob) * (w * w - 1.0) / 6.0 + 0.5;
+  const double k0 = std::clamp(std::floor(x), 0.0, n);
+  const double tail = no_throw([&] { return u <= 0.5 ? lower(k0) : upper(k0); });
+  const double pmf = no_throw([&] {
+                       return boost::math::ibeta_derivative(k0 + 1.0, n - k0 + 1.0, prob, Policy());
+                     }) /
+                     (n + 1.0);
+  const double odds = prob / q;
+  const double k = step_to_quantile(
+      k0, n, tail, pmf, u, [&](double j) { return (n - j) / (j + 1.0) * odds; },
+      [&](double j) { return j / (n - j + 1.0) / odds; });
+  if (!std::isnan(k)) return k;
+  const double v = 1.0 - u;
+  auto reached = [&](double j) {
+    if (j >= n) return true;
+    if (u <= 0.5) return !(no_throw([&] { return lower(j); }) < u);
+    return !(no_throw([&] { return upper(j); }) > v);
+  };
+  return search_smallest(k0, n, reached);
 }
 
 bool table_ok(DistKind kind, const DistTable* table) {
@@ -685,80 +754,14 @@ double quantile_unchecked(DistKind kind, std::span<const double> p, const DistTa
   return kNaN;
 }
 
-// draw() for every kind but the normal.
-/// Gamma(shape, 1) by Marsaglia and Tsang (2000): exact, about three uniforms a draw.
-/// Shapes below 1 use Gamma(shape + 1) * U^(1 / shape).
-double gamma_mt(double shape, Stream& stream) {
-  double boost = 1.0;
-  if (shape < 1.0) {
-    boost = std::pow(stream.u01(), 1.0 / shape);
-    shape += 1.0;
-  }
-  const double d = shape - 1.0 / 3.0;
-  const double c = 1.0 / std::sqrt(9.0 * d);
-  for (;;) {
-    double x, v;
-    do {
-      x = as241(stream.u01());
-      v = 1.0 + c * x;
-    } while (v <= 0.0);
-    v = v * v * v;
-    const double u = stream.u01();
-    if (u < 1.0 - 0.0331 * (x * x) * (x * x) ||
-        std::log(u) < 0.5 * x * x + d * (1.0 - v + std::log(v)))
-      return boost * d * v;
-  }
-}
-
-/// Beta(a, b) on [lo, hi] as X / (X + Y) with X ~ Gamma(a), Y ~ Gamma(b); when both
-/// underflow (tiny shapes) the inverse CDF takes over.
-double beta_mt(double a, double b, double lo, double hi, Stream& stream) {
-  const double x = gamma_mt(a, stream);
-  const double y = gamma_mt(b, stream);
-  const double r = x / (x + y);
-  if (!std::isfinite(r)) {
-    const double q[4] = {a, b, lo, hi};
-    return quantile_unchecked(DistKind::kBeta, q, nullptr, stream.u01());
-  }
-  return lo + (hi - lo) * r;
-}
-
+// draw() for every kind but the normal: the inverse CDF of the stream's first word.
 [[gnu::noinline]] double draw_other(DistKind kind, std::span<const double> p,
                                     const DistTable* table, Stream& stream) {
   if (!params_ok(kind, p)) return kNaN;
-  switch (kind) {
-    case DistKind::kPoisson:
-      if (p[0] >= kRejectionFrom) return poisson_ptrs(p[0], stream);
-      return poisson_quantile(p[0], stream.u01());
-    case DistKind::kBinomial: {
-      const double n = binomial_n(p[0]);
-      const double prob = p[1];
-      if (n * std::min(prob, 1.0 - prob) >= kRejectionFrom) {
-        // BTRS needs p <= 1/2: draw the number of failures and flip.
-        if (prob <= 0.5) return binomial_btrs(n, prob, stream);
-        return n - binomial_btrs(n, 1.0 - prob, stream);
-      }
-      return binomial_quantile(n, prob, stream.u01());
-    }
-    // Inverse CDFs of these cost microseconds (Boost's iterative solvers); the
-    // rejection samplers are exact and about fifty times faster.
-    case DistKind::kGamma:
-      return gamma_mt(p[0], stream) * p[1];
-    case DistKind::kBeta:
-      return beta_mt(p[0], p[1], p[2], p[3], stream);
-    case DistKind::kPert: {
-      const double range = p[2] - p[0];
-      if (!(range > 0)) return p[0];
-      return beta_mt(1.0 + p[3] * (p[1] - p[0]) / range, 1.0 + p[3] * (p[2] - p[1]) / range, p[0],
-                     p[2], stream);
-    }
-    case DistKind::kDiscrete:
-    case DistKind::kEmpirical:
-      if (!table_ok(kind, table)) return kNaN;
-      return quantile_unchecked(kind, p, table, stream.u01());
-    default:
-      return quantile_unchecked(kind, p, table, stream.u01());
+  if ((kind == DistKind::kDiscrete || kind == DistKind::kEmpirical) && !table_ok(kind, table)) {
+    return kNaN;
   }
+  return quantile_unchecked(kind, p, table, stream.u01());
 }
 
 }  // namespace
@@ -860,47 +863,131 @@ QuantileFunction::QuantileFunction(DistKind kind, std::vector<double> p, const D
     default:
       return;
   }
-  constexpr int kCells = 4096;
-  x_.resize(kCells + 1);
-  for (int i = 1; i < kCells; ++i)
-    x_[static_cast<std::size_t>(i)] = standard(static_cast<double>(i) / kCells);
-  x_.front() = 0.0;
+  const std::size_t cells = kCells;
+  const double h = 1.0 / static_cast<double>(cells);
+  x_.assign(cells + 1, 0.0);
+  d_.assign(cells + 1, 0.0);
   x_.back() = gamma_ ? kInf : 1.0;
-  tabulated_ = std::all_of(x_.begin() + 1, x_.end() - 1, [](double v) { return std::isfinite(v); });
+  // Nodes: Newton from the previous nodes' second-order extrapolation (usually one or two
+  // steps), the solver where that fails. d_ holds h dx/du = h / f(x), the slope per cell.
+  for (std::size_t i = 1; i < cells; ++i) {
+    const double u = static_cast<double>(i) * h;
+    const double prev = x_[i - 1];
+    double x = kNaN;
+    if (i > 2 && std::isfinite(d_[i - 1]) && d_[i - 1] > 0 && std::isfinite(d_[i - 2])) {
+      double lo = prev, hi = x_.back();
+      x = std::clamp(prev + d_[i - 1] + 0.5 * (d_[i - 1] - d_[i - 2]), lo, hi);
+      for (int step = 0;; ++step) {
+        if (step == 12) {
+          x = kNaN;
+          break;
+        }
+        const double c = cdf(x), f = pdf(x);
+        if (!std::isfinite(c) || !(f > 0) || !std::isfinite(f)) {
+          x = kNaN;
+          break;
+        }
+        (c < u ? lo : hi) = x;
+        const double delta = (c - u) / f;
+        const double next = x - delta;
+        if (!(next >= lo && next <= hi)) {
+          x = kNaN;
+          break;
+        }
+        x = next;
+        if (newton_done(x, delta)) break;
+      }
+    }
+    if (std::isnan(x)) x = standard(u);
+    x_[i] = x;
+    d_[i] = h / pdf(x);
+  }
+  // Cubic Hermite cells: exact values and slopes at both ends. A cell's interpolation
+  // error is estimated from the interpolant over the doubled cells around each node,
+  // whose error at the middle node is about 16 times larger; cells where that estimate
+  // exceeds 1e-14 relative (near singular ends) are marked for Newton polishing.
+  std::vector<double> coarse_error(cells + 1, kInf);
+  for (std::size_t m = 2; m + 2 <= cells; ++m) {
+    const double mid = 0.5 * (x_[m - 1] + x_[m + 1]) + 0.25 * (d_[m - 1] - d_[m + 1]);
+    coarse_error[m] = std::fabs(mid - x_[m]) / 16.0;
+  }
+  cells_.assign(cells, Cell{{0.0, 0.0, 0.0, kNaN}});
+  bool finite = true;
+  std::size_t smooth = 0;
+  for (std::size_t i = 1; i + 1 < cells; ++i) {
+    const double x0 = x_[i], x1 = x_[i + 1], d0 = d_[i], d1 = d_[i + 1];
+    finite = finite && std::isfinite(x0) && std::isfinite(x1);
+    const double error =
+        std::max(i > 1 ? coarse_error[i] : 0.0, i + 2 < cells ? coarse_error[i + 1] : 0.0);
+    const bool ok = std::isfinite(d0) && std::isfinite(d1) && d0 > 0 && d1 > 0 &&
+                    error <= 1e-13 * std::min(std::fabs(x0), std::fabs(x1));
+    if (!ok) continue;
+    cells_[i] = Cell{{x0, d0, 3.0 * (x1 - x0) - 2.0 * d0 - d1, 2.0 * (x0 - x1) + d0 + d1}};
+    ++smooth;
+  }
+  interpolated_ = static_cast<double>(smooth) / static_cast<double>(cells);
+  tabulated_ = finite;
 }
 
 double QuantileFunction::standard(double u) const {
   return gamma_ ? gamma_inv(a_, u) : beta_inv(a_, b_, u);
 }
 
+double QuantileFunction::cdf(double x) const {
+  return no_throw([&] {
+    return gamma_ ? boost::math::gamma_p(a_, x, Policy()) : boost::math::ibeta(a_, b_, x, Policy());
+  });
+}
+
+double QuantileFunction::pdf(double x) const {
+  return no_throw([&] {
+    return gamma_ ? boost::math::gamma_p_derivative(a_, x, Policy())
+                  : boost::math::ibeta_derivative(a_, b_, x, Policy());
+  });
+}
+
+double QuantileFunction::polish(double u, std::size_t i, double s) const {
+  // Newton on the exact CDF from the Hermite value, kept inside the cell's nodes (the
+  // true quantile lies between them).
+  const double x0 = x_[i], x1 = x_[i + 1], d0 = d_[i], d1 = d_[i + 1];
+  double x =
+      x0 + s * (d0 + s * ((3.0 * (x1 - x0) - 2.0 * d0 - d1) + s * (2.0 * (x0 - x1) + d0 + d1)));
+  if (!std::isfinite(x)) x = x0 + s * (x1 - x0);
+  x = std::clamp(x, x0, x1);
+  for (int step = 0; step < 8; ++step) {
+    const double c = cdf(x), f = pdf(x);
+    if (!std::isfinite(c) || !(f > 0) || !std::isfinite(f)) return standard(u);
+    const double delta = (c - u) / f;
+    const double next = std::clamp(x - delta, x0, x1);
+    const bool done = newton_done(next, delta);
+    x = next;
+    if (done) break;
+  }
+  return x;
+}
+
+bool QuantileFunction::newton_done(double x, double delta) const {
+  // A Newton step's own error is about |g| / 2 * delta^2, g = f'(x) / f(x) the
+  // log-derivative of the density: once that is below rounding the step was the last one.
+  const double g = gamma_ ? (a_ - 1.0) / x - 1.0 : (a_ - 1.0) / x - (b_ - 1.0) / (1.0 - x);
+  return std::fabs(g) * delta * delta <= 2e-16 * std::fabs(x) ||
+         std::fabs(delta) <= 1e-15 * std::fabs(x);
+}
+
 double QuantileFunction::operator()(double u) const {
   if (!tabulated_) return quantile(kind_, p_, table_, u);
-  const auto cells = static_cast<double>(x_.size() - 1);
-  const double t = u * cells;
-  const auto i = static_cast<std::size_t>(t);
+  const double t = u * static_cast<double>(kCells);
   double x;
-  if (!(u > 0 && u < 1) || i < 1 || i + 2 >= x_.size()) {
+  if (!(u > 0 && u < 1) || !(t >= 1.0 && t < static_cast<double>(kCells - 1))) {
     x = standard(u);  // outermost cells: the solver, exact in the tails
   } else {
-    // Safeguarded Newton on the exact CDF, from linear interpolation in the table: the
-    // true quantile lies between the table's neighbours, so steps stay in [x0, x1].
-    const double x0 = x_[i], x1 = x_[i + 1];
-    x = x0 + (t - static_cast<double>(i)) * (x1 - x0);
-    for (int step = 0; step < 8; ++step) {
-      const double cdf = no_throw([&] {
-        return gamma_ ? boost::math::gamma_p(a_, x, Policy())
-                      : boost::math::ibeta(a_, b_, x, Policy());
-      });
-      const double pdf = no_throw([&] {
-        return gamma_ ? boost::math::gamma_p_derivative(a_, x, Policy())
-                      : boost::math::ibeta_derivative(a_, b_, x, Policy());
-      });
-      if (!std::isfinite(cdf) || !(pdf > 0) || !std::isfinite(pdf))
-        return quantile(kind_, p_, table_, u);
-      const double next = std::clamp(x - (cdf - u) / pdf, x0, x1);
-      const bool done = std::fabs(next - x) <= 1e-15 * std::fabs(next);
-      x = next;
-      if (done) break;
+    const auto i = static_cast<std::size_t>(t);
+    const double s = t - static_cast<double>(i);
+    const Cell& c = cells_[i];
+    if (std::isnan(c.c[3])) {
+      x = polish(u, i, s);
+    } else {
+      x = c.c[0] + s * (c.c[1] + s * (c.c[2] + s * c.c[3]));
     }
   }
   if (gamma_) return x * scale_;

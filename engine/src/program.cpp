@@ -7,6 +7,9 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <deque>
+#include <map>
+#include <mutex>
 #include <numbers>
 #include <optional>
 
@@ -118,6 +121,29 @@ class Compiler {
   int first_smooth_;
   int temps_ = 0;
 };
+
+/// Tabulated inverse CDFs shared by the programs of the process: scenarios usually keep
+/// most parameters' distributions, and building a table takes milliseconds. The cache
+/// keeps the last 128 distributions (about 0.4 MB each).
+std::shared_ptr<const QuantileFunction> shared_quantile_function(DistKind kind,
+                                                                 const std::vector<double>& p) {
+  using Key = std::pair<DistKind, std::vector<double>>;
+  constexpr std::size_t kKeep = 128;
+  static std::mutex mutex;
+  static std::map<Key, std::shared_ptr<const QuantileFunction>> cache;
+  static std::deque<Key> order;  // oldest first
+  const std::lock_guard<std::mutex> lock(mutex);
+  Key key{kind, p};
+  if (auto it = cache.find(key); it != cache.end()) return it->second;
+  auto q = std::make_shared<const QuantileFunction>(kind, p, nullptr);
+  cache.emplace(key, q);
+  order.push_back(std::move(key));
+  if (order.size() > kKeep) {
+    cache.erase(order.front());
+    order.pop_front();
+  }
+  return q;
+}
 
 int count_smooth(const Expr& e) {
   int n = e.kind == Expr::Kind::kApply && e.op == Op::kSmooth ? 1 : 0;
@@ -339,6 +365,18 @@ Program compile(const Model& model, const DependencyGraph& graph) {
         // smooth() slots of the expressions.
         int shock = static_cast<int>(p.shock_nodes_.size());
         p.shock_nodes_.push_back(i);
+        // A beta, PERT or gamma shock with constant parameters: the tabulated inverse CDF
+        // (quantile() would run Boost's solvers, microseconds a draw).
+        std::shared_ptr<const QuantileFunction> fixed;
+        if (n.dist.kind == DistKind::kPert || n.dist.kind == DistKind::kBeta ||
+            n.dist.kind == DistKind::kGamma) {
+          std::vector<double> values;
+          for (const auto& e : n.dist.p_expr)
+            if (auto v = fold_constant(*e)) values.push_back(*v);
+          if (values.size() == n.dist.p_expr.size() && !check_params(n.dist.kind, values))
+            fixed = shared_quantile_function(n.dist.kind, values);
+        }
+        p.shock_quantile_.push_back(std::move(fixed));
         int before = smooth_used;
         for (int pass = 0; pass < 2; ++pass) {
           if (pass == 1) smooth_used = before;
@@ -386,17 +424,15 @@ Program compile(const Model& model, const DependencyGraph& graph) {
     c.chol = pearson.llt().matrixL();
     p.correlated_.push_back(std::move(c));
   }
-  p.correlated_param_.assign(p.parameters_.size(), 0);
+  // Every drawn parameter is the inverse CDF of one uniform; beta, PERT and gamma use the
+  // tabulated one (the others' quantile() is already fast).
   p.fast_quantile_.assign(p.parameters_.size(), nullptr);
-  for (const auto& c : p.correlated_)
-    for (int j : c.params) {
-      p.correlated_param_[static_cast<std::size_t>(j)] = 1;
-      const Node& n = m.nodes[static_cast<std::size_t>(p.parameters_[static_cast<std::size_t>(j)])];
-      if (n.dist.kind == DistKind::kPert || n.dist.kind == DistKind::kBeta ||
-          n.dist.kind == DistKind::kGamma)
-        p.fast_quantile_[static_cast<std::size_t>(j)] =
-            std::make_shared<const QuantileFunction>(n.dist.kind, n.dist.p, nullptr);
-    }
+  for (std::size_t j = 0; j < p.parameters_.size(); ++j) {
+    const Node& n = m.nodes[static_cast<std::size_t>(p.parameters_[j])];
+    if (!n.dist.fixed && (n.dist.kind == DistKind::kPert || n.dist.kind == DistKind::kBeta ||
+                          n.dist.kind == DistKind::kGamma))
+      p.fast_quantile_[j] = shared_quantile_function(n.dist.kind, n.dist.p);
+  }
   p.fill_levers();
   return p;
 }
@@ -455,10 +491,9 @@ void Program::evaluate(Block& block, std::uint64_t seed, std::uint64_t first_run
                         ucap;
   };
 
-  // Parameters: drawn once per run from their own stream (seed, run, node, kOncePerRun).
-  // Correlated ones (and all of them when a design matrix supplies uniforms) take one
-  // uniform each through the inverse CDF, correlated by the Gaussian copula; the others
-  // use draw(), the fastest exact method of their distribution.
+  // Parameters: drawn once per run from their own stream (seed, run, node, kOncePerRun),
+  // every one by its inverse CDF of the stream's first word (common random numbers that
+  // survive a change of the distribution); correlated ones after the Gaussian copula.
   const auto np = parameters_.size();
   const bool design = uniforms && *uniforms;
   std::vector<double> u(np);
@@ -468,7 +503,7 @@ void Program::evaluate(Block& block, std::uint64_t seed, std::uint64_t first_run
       const Node& n = model_.nodes[static_cast<std::size_t>(parameters_[j])];
       if (design) {
         u[j] = (*uniforms)(run, static_cast<int>(j));
-      } else if (correlated_param_[j]) {
+      } else if (!n.dist.fixed) {
         Stream s(seed, run, n.id, kOncePerRun);
         u[j] = s.u01();
       }
@@ -489,12 +524,9 @@ void Program::evaluate(Block& block, std::uint64_t seed, std::uint64_t first_run
       double x;
       if (n.dist.fixed) {
         x = n.dist.fixed_value;
-      } else if (design || correlated_param_[j]) {
+      } else {
         x = fast_quantile_[j] ? (*fast_quantile_[j])(u[j])
                               : quantile(n.dist.kind, n.dist.p, &n.dist.table, u[j]);
-      } else {
-        Stream s(seed, run, n.id, kOncePerRun);
-        x = draw(n.dist.kind, n.dist.p, &n.dist.table, s);
       }
       slot_ptr(0, parameters_[j])[lane] = x;
     }
@@ -727,10 +759,16 @@ void Program::evaluate(Block& block, std::uint64_t seed, std::uint64_t first_run
             Val pv[4];
             for (int a = 0; a < in.n; ++a) pv[a] = resolve(in.a[a]);
             double params[4];
+            const QuantileFunction* fixed =
+                shock_quantile_[static_cast<std::size_t>(in.extra)].get();
             for (int i = 0; i < n; ++i) {
               for (int a = 0; a < in.n; ++a) params[a] = pv[a].p ? pv[a].p[i] : pv[a].c;
               const std::uint64_t run = first_run + static_cast<std::uint64_t>(i);
               Stream s(seed, run, sn.id, static_cast<std::uint64_t>(k));
+              if (fixed) {
+                d[i] = (*fixed)(s.u01());
+                continue;
+              }
               double x = draw(sn.dist.kind,
                               std::span<const double>(params, static_cast<std::size_t>(in.n)),
                               &sn.dist.table, s);

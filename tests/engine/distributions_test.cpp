@@ -300,17 +300,18 @@ std::vector<Case> sampling_cases() {
       {"empirical", DistKind::kEmpirical, {}, &kEmpiricalTable},
       {"poisson_0_5", DistKind::kPoisson, {0.5}},
       {"poisson_5", DistKind::kPoisson, {5.0}},
-      {"poisson_29_5_inversion", DistKind::kPoisson, {29.5}},
-      {"poisson_30_ptrs", DistKind::kPoisson, {30.0}},
-      {"poisson_100_ptrs", DistKind::kPoisson, {100.0}},
-      {"poisson_10000_ptrs", DistKind::kPoisson, {10000.0}},
+      {"poisson_29_5_sequential", DistKind::kPoisson, {29.5}},
+      {"poisson_30_stepped", DistKind::kPoisson, {30.0}},
+      {"poisson_100_stepped", DistKind::kPoisson, {100.0}},
+      {"poisson_10000_temme", DistKind::kPoisson, {10000.0}},
+      {"poisson_1e6_temme", DistKind::kPoisson, {1e6}},
       {"binomial_10_0_3", DistKind::kBinomial, {10.0, 0.3}},
-      {"binomial_100_0_2_inversion", DistKind::kBinomial, {100.0, 0.2}},
-      {"binomial_200_0_9_inversion_flipped", DistKind::kBinomial, {200.0, 0.9}},
-      {"binomial_100_0_3_btrs", DistKind::kBinomial, {100.0, 0.3}},
-      {"binomial_1000_0_5_btrs", DistKind::kBinomial, {1000.0, 0.5}},
-      {"binomial_1000_0_96_btrs_flipped", DistKind::kBinomial, {1000.0, 0.96}},
-      {"binomial_100000_0_01_btrs", DistKind::kBinomial, {100000.0, 0.01}},
+      {"binomial_100_0_2_sequential", DistKind::kBinomial, {100.0, 0.2}},
+      {"binomial_200_0_9_sequential_flipped", DistKind::kBinomial, {200.0, 0.9}},
+      {"binomial_100_0_3_stepped", DistKind::kBinomial, {100.0, 0.3}},
+      {"binomial_1000_0_5_stepped", DistKind::kBinomial, {1000.0, 0.5}},
+      {"binomial_1000_0_96_stepped", DistKind::kBinomial, {1000.0, 0.96}},
+      {"binomial_100000_0_01_stepped", DistKind::kBinomial, {100000.0, 0.01}},
       {"bernoulli_0_3", DistKind::kBernoulli, {0.3}},
       {"bernoulli_0_99", DistKind::kBernoulli, {0.99}},
   };
@@ -620,13 +621,10 @@ TEST(Draw, ReproducibleAndDependsOnEveryPartOfTheStreamIdentity) {
   }
 }
 
-TEST(Draw, InversionKindsEqualQuantileOfOneUniform) {
+TEST(Draw, EveryKindIsTheQuantileOfTheStreamsFirstUniform) {
+  // Inversion of exactly one uniform for every kind (common random numbers that survive a
+  // change of parameters): the draw equals quantile(u) of the stream's first word.
   for (const Case& c : sampling_cases()) {
-    const bool rejection =
-        c.kind == DistKind::kGamma || c.kind == DistKind::kBeta || c.kind == DistKind::kPert ||
-        (c.kind == DistKind::kPoisson && c.p[0] >= 30) ||
-        (c.kind == DistKind::kBinomial && c.p[0] * std::min(c.p[1], 1 - c.p[1]) >= 30);
-    if (rejection) continue;
     for (std::uint64_t run = 0; run < 20; ++run) {
       Stream s(kSeed, run, kNode, 0, StreamPurpose::kTest);
       Stream copy = s;
@@ -820,13 +818,20 @@ TEST(QuantileFunction, MatchesQuantileForBetaPertAndGamma) {
     us.push_back(1e-9);
     us.push_back(1 - 1e-9);
     std::sort(us.begin(), us.end());
+    // Relative error, except where a scaled beta or PERT crosses zero: there the final
+    // lo + width * x alone rounds to about 1e-16 of max(|lo|, |hi|), so the error is
+    // taken relative to at least 1 % of that.
+    double floor = 1e-300;
+    if (c.kind == DistKind::kPert) floor = 1e-2 * std::max(std::fabs(c.p[0]), std::fabs(c.p[2]));
+    if (c.kind == DistKind::kBeta) floor = 1e-2 * std::max(std::fabs(c.p[2]), std::fabs(c.p[3]));
     for (double u : us) {
       const double fast = q(u), exact = quantile(c.kind, c.p, nullptr, u);
-      worst = std::max(worst, std::fabs(fast - exact) / std::max(std::fabs(exact), 1e-300));
+      worst = std::max(worst, std::fabs(fast - exact) / std::max(std::fabs(exact), floor));
       EXPECT_GE(fast, previous) << "monotone at u = " << u;
       previous = fast;
     }
-    EXPECT_LT(worst, 1e-11) << dist_name(c.kind) << " " << c.p[0] << " " << c.p[1];
+    EXPECT_LT(worst, 1e-12) << dist_name(c.kind) << " " << c.p[0] << " " << c.p[1];
+    EXPECT_GT(q.interpolated_share(), 0.8) << dist_name(c.kind) << " " << c.p[0] << " " << c.p[1];
   }
 }
 

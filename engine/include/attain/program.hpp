@@ -161,10 +161,12 @@ class Program {
     Eigen::MatrixXd chol;     ///< lower Cholesky factor of the normal-score correlations
   };
   std::vector<Correlated> correlated_;
-  std::vector<char> correlated_param_;  ///< per parameter: in a correlation group
-  /// per parameter: tabulated inverse CDF (correlated beta, PERT, gamma), else null
+  /// per parameter: tabulated inverse CDF (beta, PERT, gamma), else null (quantile())
   std::vector<std::shared_ptr<const QuantileFunction>> fast_quantile_;
   std::vector<int> shock_nodes_;  ///< kDraw extra -> node index
+  /// kDraw extra -> tabulated inverse CDF of a beta, PERT or gamma shock whose parameters
+  /// are constants, else null (draw() with the lane's parameters)
+  std::vector<std::shared_ptr<const QuantileFunction>> shock_quantile_;
   void fill_levers();
 };
 
