@@ -548,8 +548,10 @@ int cmd_compare(const RunArgs& a) {
     int ratio_n = 0;
     auto row = [&](const attain::PairedTarget& t, const std::string& name) {
       const double pw = t.paired.hi - t.paired.lo, uw = t.unpaired.hi - t.unpaired.lo;
-      std::string narrower = pw > 0 ? fmt::format("{:.1f}x", uw / pw) : "-";
-      if (pw > 0) ratio_sum += uw / pw, ++ratio_n;
+      // Without discordant runs both scenarios agree in every run: no ratio to show.
+      const bool discordant = t.table.helped + t.table.hurt > 0;
+      std::string narrower = discordant && pw > 0 ? fmt::format("{:.1f}x", uw / pw) : "-";
+      if (discordant && pw > 0) ratio_sum += uw / pw, ++ratio_n;
       fmt::print("{:<{}} {:>9.4f} {:>9.4f}  {:>27} {:>9} {:>9} {:>9.2g}  {:>8}\n", name, w,
                  t.reference.p, t.other.p,
                  signed_interval(t.paired.difference, t.paired.lo, t.paired.hi), t.table.helped,
@@ -560,7 +562,7 @@ int cmd_compare(const RunArgs& a) {
     if (ratio_n > 0)
       fmt::print(
           "paired intervals are {:.1f}x narrower than unpaired ones of the same runs "
-          "(mean over rows with a non-zero width)\n",
+          "(mean over rows where some run differs)\n",
           ratio_sum / ratio_n);
     fmt::print("\nmean paired difference of each target's node at the target's year\n");
     for (std::size_t t = 0; t < cmp.targets.size(); ++t) {
