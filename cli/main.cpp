@@ -183,6 +183,7 @@ struct RunArgs {
   std::string ci_width;
   bool json = false;
   bool quiet = false;
+  bool save_state = false;
 };
 
 /// A bad command-line value: one line, exit code 2.
@@ -233,7 +234,7 @@ Common prepare(const RunArgs& a) {
 }
 
 std::unique_ptr<attain::ResultsFile> open_file(const RunArgs& a, const Common& c,
-                                             const std::string& analysis) {
+                                               const std::string& analysis) {
   std::unique_ptr<attain::ResultsFile> file;
   if (a.out.empty()) return file;
   attain::RunInfo info;
@@ -383,6 +384,7 @@ void adaptive_note(const Common& c) {
 }
 
 int cmd_run(const RunArgs& a) {
+  if (a.save_state && a.out.empty()) bad_arg("--save-state needs --out FILE.h5");
   Common c = prepare(a);
   auto file = open_file(a, c, "run");
   std::signal(SIGINT, on_signal);
@@ -398,13 +400,14 @@ int cmd_run(const RunArgs& a) {
     o.progress =
         progress_bar(a, fmt::format("{} ({}/{})", s.name, si + 1, l.scenarios.size()), o.runs);
     attain::ChunkSink* sink = file ? &file->begin_scenario(s, program) : nullptr;
+    attain::StudyResult study;
     results.push_back(attain::run_scenario(program, o, file != nullptr,
                                            c.store == attain::StoreLevel::kSummary ? nullptr : sink,
-                                           c.store == attain::StoreLevel::kFull));
+                                           c.store == attain::StoreLevel::kFull, &study));
     clear_bar(a);
     seconds += results.back().seconds;
     total_runs += results.back().runs;
-    if (file) file->end_scenario(results.back());
+    if (file) file->end_scenario(results.back(), a.save_state ? &study : nullptr);
   }
   if (file) file->commit();
 
@@ -928,6 +931,9 @@ int main(int argc, char** argv) {
   run->add_option("--store", ra.store, "per-run data to keep: summary, targets (default) or full");
   run->add_option("--ci-width", ra.ci_width,
                   "stop once every target's 95 % half-width is at most this (e.g. 0.01)");
+  run->add_flag("--save-state", ra.save_state,
+                "also store each scenario's exact reducer state in --out (for merging run "
+                "ranges)");
 
   auto* cmp = app.add_subcommand(
       "compare", "Compare scenarios with the first on the same runs (paired differences)");

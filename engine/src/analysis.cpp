@@ -169,16 +169,24 @@ CompareResult compare(const Model& model, const std::vector<const Program*>& pro
   return out;
 }
 
+std::vector<std::unique_ptr<Reducer>> scenario_reducers(const Program& program, bool summaries,
+                                                        ChunkSink* sink, bool full) {
+  const Model& m = program.model();
+  std::vector<std::unique_ptr<Reducer>> out;
+  out.push_back(std::make_unique<AttainmentReducer>(m, 0));
+  out.push_back(std::make_unique<ActualsReducer>(m, 0));
+  if (summaries)
+    out.push_back(std::make_unique<SummaryReducer>(program.nodes(), program.steps(), 0));
+  if (sink) out.push_back(std::make_unique<RowsReducer>(m, program, 0, full, sink));
+  return out;
+}
+
 EnsembleResult run_scenario(const Program& program, const AnalysisOptions& o, bool summaries,
-                            ChunkSink* sink, bool full) {
+                            ChunkSink* sink, bool full, StudyResult* study) {
   const Model& m = program.model();
   Study s;
   s.variants = {&program};
-  s.reducers.push_back(std::make_unique<AttainmentReducer>(m, 0));
-  s.reducers.push_back(std::make_unique<ActualsReducer>(m, 0));
-  if (summaries)
-    s.reducers.push_back(std::make_unique<SummaryReducer>(program.nodes(), program.steps(), 0));
-  if (sink) s.reducers.push_back(std::make_unique<RowsReducer>(m, program, 0, full, sink));
+  s.reducers = scenario_reducers(program, summaries, sink, full);
   StudyOptions so = study_options(o);
   std::optional<CiWidthRule> rule;
   if (o.ci_width > 0) {
@@ -186,8 +194,10 @@ EnsembleResult run_scenario(const Program& program, const AnalysisOptions& o, bo
     so.stop = &*rule;
   }
   StudyResult r = run_study(s, so);
-  return ensemble_result(m, &r.get<AttainmentReducer>(0), &r.get<ActualsReducer>(1),
-                         summaries ? &r.get<SummaryReducer>(2) : nullptr, r.seconds);
+  EnsembleResult e = ensemble_result(m, &r.get<AttainmentReducer>(0), &r.get<ActualsReducer>(1),
+                                     summaries ? &r.get<SummaryReducer>(2) : nullptr, r.seconds);
+  if (study) *study = std::move(r);
+  return e;
 }
 
 // ---------------------------------------------------------------------------------------

@@ -335,7 +335,56 @@ ChunkSink& ResultsFile::begin_scenario(const Scenario& scenario, const Program& 
   return *impl_->open.back().sink;
 }
 
-void ResultsFile::end_scenario(const EnsembleResult& r) {
+namespace {
+
+/// A 1-D array, compressed when it is large (sketch counts are long and mostly small).
+template <class T>
+void state_array(hid_t parent, const std::string& name, const std::vector<T>& data) {
+  const hsize_t n = data.size();
+  Handle space = simple_space({n});
+  Handle plist(H5Pcreate(H5P_DATASET_CREATE), H5Pclose, "create property list");
+  if (n >= 1024) {
+    const hsize_t chunk = std::min<hsize_t>(n, 32768);
+    check(H5Pset_chunk(plist, 1, &chunk), "set chunking");
+    check(H5Pset_shuffle(plist), "set shuffle");
+    check(H5Pset_deflate(plist, 1), "set deflate");
+  }
+  Handle d(H5Dcreate2(parent, name.c_str(), native<T>(), space, H5P_DEFAULT, plist, H5P_DEFAULT),
+           H5Dclose, "create dataset " + name);
+  if (n > 0)
+    check(H5Dwrite(d, native<T>(), H5S_ALL, H5S_ALL, H5P_DEFAULT, data.data()), "write " + name);
+}
+
+void write_state(hid_t parent, const StudyResult& r, int chunk_runs) {
+  Handle sg = group(parent, "state");
+  attr_value<std::uint64_t>(sg, "first", r.first);
+  attr_value<std::uint64_t>(sg, "last", r.last);
+  attr_value<int>(sg, "chunk_runs", chunk_runs);
+  const auto& partials = r.state.partials();
+  attr_value<int>(sg, "partials", static_cast<int>(partials.size()));
+  std::vector<std::string> kinds;
+  if (!partials.empty())
+    for (const auto& red : partials[0].reducers) kinds.push_back(red->kind());
+  string_dataset(sg, "reducers", kinds);
+  for (std::size_t i = 0; i < partials.size(); ++i) {
+    Handle pg = group(sg, std::to_string(i));
+    attr_value<int>(pg, "level", partials[i].level);
+    attr_value<std::uint64_t>(pg, "index", partials[i].index);
+    for (std::size_t j = 0; j < partials[i].reducers.size(); ++j) {
+      Handle rg = group(pg, std::to_string(j));
+      attr_string(rg, "kind", partials[i].reducers[j]->kind());
+      const ReducerState st = partials[i].reducers[j]->save();
+      Handle cg = group(rg, "counts");
+      for (const auto& [name, v] : st.counts) state_array(cg, name, v);
+      Handle fg = group(rg, "reals");
+      for (const auto& [name, v] : st.reals) state_array(fg, name, v);
+    }
+  }
+}
+
+}  // namespace
+
+void ResultsFile::end_scenario(const EnsembleResult& r, const StudyResult* state) {
   if (impl_->open.empty()) throw std::logic_error("end_scenario without begin_scenario");
   hid_t g = impl_->open.front().group;
   const Model& m = impl_->open.front().program->model();
@@ -427,6 +476,7 @@ void ResultsFile::end_scenario(const EnsembleResult& r) {
                                               EnsembleResult::kQuantileLevels.end()));
     }
   }
+  if (state) write_state(g, *state, impl_->info.chunk);
   impl_->open.pop_front();
 }
 
@@ -547,6 +597,105 @@ void ResultsFile::write_search(const SearchResult& r) {
   Handle eg = group(g, "evaluations");
   dataset(eg, "level", levels, {levels.size()});
   proportions(eg, "", ps, {ps.size()});
+}
+
+namespace {
+
+/// Names of the links in a group, in creation-independent (name) order.
+std::vector<std::string> members(hid_t g) {
+  H5G_info_t info;
+  check(H5Gget_info(g, &info), "read group");
+  std::vector<std::string> out;
+  for (hsize_t i = 0; i < info.nlinks; ++i) {
+    ssize_t n = H5Lget_name_by_idx(g, ".", H5_INDEX_NAME, H5_ITER_INC, i, nullptr, 0, H5P_DEFAULT);
+    if (n < 0) throw OutputError("HDF5: cannot read a link name");
+    std::string name(static_cast<std::size_t>(n), '\0');
+    H5Lget_name_by_idx(g, ".", H5_INDEX_NAME, H5_ITER_INC, i, name.data(),
+                       static_cast<std::size_t>(n) + 1, H5P_DEFAULT);
+    out.push_back(name);
+  }
+  return out;
+}
+
+template <class T>
+std::vector<T> read_array(hid_t parent, const std::string& name) {
+  Handle d(H5Dopen2(parent, name.c_str(), H5P_DEFAULT), H5Dclose, "open dataset " + name);
+  Handle space(H5Dget_space(d), H5Sclose, "get dataspace");
+  const hssize_t n = H5Sget_simple_extent_npoints(space);
+  if (n < 0) throw OutputError("HDF5: cannot size " + name);
+  std::vector<T> v(static_cast<std::size_t>(n));
+  if (n > 0)
+    check(H5Dread(d, native<T>(), H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()), "read " + name);
+  return v;
+}
+
+template <class T>
+T read_attr(hid_t obj, const std::string& name) {
+  Handle a(H5Aopen(obj, name.c_str(), H5P_DEFAULT), H5Aclose, "open attribute " + name);
+  T v{};
+  check(H5Aread(a, native<T>(), &v), "read attribute " + name);
+  return v;
+}
+
+}  // namespace
+
+StudyState read_state(const std::string& path, const std::string& scenario,
+                      const std::vector<std::unique_ptr<Reducer>>& prototypes, std::uint64_t* first,
+                      std::uint64_t* last) {
+  H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+  Handle f(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose,
+           "open '" + path + "' (is it an attain results file?)");
+  const std::string where = "scenarios/" + scenario + "/state";
+  if (H5Lexists(f, ("scenarios/" + scenario).c_str(), H5P_DEFAULT) <= 0 ||
+      H5Lexists(f, where.c_str(), H5P_DEFAULT) <= 0)
+    throw OutputError(
+        fmt::format("'{}' holds no reducer state for scenario '{}' (written by "
+                    "'attain run --save-state')",
+                    path, scenario));
+  Handle sg(H5Gopen2(f, where.c_str(), H5P_DEFAULT), H5Gclose, "open " + where);
+  if (first) *first = read_attr<std::uint64_t>(sg, "first");
+  if (last) *last = read_attr<std::uint64_t>(sg, "last");
+  const int count = read_attr<int>(sg, "partials");
+  StudyState state;
+  for (int i = 0; i < count; ++i) {
+    Handle pg(H5Gopen2(sg, std::to_string(i).c_str(), H5P_DEFAULT), H5Gclose,
+              "open partial " + std::to_string(i));
+    StudyPartial p;
+    p.level = read_attr<int>(pg, "level");
+    p.index = read_attr<std::uint64_t>(pg, "index");
+    for (std::size_t j = 0; j < prototypes.size(); ++j) {
+      if (H5Lexists(pg, std::to_string(j).c_str(), H5P_DEFAULT) <= 0)
+        throw OutputError(
+            fmt::format("'{}': the stored state has fewer reducers than asked", path));
+      Handle rg(H5Gopen2(pg, std::to_string(j).c_str(), H5P_DEFAULT), H5Gclose, "open reducer");
+      {
+        Handle a(H5Aopen(rg, "kind", H5P_DEFAULT), H5Aclose, "open attribute kind");
+        Handle type = utf8_type();
+        char* text = nullptr;
+        check(H5Aread(a, type, &text), "read attribute kind");
+        const std::string kind = text ? text : "";
+        H5free_memory(text);
+        if (kind != prototypes[j]->kind())
+          throw OutputError(fmt::format("'{}': stored reducer {} is '{}', not '{}'", path, j, kind,
+                                        prototypes[j]->kind()));
+      }
+      ReducerState st;
+      Handle cg(H5Gopen2(rg, "counts", H5P_DEFAULT), H5Gclose, "open counts");
+      for (const auto& name : members(cg)) st.counts[name] = read_array<std::uint64_t>(cg, name);
+      Handle fg(H5Gopen2(rg, "reals", H5P_DEFAULT), H5Gclose, "open reals");
+      for (const auto& name : members(fg)) st.reals[name] = read_array<double>(fg, name);
+      auto r = prototypes[j]->empty();
+      try {
+        r->load(st);
+      } catch (const std::invalid_argument& e) {
+        throw OutputError(fmt::format("'{}': stored {} state does not fit: {}", path,
+                                      prototypes[j]->kind(), e.what()));
+      }
+      p.reducers.push_back(std::move(r));
+    }
+    state.push(std::move(p));
+  }
+  return state;
 }
 
 void ResultsFile::commit() {

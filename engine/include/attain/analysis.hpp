@@ -81,11 +81,17 @@ CompareResult compare(const Model& model, const std::vector<const Program*>& pro
                       bool summaries = false, const std::vector<ChunkSink*>& sinks = {},
                       bool full = false);
 
+/// The reducers run_scenario uses, in its order: attainment, actuals, then summary (with
+/// `summaries`) and rows (with a sink).
+std::vector<std::unique_ptr<Reducer>> scenario_reducers(const Program& program, bool summaries,
+                                                        ChunkSink* sink, bool full);
+
 /// One scenario's ensemble with only what is asked: attainment always; actuals and node
 /// summaries with `summaries`; rows to `sink` when it is not null. Adaptive with
 /// options.ci_width (on every target's Wilson interval).
+/// With `study`, the study's result (its exact state) is moved there.
 EnsembleResult run_scenario(const Program& program, const AnalysisOptions& options, bool summaries,
-                            ChunkSink* sink, bool full);
+                            ChunkSink* sink, bool full, StudyResult* study = nullptr);
 
 // ---------------------------------------------------------------------------------------
 // Levers as knobs.

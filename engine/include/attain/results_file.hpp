@@ -41,8 +41,9 @@ class ResultsFile {
 
   /// Starts a scenario's group; several may be open at once (a comparison).
   ChunkSink& begin_scenario(const Scenario& scenario, const Program& program);
-  /// Ends the oldest open scenario group with its results.
-  void end_scenario(const EnsembleResult& result);
+  /// Ends the oldest open scenario group with its results; with `state`, also stores
+  /// the study's exact reducer state (group `state`, docs/results-format.md).
+  void end_scenario(const EnsembleResult& result, const StudyResult* state = nullptr);
   /// Group /comparisons/<scenario> for each paired comparison with the reference.
   void write_comparisons(const std::vector<Comparison>& comparisons);
   /// Group /sweep.
@@ -55,6 +56,15 @@ class ResultsFile {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+/// @brief Reads the exact reducer state that end_scenario stored for `scenario` in a
+/// results file: the partials of the study's run range, each reducer loaded into an
+/// empty() copy of the matching prototype. Appending states of adjacent run ranges and
+/// taking result() gives the bits of one study over the whole range.
+/// Throws OutputError when the file, the group or a reducer's state does not match.
+StudyState read_state(const std::string& path, const std::string& scenario,
+                      const std::vector<std::unique_ptr<Reducer>>& prototypes,
+                      std::uint64_t* first = nullptr, std::uint64_t* last = nullptr);
 
 /// Thrown when the output cannot be created or written (exit code 2 in the CLI).
 class OutputError : public Error {
