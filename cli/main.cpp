@@ -818,10 +818,12 @@ int cmd_search(const RunArgs& a, const SearchArgs& sa) {
   fmt::print("  on the same {} runs at every level (seed {}), searched in [{:g}, {:g}] to {:g}\n",
              r.runs, c.options.seed, r.range_low, r.range_high, r.tolerance);
   if (r.reachable) {
-    fmt::print("  level {:.6g}: P = {}\n", r.level,
+    // Levels to the tolerance's precision (bisection midpoints carry spurious digits).
+    const int digits = std::clamp(static_cast<int>(std::ceil(-std::log10(r.tolerance))) + 1, 0, 12);
+    fmt::print("  level {:.{}f}: P = {}\n", r.level, digits,
                interval(r.at_level.p, r.at_level.lo, r.at_level.hi));
-    fmt::print("  levels whose 95 % interval contains {:g}: {:.6g} to {:.6g}{}\n", r.goal,
-               r.level_low, r.level_high,
+    fmt::print("  levels whose 95 % interval contains {:g}: {:.{}f} to {:.{}f}{}\n", r.goal,
+               r.level_low, digits, r.level_high, digits,
                r.level_high >= r.range_high ? " (the top of the range)" : "");
     if (!knob.absolute())
       fmt::print("  (a scale factor on the scenario's rule; 1 is the scenario as written)\n");
