@@ -15,6 +15,8 @@
 #include <cmath>
 #include <exception>
 #include <limits>
+#include <map>
+#include <mutex>
 
 namespace attain {
 namespace {
@@ -547,7 +549,12 @@ StudyResult run_study(const Study& s, const StudyOptions& o) {
   const UniformSource* uniforms = s.design.parameters ? &s.design.parameters : nullptr;
 
   tbb::enumerable_thread_specific<std::vector<Program::Block>> blocks;
-  auto work = [&](std::uint64_t c) {
+  // Chunks between the parallel and the serial stage are owned here, not by raw pointers
+  // in the pipeline: a failed or cancelled pipeline drops the items in flight, and their
+  // memory must still be freed.
+  std::mutex in_flight_mutex;
+  std::map<std::uint64_t, std::unique_ptr<ChunkWork>> in_flight;
+  auto work = [&](std::uint64_t c) -> std::uint64_t {
     auto w = std::make_unique<ChunkWork>();
     w->index = c;
     try {
@@ -586,7 +593,9 @@ StudyResult run_study(const Study& s, const StudyOptions& o) {
     } catch (...) {
       w->error = std::current_exception();
     }
-    return w.release();
+    std::lock_guard lock(in_flight_mutex);
+    in_flight.emplace(c, std::move(w));
+    return c;
   };
 
   StudyResult result;
@@ -594,8 +603,14 @@ StudyResult run_study(const Study& s, const StudyOptions& o) {
   result.last = o.first;
   std::uint64_t next = first_chunk;
   std::atomic<bool> stopped{false};
-  auto merge = [&](ChunkWork* raw) {
-    std::unique_ptr<ChunkWork> w(raw);
+  auto merge = [&](std::uint64_t c) {
+    std::unique_ptr<ChunkWork> w;
+    {
+      std::lock_guard lock(in_flight_mutex);
+      auto it = in_flight.find(c);
+      w = std::move(it->second);
+      in_flight.erase(it);
+    }
     if (stopped.load()) return;  // computed ahead of a stop: not part of the study
     if (w->error) std::rethrow_exception(w->error);
     for (auto& r : w->reducers) r->chunk_done();
@@ -621,8 +636,8 @@ StudyResult run_study(const Study& s, const StudyOptions& o) {
                                                 }
                                                 return next++;
                                               }) &
-            tbb::make_filter<std::uint64_t, ChunkWork*>(tbb::filter_mode::parallel, work) &
-            tbb::make_filter<ChunkWork*, void>(tbb::filter_mode::serial_in_order, merge));
+            tbb::make_filter<std::uint64_t, std::uint64_t>(tbb::filter_mode::parallel, work) &
+            tbb::make_filter<std::uint64_t, void>(tbb::filter_mode::serial_in_order, merge));
   });
   result.reducers = result.state.result();
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
