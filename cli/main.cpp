@@ -616,8 +616,16 @@ int cmd_sweep(const RunArgs& a, const std::vector<std::string>& lever_texts) {
   for (const auto& t : lever_texts) axes.push_back(parse_axis(t));
   if (axes.empty()) bad_arg("sweep needs at least one --lever NAME=FROM:TO:POINTS");
   std::size_t total = 1;
-  for (const auto& ax : axes) total *= static_cast<std::size_t>(ax.points);
-  if (total > 10000) bad_arg(fmt::format("the sweep grid has {} points; at most 10000", total));
+  for (const auto& ax : axes) {
+    if (total > attain::kMaxSweepPoints / static_cast<std::size_t>(ax.points))
+      bad_arg(fmt::format("the sweep grid has more than {} points", attain::kMaxSweepPoints));
+    total *= static_cast<std::size_t>(ax.points);
+  }
+  for (std::size_t i = 0; i < axes.size(); ++i)
+    for (std::size_t j = 0; j < i; ++j)
+      if (axes[i].lever == axes[j].lever)
+        bad_arg(
+            fmt::format("lever '{}' is swept twice; give each lever one --lever", axes[i].lever));
   if (a.scenarios.size() > 1) bad_arg("sweep takes at most one --scenario (the base)");
   Common c = prepare(a);
   const Loaded& l = c.loaded;
@@ -822,9 +830,14 @@ int cmd_search(const RunArgs& a, const SearchArgs& sa) {
     const int digits = std::clamp(static_cast<int>(std::ceil(-std::log10(r.tolerance))) + 1, 0, 12);
     fmt::print("  level {:.{}f}: P = {}\n", r.level, digits,
                interval(r.at_level.p, r.at_level.lo, r.at_level.hi));
-    fmt::print("  levels whose 95 % interval contains {:g}: {:.{}f} to {:.{}f}{}\n", r.goal,
-               r.level_low, digits, r.level_high, digits,
-               r.level_high >= r.range_high ? " (the top of the range)" : "");
+    if (std::isfinite(r.level_high))
+      fmt::print("  levels whose 95 % interval contains {:g}: {:.{}f} to {:.{}f}\n", r.goal,
+                 r.level_low, digits, r.level_high, digits);
+    else
+      fmt::print(
+          "  levels whose 95 % interval contains {:g}: from {:.{}f} to beyond the range "
+          "(no level in it has its whole interval above {:g})\n",
+          r.goal, r.level_low, digits, r.goal);
     if (!knob.absolute())
       fmt::print("  (a scale factor on the scenario's rule; 1 is the scenario as written)\n");
   } else {
@@ -1003,10 +1016,13 @@ int main(int argc, char** argv) {
     if (*srch) return cmd_search(ra, sa);
     if (*replay) return cmd_replay(model, scenarios, replay_run, replay_seed, as_json);
   } catch (const attain::InterruptedError& e) {
-    fmt::print(stderr, "\n{}\n", e.user_message());
+    // On a terminal, first clear a progress bar the interrupt left on the line.
+    if (::isatty(2)) fmt::print(stderr, "\r{:90}\r", "");
+    fmt::print(stderr, "{}\n", e.user_message());
     return e.exit_code();
   } catch (const attain::Error& e) {
     // Every error a user can cause: one line, the exit code its type names.
+    if (::isatty(2)) fmt::print(stderr, "\r{:90}\r", "");
     fmt::print(stderr, "{}\n", e.user_message());
     return e.exit_code();
   } catch (const std::bad_alloc&) {

@@ -80,10 +80,10 @@ bool CiWidthRule::observe(std::span<const std::unique_ptr<Reducer>> chunk) {
     const auto& a = dynamic_cast<const AttainmentReducer&>(*chunk[attainment_[i]]);
     auto& h = hits_[i];
     const std::size_t nt = a.targets();
-    h.resize(nt, 0);
     runs_[i] += a.runs();
-    for (std::size_t t = 0; t < nt; ++t) {
-      h[t] += a.hits(t);
+    h.resize(nt + 1, 0);
+    for (std::size_t t = 0; t <= nt; ++t) {  // every target, then all together
+      h[t] += t < nt ? a.hits(t) : a.joint_hits();
       const Proportion p = proportion(h[t], runs_[i]);
       done = done && (p.hi - p.lo) / 2 <= half_width_;
     }
@@ -91,8 +91,8 @@ bool CiWidthRule::observe(std::span<const std::unique_ptr<Reducer>> chunk) {
   for (std::size_t i = 0; i < paired_.size(); ++i) {
     const auto& pr = dynamic_cast<const PairedReducer&>(*chunk[paired_[i]]);
     auto& tabs = tables_[i];
-    tabs.resize(pr.targets());
-    for (std::size_t t = 0; t < pr.targets(); ++t) {
+    tabs.resize(pr.targets() + 1);
+    for (std::size_t t = 0; t <= pr.targets(); ++t) {  // every target, then all together
       const auto c = pr.table(t);
       tabs[t].both += c.both, tabs[t].helped += c.helped, tabs[t].hurt += c.hurt,
           tabs[t].neither += c.neither;
@@ -259,13 +259,22 @@ SweepResult sweep(const Program& base, const Model& m, const std::vector<SweepAx
   out.axes = axes;
   std::vector<LeverKnob> knobs;
   std::vector<std::vector<double>> grids;
-  for (const auto& a : axes) {
+  for (std::size_t i = 0; i < axes.size(); ++i) {
+    const SweepAxis& a = axes[i];
+    for (std::size_t j = 0; j < i; ++j)
+      if (axes[j].lever == a.lever)
+        fail({}, fmt::format("lever '{}' is swept twice; give each lever one --lever", a.lever));
+    if (a.points < 1) fail({}, fmt::format("lever '{}': points must be >= 1", a.lever));
     knobs.emplace_back(m, std::vector<std::string>{a.lever});
     out.absolute.push_back(knobs.back().absolute());
     grids.push_back(a.levels());
   }
   std::size_t total = 1;
-  for (const auto& g : grids) total *= g.size();
+  for (const auto& g : grids) {
+    if (total > kMaxSweepPoints / g.size())
+      fail({}, fmt::format("the sweep grid has more than {} points", kMaxSweepPoints));
+    total *= g.size();
+  }
   AnalysisOptions po = o;
   po.progress = nullptr;
   for (std::size_t q = 0; q < total; ++q) {
@@ -365,16 +374,24 @@ SearchResult search(const Program& whole, const Model& m, const SearchSpec& spec
         .first->second;
   };
   // The least level in [lo, hi] at which `ok` holds, to the tolerance (ok monotone).
-  auto bisect = [&](double lo, double hi, auto ok) {
-    if (ok(eval(lo))) return lo;
-    while (hi - lo > spec.tolerance) {
+  // Narrows [lo, hi] (ok(lo) false, ok(hi) true) to the tolerance, or until the doubles
+  // between them run out; at most 200 halvings, checking for an interrupt each time.
+  auto narrow = [&](double lo, double hi, auto ok) {
+    for (int i = 0; i < 200 && hi - lo > spec.tolerance; ++i) {
+      if (o.cancel && o.cancel->load()) throw InterruptedError();
       const double mid = lo + (hi - lo) / 2;
+      if (!(mid > lo && mid < hi)) break;
       if (ok(eval(mid)))
         hi = mid;
       else
         lo = mid;
     }
     return hi;
+  };
+  // The least level in [lo, hi] at which `ok` holds, to the tolerance (ok monotone).
+  auto bisect = [&](double lo, double hi, auto ok) {
+    if (ok(eval(lo))) return lo;
+    return narrow(lo, hi, ok);
   };
   const double goal = spec.goal;
   // The tightest bracket of the least level where `ok` holds that the evaluations so far
@@ -389,14 +406,7 @@ SearchResult search(const Program& whole, const Model& m, const SearchSpec& spec
       }
     }
     if (lo == out.range_low && !cache.contains(lo)) return bisect(lo, hi, ok);
-    while (hi - lo > spec.tolerance) {
-      const double mid = lo + (hi - lo) / 2;
-      if (ok(eval(mid)))
-        hi = mid;
-      else
-        lo = mid;
-    }
-    return hi;
+    return narrow(lo, hi, ok);
   };
   const Proportion& top = eval(out.range_high);
   out.reachable = top.p >= goal;
@@ -407,7 +417,8 @@ SearchResult search(const Program& whole, const Model& m, const SearchSpec& spec
     out.level = bisect(out.range_low, out.range_high, meets);
     out.at_level = eval(out.level);
     out.level_low = refine(out.range_low, out.level, reaches);
-    out.level_high = above(top) ? refine(out.level, out.range_high, above) : out.range_high;
+    // No level in the range may have its whole interval above the goal.
+    out.level_high = above(top) ? refine(out.level, out.range_high, above) : std::nan("");
   } else {
     out.level = std::nan("");
     out.at_level = top;

@@ -657,6 +657,9 @@ StudyState read_state(const std::string& path, const std::string& scenario,
   if (last) *last = read_attr<std::uint64_t>(sg, "last");
   const int count = read_attr<int>(sg, "partials");
   StudyState state;
+  state.first = read_attr<std::uint64_t>(sg, "first");
+  state.last = read_attr<std::uint64_t>(sg, "last");
+  state.chunk = read_attr<int>(sg, "chunk_runs");
   for (int i = 0; i < count; ++i) {
     Handle pg(H5Gopen2(sg, std::to_string(i).c_str(), H5P_DEFAULT), H5Gclose,
               "open partial " + std::to_string(i));

@@ -491,7 +491,23 @@ void StudyState::push(StudyPartial p) {
 }
 
 void StudyState::append(StudyState later) {
+  if (later.partials_.empty()) return;
+  if (partials_.empty()) {
+    *this = std::move(later);
+    return;
+  }
+  if (later.chunk != chunk)
+    throw std::invalid_argument(
+        fmt::format("cannot merge states of {}-run and {}-run chunks", chunk, later.chunk));
+  if (later.first != last)
+    throw std::invalid_argument(
+        fmt::format("cannot merge runs [{}, {}) after [{}, {}): the ranges must follow each other",
+                    later.first, later.last, first, last));
+  if (chunk > 0 && last % static_cast<std::uint64_t>(chunk) != 0)
+    throw std::invalid_argument(fmt::format(
+        "cannot merge at run {}: not on a chunk boundary (multiples of {})", last, chunk));
   for (auto& p : later.partials_) push(std::move(p));
+  last = later.last;
 }
 
 std::vector<std::unique_ptr<Reducer>> StudyState::result() const {
@@ -639,6 +655,9 @@ StudyResult run_study(const Study& s, const StudyOptions& o) {
             tbb::make_filter<std::uint64_t, std::uint64_t>(tbb::filter_mode::parallel, work) &
             tbb::make_filter<std::uint64_t, void>(tbb::filter_mode::serial_in_order, merge));
   });
+  result.state.first = result.first;
+  result.state.last = result.last;
+  result.state.chunk = o.chunk;
   result.reducers = result.state.result();
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return result;

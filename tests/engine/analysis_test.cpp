@@ -106,6 +106,12 @@ TEST(AnalysisTest, NewcombeMethod10AsPublished) {
   // Positive correlation narrows the interval against the unpaired one (phi = 0).
   Difference u = unpaired_difference(t);
   EXPECT_LT(d.hi - d.lo, u.hi - u.lo);
+  // Newcombe's own worked example for method 10 (his Table II: 36, 12, 2, 0; n = 50):
+  // p1 - p2 = 0.2 with interval 0.0569 to 0.3404. Here p1 is the reference's.
+  Difference ex = paired_difference({36, 2, 12, 0});
+  EXPECT_NEAR(-ex.difference, 0.2, 1e-15);
+  EXPECT_NEAR(-ex.hi, 0.0569, 5e-5);
+  EXPECT_NEAR(-ex.lo, 0.3404, 5e-5);
   // Swapping the scenarios mirrors the interval.
   Difference m = paired_difference({12, 9, 2, 21});
   EXPECT_NEAR(m.lo, -d.hi, 1e-15);
@@ -186,6 +192,22 @@ TEST(AnalysisTest, SearchFindsTheClosedFormLevel) {
   for (std::size_t i = 1; i < r.evaluations.size(); ++i)
     EXPECT_LT(r.evaluations[i - 1].level, r.evaluations[i].level);
 
+  // A tolerance finer than the doubles between two levels still ends.
+  SearchSpec fine = spec;
+  fine.tolerance = 1e-17;
+  SearchResult f = search(p, m, fine, o);
+  EXPECT_NEAR(f.level, exact, 0.01 + 4 * 0.005);
+  EXPECT_LT(f.evaluations.size(), 250u);
+  // A range ending at the found level: P there reaches the goal, but its interval does
+  // not lie wholly above it, so no level in the range does: level_high is NaN.
+  ASSERT_LT(r.at_level.lo, 0.8);
+  SearchSpec near_top = spec;
+  near_top.high = r.level;
+  SearchResult nt = search(p, m, near_top, o);
+  EXPECT_TRUE(nt.reachable);
+  EXPECT_TRUE(std::isnan(nt.level_high));
+  EXPECT_FALSE(std::isnan(nt.level_low));
+
   // Unreachable in a range that stops short of it.
   spec.high = 1.5;
   SearchResult no = search(p, m, spec, o);
@@ -223,6 +245,8 @@ TEST(AnalysisTest, SweepOfTwoLeversIsAGrid) {
   AnalysisOptions o;
   o.runs = 1000;
   EXPECT_THROW(sweep(p, m, {{"nope", 0, 1, 2}}, o), InputError);
+  EXPECT_THROW(sweep(p, m, {{"s", 0, 1, 2}, {"s", 0, 2, 2}}, o), InputError);  // twice
+  EXPECT_THROW(sweep(p, m, {{"s", 0, 1, 10001}}, o), InputError);              // too many points
   SweepResult sw = sweep(p, m, {{"s", 0, 1, 3}}, o);
   EXPECT_EQ(sw.points[1].levels[0], 0.5);
   EXPECT_EQ(sw.runs, 1000u);

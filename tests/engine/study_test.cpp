@@ -128,6 +128,27 @@ TEST(StudyTest, RangesMergedByChunkIndexEqualTheWholeRangeBitForBit) {
   }
 }
 
+TEST(StudyTest, AppendRefusesRangesThatDoNotFollowOnAChunkBoundary) {
+  Variants s;
+  auto part = [&](std::uint64_t a, std::uint64_t b, int chunk = 256) {
+    StudyOptions o = range(a, b);
+    o.chunk = chunk;
+    return run_study(full_study(s, nullptr), o).state;
+  };
+  StudyState gap = part(0, 512);
+  EXPECT_THROW(gap.append(part(768, 1024)), std::invalid_argument);  // runs 512-767 missing
+  StudyState overlap = part(0, 512);
+  EXPECT_THROW(overlap.append(part(256, 1024)), std::invalid_argument);
+  StudyState inside = part(0, 300);
+  EXPECT_THROW(inside.append(part(300, 1024)), std::invalid_argument);  // not a boundary
+  StudyState sizes = part(0, 512);
+  EXPECT_THROW(sizes.append(part(512, 1024, 512)), std::invalid_argument);
+  StudyState ok = part(0, 512);
+  ok.append(part(512, 1024));
+  EXPECT_EQ(ok.first, 0u);
+  EXPECT_EQ(ok.last, 1024u);
+}
+
 TEST(StudyTest, SavedStateLoadsToTheSameBits) {
   Variants s;
   StudyResult r = run_study(full_study(s, nullptr), range(0, 256 * 6 + 5));

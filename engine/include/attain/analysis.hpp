@@ -26,8 +26,9 @@ struct AnalysisOptions {
 };
 
 /// @brief Adaptive stopping: after each chunk, in run order, stop once the 95 % interval
-/// half-width of every target of the watched attainment reducers (Wilson) and of every
-/// target difference of the watched paired reducers (Newcombe 10) is at most `half_width`.
+/// half-width of every target and of all targets together, for the watched attainment
+/// reducers (Wilson) and the watched paired reducers' differences (Newcombe 10), is at
+/// most `half_width`.
 /// It decides on integer counts at chunk boundaries only, so the runs used are the same
 /// for any thread count. Stopping on a width is not a sequential test: the coverage it
 /// gives is measured in tests/engine/analysis_test.cpp and docs/analyses.md.
@@ -118,6 +119,9 @@ class LeverKnob {
 
 // ---------------------------------------------------------------------------------------
 // Sweep.
+
+/// The most grid points a sweep evaluates.
+inline constexpr std::size_t kMaxSweepPoints = 10000;
 
 struct SweepAxis {
   std::string lever;

@@ -327,8 +327,14 @@ struct StudyPartial {
 /// boundary) give exactly the bits of [0, N).
 class StudyState {
  public:
+  /// The run range covered, [first, last), in chunks of `chunk` runs (run_study and
+  /// read_state set them; append() checks them).
+  std::uint64_t first = 0, last = 0;
+  int chunk = 0;
   void push(StudyPartial p);
-  /// Appends `later`, whose runs follow this one's.
+  /// Appends `later`, whose runs must follow this one's directly, with the same chunk
+  /// size and the split on a chunk boundary (else std::invalid_argument: the merge would
+  /// count runs twice or give other bits than one study).
   void append(StudyState later);
   const std::vector<StudyPartial>& partials() const { return partials_; }
   /// The merged reducers (a fresh copy; the state is unchanged).
