@@ -26,6 +26,19 @@ StudyOptions study_options(const AnalysisOptions& o) {
   return so;
 }
 
+/// Runs the study on [0, runs), stopping adaptively (options.ci_width > 0) on the
+/// intervals of the given attainment and paired reducers.
+StudyResult run_adaptive(const Study& s, const AnalysisOptions& o,
+                         std::vector<std::size_t> attainment, std::vector<std::size_t> paired) {
+  StudyOptions so = study_options(o);
+  std::optional<CiWidthRule> rule;
+  if (o.ci_width > 0) {
+    rule.emplace(o.ci_width, std::move(attainment), std::move(paired));
+    so.stop = &*rule;
+  }
+  return run_study(s, so);
+}
+
 PairedTarget paired_target(std::string name, const PairedReducer::Table& t) {
   PairedTarget p;
   p.name = std::move(name);
@@ -45,13 +58,7 @@ std::pair<std::vector<Proportion>, Proportion> attainment(const Program& p,
   Study s;
   s.variants = {&p};
   s.reducers.push_back(std::make_unique<AttainmentReducer>(p.model(), 0));
-  StudyOptions so = study_options(o);
-  std::optional<CiWidthRule> rule;
-  if (o.ci_width > 0) {
-    rule.emplace(o.ci_width, std::vector<std::size_t>{0}, std::vector<std::size_t>{});
-    so.stop = &*rule;
-  }
-  StudyResult r = run_study(s, so);
+  StudyResult r = run_adaptive(s, o, {0}, {});
   const auto& a = r.get<AttainmentReducer>(0);
   std::vector<Proportion> targets;
   for (std::size_t t = 0; t < p.model().targets.size(); ++t)
@@ -132,13 +139,7 @@ CompareResult compare(const Model& model, const std::vector<const Program*>& pro
     if (sinks[v])
       s.reducers.push_back(
           std::make_unique<RowsReducer>(model, *programs[v], static_cast<int>(v), full, sinks[v]));
-  StudyOptions so = study_options(o);
-  std::optional<CiWidthRule> rule;
-  if (o.ci_width > 0) {
-    rule.emplace(o.ci_width, std::vector<std::size_t>{}, paired);
-    so.stop = &*rule;
-  }
-  StudyResult r = run_study(s, so);
+  StudyResult r = run_adaptive(s, o, {}, paired);
 
   CompareResult out;
   out.runs = r.runs();
@@ -187,13 +188,7 @@ EnsembleResult run_scenario(const Program& program, const AnalysisOptions& o, bo
   Study s;
   s.variants = {&program};
   s.reducers = scenario_reducers(program, summaries, sink, full);
-  StudyOptions so = study_options(o);
-  std::optional<CiWidthRule> rule;
-  if (o.ci_width > 0) {
-    rule.emplace(o.ci_width, std::vector<std::size_t>{0}, std::vector<std::size_t>{});
-    so.stop = &*rule;
-  }
-  StudyResult r = run_study(s, so);
+  StudyResult r = run_adaptive(s, o, {0}, {});
   EnsembleResult e = ensemble_result(m, &r.get<AttainmentReducer>(0), &r.get<ActualsReducer>(1),
                                      summaries ? &r.get<SummaryReducer>(2) : nullptr, r.seconds);
   if (study) *study = std::move(r);
