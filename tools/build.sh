@@ -4,6 +4,8 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 "$root/tools/deps.sh"
+# ccache keys on paths relative to the checkout, so a fresh clone elsewhere reuses it.
+export CCACHE_BASEDIR="$root"
 if [ ! -f build/CMakeCache.txt ]; then
   cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
 fi

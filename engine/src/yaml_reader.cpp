@@ -600,7 +600,7 @@ Model parse_model_impl(const std::string& text, const std::string& path) {
       if (m.node_index.count(l.name) || m.lookup_index.count(l.name))
         fail(r.loc(it->first), fmt::format("lookup '{}' reuses a name already declared", l.name));
       std::string what = fmt::format("lookup '{}'", l.name);
-      const YAML::Node& map = it->second;
+      const YAML::Node map = it->second;  // a copy: it-> returns a temporary
       r.expect_map(map, what);
       r.check_keys(map, {"label", "unit", "description", "source", "x", "y"}, what);
       l.loc = r.loc(it->first);
@@ -964,7 +964,7 @@ Scenario parse_scenario_impl(const std::string& text, const std::string& path, c
     for (auto it = ps.begin(); it != ps.end(); ++it) {
       const Node& n = resolve(it->first, NodeKind::kParameter);
       std::string what = fmt::format("override of parameter '{}'", n.name);
-      const YAML::Node& map = it->second;
+      const YAML::Node map = it->second;  // a copy: it-> returns a temporary
       r.expect_map(map, what);
       DistSpec d;
       if (map["value"] && !map["dist"]) {
