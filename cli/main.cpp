@@ -8,6 +8,7 @@
 #include <cmath>
 #include <csignal>
 #include <cstdio>
+#include <filesystem>
 #include <functional>
 #include <iostream>
 #include <map>
@@ -184,6 +185,7 @@ struct RunArgs {
   bool json = false;
   bool quiet = false;
   bool save_state = false;
+  bool out_given = false;  ///< --out was on the command line (perhaps empty)
 };
 
 /// A bad command-line value: one line, exit code 2.
@@ -236,7 +238,24 @@ Common prepare(const RunArgs& a) {
 std::unique_ptr<attain::ResultsFile> open_file(const RunArgs& a, const Common& c,
                                                const std::string& analysis) {
   std::unique_ptr<attain::ResultsFile> file;
-  if (a.out.empty()) return file;
+  if (a.out.empty()) {
+    if (a.out_given) bad_arg("--out needs a file name (got an empty one)");
+    return file;
+  }
+  // Checked before any run: a directory would only fail at the final rename, and an
+  // input file would be replaced by the results.
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (fs::is_directory(a.out, ec))
+    bad_arg(
+        fmt::format("--out '{}' is a directory; name a file, e.g. '{}/results.h5'", a.out, a.out));
+  std::vector<std::string> inputs{c.loaded.model.path};
+  for (const auto& s : c.loaded.scenarios)
+    for (const auto& src : s.sources) inputs.push_back(src.first);
+  for (const auto& in : inputs)
+    if (fs::equivalent(a.out, in, ec))
+      bad_arg(fmt::format("--out '{}' is the input file '{}'; the results would replace it", a.out,
+                          in));
   attain::RunInfo info;
   info.seed = c.options.seed;
   info.runs = c.options.runs;
@@ -1007,9 +1026,11 @@ int main(int argc, char** argv) {
   try {
     if (*check) return cmd_check(model, scenarios, as_json);
     if (*graph) return cmd_graph(model, format);
-    for (CLI::App* sub : {run, cmp, swp, srch})
+    for (CLI::App* sub : {run, cmp, swp, srch}) {
       if (*sub && ra.threads == 0 && sub->count("--threads"))
         bad_arg("--threads must be >= 1 (got 0)");
+      if (*sub) ra.out_given = sub->count("--out") > 0;
+    }
     if (*run) return cmd_run(ra);
     if (*cmp) return cmd_compare(ra);
     if (*swp) return cmd_sweep(ra, sweep_levers);

@@ -443,4 +443,27 @@ TEST(CliAnalysesTest, AdaptiveRunReportsRunsUsed) {
   EXPECT_EQ(nlohmann::json::parse(again.out)["scenarios"][0]["runs"], used);
 }
 
+TEST(CliErrorsTest, OutputPathsCheckedBeforeRunning) {
+  TempDir dir;
+  std::string model = dir.write("m.yaml", kGood);
+  const std::string text = slurp(model);
+  // A directory: refused at once, not after the run.
+  Result d = run_cli("run " + quote(model) + " --runs 100 --out " + quote(dir.file("")));
+  expect_option_error(d, "is a directory");
+  // The model itself (or a scenario) is never replaced by results.
+  Result m = run_cli("run " + quote(model) + " --runs 100 --out " + quote(model));
+  expect_option_error(m, "is the input file");
+  EXPECT_EQ(slurp(model), text);
+  std::string scen = dir.write("s.yaml", "scenario: s\nmodel: small\ndescription: d\n");
+  std::string other = dir.write("t.yaml", "scenario: t\nmodel: small\ndescription: d\n");
+  Result s = run_cli("compare " + quote(model) + " --scenario " + quote(scen) + " --scenario " +
+                     quote(other) + " --runs 100 --out " + quote(other));
+  expect_option_error(s, "is the input file");
+  EXPECT_TRUE(contains(slurp(other), "scenario: t"));
+  // An empty name is an error, not "no output".
+  expect_option_error(run_cli("run " + quote(model) + " --runs 100 --out ''"),
+                      "--out needs a file name");
+  EXPECT_TRUE(dir.entries("m.yaml.tmp").empty());
+}
+
 }  // namespace
