@@ -46,6 +46,38 @@ class Handle {
   Closer close_ = nullptr;
 };
 
+/// @brief Before the first HDF5 call of the process: no termination at exit (a file whose
+/// close failed, on a full disk say, stays half-open inside the library, and HDF5's own
+/// shutdown then crashes on it; the OS reclaims everything anyway). On every thread that
+/// calls HDF5: errors become exceptions, not stack dumps on stderr (the error stack is
+/// per thread in a thread-safe HDF5, and chunks are written from the pipeline's threads).
+void quiet_hdf5() {
+  static const bool once = [] {
+    H5dont_atexit();
+    return true;
+  }();
+  (void)once;
+  thread_local bool quiet = false;
+  if (!quiet) {
+    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+    quiet = true;
+  }
+}
+
+/// A failed write of the results file at `path`, in the user's terms where the file
+/// system tells (a full disk), else HDF5's.
+OutputError write_failure(const std::string& path, const std::exception& e) {
+  std::error_code ec;
+  const auto dir = std::filesystem::absolute(path, ec).parent_path();
+  const auto space = std::filesystem::space(dir, ec);
+  if (!ec && space.available < (std::uint64_t{1} << 20))
+    return OutputError(
+        fmt::format("cannot write the results to '{}': no space left on the "
+                    "device of '{}'",
+                    path, dir.string()));
+  return OutputError(fmt::format("cannot write the results to '{}': {}", path, e.what()));
+}
+
 void check(herr_t status, const std::string& what) {
   if (status < 0) throw OutputError("HDF5: cannot " + what);
 }
@@ -200,8 +232,8 @@ class RowDataset {
 
 class ScenarioSink : public ChunkSink {
  public:
-  ScenarioSink(hid_t group, const Program& program, const RunInfo& info)
-      : first_run_(info.first_run) {
+  ScenarioSink(hid_t group, const Program& program, const RunInfo& info, std::string path)
+      : first_run_(info.first_run), path_(std::move(path)) {
     const auto& m = program.model();
     hsize_t runs = info.runs;
     if (info.store == StoreLevel::kSummary) return;
@@ -216,16 +248,22 @@ class ScenarioSink : public ChunkSink {
   }
 
   void write(const ChunkData& c) override {
-    // Row i is run first_run + i: a study of the range [first, last) fills rows from 0.
-    hsize_t row = c.first_run - first_run_;
-    hsize_t n = static_cast<hsize_t>(c.count);
-    if (target_values_) target_values_->write(row, n, c.target_values.data());
-    if (parameters_) parameters_->write(row, n, c.parameters.data());
-    if (values_) values_->write(row, n, c.full.data());
+    quiet_hdf5();
+    try {
+      // Row i is run first_run + i: a study of the range [first, last) fills rows from 0.
+      hsize_t row = c.first_run - first_run_;
+      hsize_t n = static_cast<hsize_t>(c.count);
+      if (target_values_) target_values_->write(row, n, c.target_values.data());
+      if (parameters_) parameters_->write(row, n, c.parameters.data());
+      if (values_) values_->write(row, n, c.full.data());
+    } catch (const OutputError& e) {
+      throw write_failure(path_, e);
+    }
   }
 
  private:
   std::uint64_t first_run_;
+  std::string path_;
   std::optional<RowDataset> target_values_, parameters_, values_;
 };
 
@@ -251,7 +289,7 @@ struct ResultsFile::Impl {
 
 ResultsFile::ResultsFile(const std::string& path, const Model& model, const RunInfo& info)
     : impl_(std::make_unique<Impl>()) {
-  H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);  // errors become exceptions, not stack dumps
+  quiet_hdf5();
   impl_->path = path;
   impl_->tmp = fmt::format("{}.tmp-{}", path, ::getpid());
   impl_->info = info;
@@ -331,7 +369,7 @@ ChunkSink& ResultsFile::begin_scenario(const Scenario& scenario, const Program& 
   std::string sources;
   for (const auto& [p, text] : scenario.sources) sources += fmt::format("# {}\n{}\n", p, text);
   attr_string(g, "source", sources);
-  impl_->open.back().sink = std::make_unique<ScenarioSink>(g, program, impl_->info);
+  impl_->open.back().sink = std::make_unique<ScenarioSink>(g, program, impl_->info, impl_->path);
   return *impl_->open.back().sink;
 }
 
@@ -385,6 +423,14 @@ void write_state(hid_t parent, const StudyResult& r, int chunk_runs) {
 }  // namespace
 
 void ResultsFile::end_scenario(const EnsembleResult& r, const StudyResult* state) {
+  try {
+    end_scenario_unchecked(r, state);
+  } catch (const OutputError& e) {
+    throw write_failure(impl_->path, e);
+  }
+}
+
+void ResultsFile::end_scenario_unchecked(const EnsembleResult& r, const StudyResult* state) {
   if (impl_->open.empty()) throw std::logic_error("end_scenario without begin_scenario");
   hid_t g = impl_->open.front().group;
   const Model& m = impl_->open.front().program->model();
@@ -642,7 +688,7 @@ T read_attr(hid_t obj, const std::string& name) {
 StudyState read_state(const std::string& path, const std::string& scenario,
                       const std::vector<std::unique_ptr<Reducer>>& prototypes, std::uint64_t* first,
                       std::uint64_t* last) {
-  H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+  quiet_hdf5();
   Handle f(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose,
            "open '" + path + "' (is it an attain results file?)");
   const std::string where = "scenarios/" + scenario + "/state";
@@ -702,6 +748,14 @@ StudyState read_state(const std::string& path, const std::string& scenario,
 }
 
 void ResultsFile::commit() {
+  try {
+    commit_unchecked();
+  } catch (const OutputError& e) {
+    throw write_failure(impl_->path, e);
+  }
+}
+
+void ResultsFile::commit_unchecked() {
   std::vector<std::string> names = impl_->names;
   {
     Handle type = utf8_type();

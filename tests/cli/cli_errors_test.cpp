@@ -466,4 +466,31 @@ TEST(CliErrorsTest, OutputPathsCheckedBeforeRunning) {
   EXPECT_TRUE(dir.entries("m.yaml.tmp").empty());
 }
 
+TEST(CliErrorsTest, FullDiskIsOneLineExitTwoAndNoFile) {
+  // A 64 KiB tmpfs: mounting needs root (as CI runs); elsewhere the test says why it skips.
+  TempDir dir;
+  const std::string mnt = dir.file("tiny");
+  fs::create_directories(mnt);
+  if (std::system(("mount -t tmpfs -o size=64k tmpfs '" + mnt + "' 2>/dev/null").c_str()) != 0)
+    GTEST_SKIP() << "cannot mount a small tmpfs here (needs root)";
+  std::string model = dir.write("m.yaml", kGood);
+  for (const char* args :
+       {" --store full --runs 20000 --threads 1", " --store full --runs 20000 --threads 2",
+        " --store summary --runs 100 --save-state"}) {
+    SCOPED_TRACE(args);
+    // Fill the disk first, so that even the summary cannot be written.
+    std::system(("dd if=/dev/zero of='" + mnt + "/fill' bs=1k count=60 2>/dev/null").c_str());
+    Result r = run_cli("run " + quote(model) + args + " --out " + quote(mnt + "/r.h5"));
+    EXPECT_EQ(r.code, 2) << r.err;  // before the fix: 139, a crash in HDF5's shutdown
+    expect_one_clean_line(r);
+    EXPECT_TRUE(contains(r.err, "no space left")) << r.err;
+    std::vector<std::string> left;
+    for (const auto& e : fs::directory_iterator(mnt))
+      if (e.path().filename() != "fill") left.push_back(e.path().filename().string());
+    EXPECT_TRUE(left.empty()) << left.front();
+    fs::remove(mnt + "/fill");
+  }
+  std::system(("umount '" + mnt + "'").c_str());
+}
+
 }  // namespace

@@ -53,6 +53,8 @@ class ResultsFile {
   void commit();
 
  private:
+  void end_scenario_unchecked(const EnsembleResult& result, const StudyResult* state);
+  void commit_unchecked();
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
