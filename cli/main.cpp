@@ -408,6 +408,8 @@ int cmd_run(const RunArgs& a) {
   auto file = open_file(a, c, "run");
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
+  std::signal(SIGHUP, on_signal);
+  std::signal(SIGQUIT, on_signal);
   const Loaded& l = c.loaded;
   std::vector<attain::EnsembleResult> results;
   double seconds = 0;
@@ -494,6 +496,8 @@ int cmd_compare(const RunArgs& a) {
   auto file = open_file(a, c, "compare");
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
+  std::signal(SIGHUP, on_signal);
+  std::signal(SIGQUIT, on_signal);
   const Loaded& l = c.loaded;
   const auto& m = l.model;
   std::vector<attain::Program> programs;
@@ -655,6 +659,8 @@ int cmd_sweep(const RunArgs& a, const std::vector<std::string>& lever_texts) {
   auto file = open_file(a, c, "sweep");
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
+  std::signal(SIGHUP, on_signal);
+  std::signal(SIGQUIT, on_signal);
   attain::AnalysisOptions o = c.options;
   o.progress = progress_bar(a, "sweep", total);
   attain::SweepResult r = attain::sweep(base, sm, axes, o);
@@ -786,6 +792,8 @@ int cmd_search(const RunArgs& a, const SearchArgs& sa) {
   auto file = open_file(a, c, "search");
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
+  std::signal(SIGHUP, on_signal);
+  std::signal(SIGQUIT, on_signal);
   attain::AnalysisOptions o = c.options;
   o.progress = progress_bar(a, "search (evaluations)", 40);
   attain::SearchResult r = attain::search(base, sm, spec, o);

@@ -12,6 +12,7 @@
 #include <deque>
 #include <filesystem>
 #include <optional>
+#include <random>
 
 #include "attain/constants.hpp"
 #include "attain/version.hpp"
@@ -291,10 +292,16 @@ ResultsFile::ResultsFile(const std::string& path, const Model& model, const RunI
     : impl_(std::make_unique<Impl>()) {
   quiet_hdf5();
   impl_->path = path;
-  impl_->tmp = fmt::format("{}.tmp-{}", path, ::getpid());
   impl_->info = info;
   impl_->model = &model;
-  hid_t f = H5Fcreate(impl_->tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+  // The temporary file has an unpredictable name and is created exclusively (O_EXCL), so
+  // a file or symlink planted beside the output is never followed or overwritten.
+  std::random_device entropy;
+  hid_t f = -1;
+  for (int attempt = 0; attempt < 8 && f < 0; ++attempt) {
+    impl_->tmp = fmt::format("{}.tmp-{}-{:08x}{:08x}", path, ::getpid(), entropy(), entropy());
+    f = H5Fcreate(impl_->tmp.c_str(), H5F_ACC_EXCL, H5P_DEFAULT, H5P_DEFAULT);
+  }
   if (f < 0)
     throw OutputError(
         fmt::format("cannot create output file '{}' (is its directory writable?)", path));

@@ -493,4 +493,20 @@ TEST(CliErrorsTest, FullDiskIsOneLineExitTwoAndNoFile) {
   std::system(("umount '" + mnt + "'").c_str());
 }
 
+TEST(CliErrorsTest, HangupAndQuitLeaveNoFile) {
+  TempDir dir;
+  std::string model = dir.write("m.yaml", kGood);
+  for (const char* sig : {"HUP", "QUIT", "TERM"}) {
+    SCOPED_TRACE(sig);
+    const std::string out = dir.file("r.h5");
+    const std::string cmd = std::string("timeout --preserve-status -s ") + sig + " 1 '" +
+                            ATTAIN_CLI + "' run '" + model + "' --runs 200000000 --quiet --out '" +
+                            out + "' 2>/dev/null";
+    const int status = std::system(cmd.c_str());
+    EXPECT_EQ(WIFEXITED(status) ? WEXITSTATUS(status) : -1, 130);
+    EXPECT_FALSE(fs::exists(out));
+    EXPECT_TRUE(dir.entries("r.h5").empty());
+  }
+}
+
 }  // namespace

@@ -21,7 +21,7 @@ struct RunInfo {
   double ci_width = 0;           ///< adaptive stopping's half-width (0: off)
 };
 
-/// @brief Writes docs/results-format.md's layout. Data goes to `path` + ".tmp-<pid>"
+/// @brief Writes docs/results-format.md's layout. Data goes to `path` + ".tmp-<pid>-<random>"
 /// and is renamed to `path` by commit(); a file never committed is removed, so a
 /// failed or interrupted run never leaves a file that looks complete.
 /// When changing the layout, update docs/results-format.md and kResultsVersion*.
