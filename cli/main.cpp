@@ -115,7 +115,7 @@ int cmd_check(const std::string& model_path, const std::vector<std::string>& sce
     std::cout << j.dump(2) << "\n";
     return 0;
   }
-  fmt::print("model {} ({}): ok\n", m.name, m.path);
+  fmt::print("model {} ({}): ok\n", m.name, attain::printable(m.path, 500));
   fmt::print("  time: {} to {} by {} ({} steps)\n", m.time.start, m.time.end, m.time.step,
              m.time.steps());
   fmt::print(
@@ -127,7 +127,7 @@ int cmd_check(const std::string& model_path, const std::vector<std::string>& sce
              m.actuals.size(), m.correlations.size());
   for (const auto& t : m.targets)
     fmt::print("    {} {} {} {} in {}: {}\n", t.name, t.node, attain::cmp_name(t.op), t.threshold,
-               t.year, t.label);
+               t.year, attain::printable(t.label, 300));
   for (const auto& s : l.scenarios)
     if (!s.path.empty())
       fmt::print("  scenario {} ({}): ok, {} lever and {} parameter overrides\n", s.name, s.path,
@@ -361,7 +361,8 @@ void print_table(const attain::Model& m, const std::vector<attain::Scenario>& sc
   // The first column fits the longest target name.
   std::size_t w = 24;
   for (const auto& t : m.targets) w = std::max(w, t.name.size());
-  for (const auto& t : m.targets) fmt::print("  {:<{}} {}\n", t.name, w, t.label);
+  for (const auto& t : m.targets)
+    fmt::print("  {:<{}} {}\n", t.name, w, attain::printable(t.label, 300));
   fmt::print("\n");
   std::string header = fmt::format("{:<{}} {:>14}", "target", w, "threshold");
   for (const auto& s : scenarios) header += fmt::format("  {:>26}", s.name);
@@ -714,7 +715,8 @@ int cmd_sweep(const RunArgs& a, const std::vector<std::string>& lever_texts) {
     return h;
   }());
   for (std::size_t t = 0; t < m.targets.size(); ++t)
-    fmt::print("  T{:<3} {} ({})\n", t + 1, m.targets[t].name, m.targets[t].label);
+    fmt::print("  T{:<3} {} ({})\n", t + 1, m.targets[t].name,
+               attain::printable(m.targets[t].label, 300));
   std::string header;
   for (const auto& ax : axes) header += fmt::format("{:>12} ", ax.lever.substr(0, 12));
   for (std::size_t t = 0; t < m.targets.size(); ++t)

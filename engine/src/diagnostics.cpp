@@ -10,8 +10,13 @@ namespace attain {
 namespace {
 
 std::string format_loc(const SourceLoc& loc, const std::string& text) {
-  if (loc.line > 0) return fmt::format("{}:{}:{}: error: {}", loc.file, loc.line, loc.col, text);
-  return fmt::format("{}: error: {}", loc.file.empty() ? "attain" : loc.file, text);
+  // The message is one line whatever the input held (a scalar with a newline cannot
+  // forge a second "file:line:col: error:" line, nor an escape sequence reach the terminal).
+  if (loc.line > 0)
+    return fmt::format("{}:{}:{}: error: {}", printable(loc.file, 500), loc.line, loc.col,
+                       printable(text));
+  return fmt::format("{}: error: {}", loc.file.empty() ? "attain" : printable(loc.file, 500),
+                     printable(text));
 }
 
 /// Optimal string alignment distance: insertions, deletions, substitutions and
@@ -31,6 +36,40 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
 }
 
 }  // namespace
+
+std::string printable(std::string_view text, std::size_t max_bytes) {
+  std::string out;
+  out.reserve(std::min(text.size(), max_bytes) + 8);
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (out.size() >= max_bytes) {
+      // Back off to the start of a UTF-8 character before marking the cut.
+      while (!out.empty() && (static_cast<unsigned char>(out.back()) & 0xC0) == 0x80)
+        out.pop_back();
+      if (!out.empty() && static_cast<unsigned char>(out.back()) >= 0xC0) out.pop_back();
+      out += "...";
+      break;
+    }
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (c < 0x20 || c == 0x7F) {
+      out += fmt::format("\\x{:02x}", c);
+    } else if (c == 0xC2 && i + 1 < text.size() &&
+               static_cast<unsigned char>(text[i + 1]) >= 0x80 &&
+               static_cast<unsigned char>(text[i + 1]) <= 0x9F) {
+      // A C1 control (U+0080..U+009F; U+009B is a CSI on some terminals).
+      out += fmt::format("\\u{:04x}", static_cast<unsigned char>(text[i + 1]));
+      ++i;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
 
 InputError::InputError(SourceLoc loc, const std::string& text)
     : Error(format_loc(loc, text), kExitInput), loc_(std::move(loc)), text_(text) {}

@@ -55,6 +55,13 @@ class InputError : public Error {
 /// "; did you mean 'x'?" for the closest candidate by edit distance, or "".
 std::string did_you_mean(std::string_view name, const std::vector<std::string>& candidates);
 
+/// @brief `text` made safe for a terminal and one line: ASCII and C1 control characters
+/// (newline, carriage return, ESC, BEL, ...) become visible escapes (\n, \r, \x1b, ...),
+/// and text beyond `max_bytes` is cut at a character boundary and marked with "...".
+/// UTF-8 text (Chinese labels) passes unchanged. For human-facing output only: JSON and
+/// HDF5 keep values intact.
+std::string printable(std::string_view text, std::size_t max_bytes = 4000);
+
 /// Joins names as "'a', 'b' or 'c'" for messages listing what would be valid.
 std::string one_of(const std::vector<std::string>& names);
 
