@@ -38,5 +38,18 @@ TEST(DiagnosticsTest, AnInputErrorIsOneLineWhateverTheInput) {
   EXPECT_LT(std::string(big.what()).size(), 4100u);
 }
 
+TEST(DiagnosticsTest, DidYouMeanStaysBoundedAndUseful) {
+  EXPECT_EQ(did_you_mean("tiem", {"time", "targets", "levers"}), "; did you mean 'time'?");
+  EXPECT_EQ(did_you_mean("fundng", {"funding", "fun"}), "; did you mean 'funding'?");
+  // No suggestion for names longer than any identifier, even one edit away: the edit
+  // distance of two 5 MB names would take seconds and gigabytes.
+  const std::string long_name = std::string(300, 'a') + "b";
+  EXPECT_EQ(did_you_mean(long_name, {std::string(301, 'a')}), "");
+  std::vector<std::string> many;
+  for (int i = 0; i < 2000; ++i) many.push_back("lever_" + std::to_string(i));
+  EXPECT_EQ(did_you_mean(std::string(5'000'000, 'z'), many), "");
+  EXPECT_EQ(did_you_mean("lever_1999x", many), "; did you mean 'lever_1999'?");
+}
+
 }  // namespace
 }  // namespace attain
