@@ -36,6 +36,12 @@ extern "C" void on_signal(int) {
   g_interrupted.store(true);
 }
 
+/// From here on, SIGINT, SIGTERM, SIGHUP and SIGQUIT end the run at the next block: exit
+/// 130, no results file, its temporary removed.
+void catch_signals() {
+  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT}) std::signal(sig, on_signal);
+}
+
 /// A model with the scenarios it runs under, all checked.
 struct Loaded {
   attain::Model model;
@@ -407,10 +413,7 @@ int cmd_run(const RunArgs& a) {
   if (a.save_state && a.out.empty()) bad_arg("--save-state needs --out FILE.h5");
   Common c = prepare(a);
   auto file = open_file(a, c, "run");
-  std::signal(SIGINT, on_signal);
-  std::signal(SIGTERM, on_signal);
-  std::signal(SIGHUP, on_signal);
-  std::signal(SIGQUIT, on_signal);
+  catch_signals();
   const Loaded& l = c.loaded;
   std::vector<attain::EnsembleResult> results;
   double seconds = 0;
@@ -495,10 +498,7 @@ int cmd_compare(const RunArgs& a) {
     bad_arg("compare needs two or more --scenario files; the first is the reference");
   Common c = prepare(a);
   auto file = open_file(a, c, "compare");
-  std::signal(SIGINT, on_signal);
-  std::signal(SIGTERM, on_signal);
-  std::signal(SIGHUP, on_signal);
-  std::signal(SIGQUIT, on_signal);
+  catch_signals();
   const Loaded& l = c.loaded;
   const auto& m = l.model;
   std::vector<attain::Program> programs;
@@ -658,10 +658,7 @@ int cmd_sweep(const RunArgs& a, const std::vector<std::string>& lever_texts) {
   attain::Program base = attain::compile(sm, l.graph);
   for (const auto& ax : axes) attain::LeverKnob(sm, {ax.lever});  // names checked first
   auto file = open_file(a, c, "sweep");
-  std::signal(SIGINT, on_signal);
-  std::signal(SIGTERM, on_signal);
-  std::signal(SIGHUP, on_signal);
-  std::signal(SIGQUIT, on_signal);
+  catch_signals();
   attain::AnalysisOptions o = c.options;
   o.progress = progress_bar(a, "sweep", total);
   attain::SweepResult r = attain::sweep(base, sm, axes, o);
@@ -792,10 +789,7 @@ int cmd_search(const RunArgs& a, const SearchArgs& sa) {
   attain::Program base = attain::compile(sm, l.graph);
   attain::LeverKnob knob(sm, spec.levers);  // names checked before any file is made
   auto file = open_file(a, c, "search");
-  std::signal(SIGINT, on_signal);
-  std::signal(SIGTERM, on_signal);
-  std::signal(SIGHUP, on_signal);
-  std::signal(SIGQUIT, on_signal);
+  catch_signals();
   attain::AnalysisOptions o = c.options;
   o.progress = progress_bar(a, "search (evaluations)", 40);
   attain::SearchResult r = attain::search(base, sm, spec, o);
