@@ -49,13 +49,16 @@ struct Loaded {
   std::vector<attain::Scenario> scenarios;
 };
 
+/// Folders besides each scenario's own tree that `extends` may reach (--scenario-dir).
+attain::IncludeRules g_scenario_dirs;
+
 Loaded load(const std::string& model_path, const std::vector<std::string>& scenario_paths) {
   Loaded l;
   l.model = attain::load_model(model_path);
   l.graph = attain::build_graph(l.model);
   std::map<std::string, std::string> seen;
   for (const auto& p : scenario_paths) {
-    attain::Scenario s = attain::load_scenario(p, l.model);
+    attain::Scenario s = attain::load_scenario(p, l.model, g_scenario_dirs);
     if (auto [it, fresh] = seen.emplace(s.name, p); !fresh)
       attain::fail({p, 1, 1}, fmt::format("scenario name '{}' is also used by '{}'; scenario names "
                                           "must differ",
@@ -943,6 +946,11 @@ int main(int argc, char** argv) {
   auto* check = app.add_subcommand("check", "Validate a model (and scenarios); print its summary");
   check->add_option("model", model, "model file (YAML)")->required();
   check->add_option("--scenario", scenarios, "scenario file (YAML); repeatable");
+  const char* dir_help =
+      "a folder whose scenario files 'extends' may also name (besides the scenario's own "
+      "folder tree); repeatable";
+  check->add_option("--scenario-dir", g_scenario_dirs.roots, dir_help)
+      ->check(CLI::ExistingDirectory);
   check->add_flag("--json", as_json, "print the summary as JSON");
 
   std::string format = "dot";
@@ -962,6 +970,8 @@ int main(int argc, char** argv) {
     sub->add_option("--out", ra.out, "results file (HDF5)");
     sub->add_flag("--json", ra.json, "print the results as JSON");
     sub->add_flag("--quiet", ra.quiet, "no progress bar");
+    sub->add_option("--scenario-dir", g_scenario_dirs.roots, dir_help)
+        ->check(CLI::ExistingDirectory);
   };
   auto* run = app.add_subcommand("run", "Run the Monte Carlo ensemble and report attainment");
   add_common(run, "runs per scenario (default 10000; the ceiling with --ci-width)");
@@ -1010,6 +1020,8 @@ int main(int argc, char** argv) {
   auto* replay = app.add_subcommand("replay", "Re-run one run of an ensemble and print every node");
   replay->add_option("model", model, "model file (YAML)")->required();
   replay->add_option("--scenario", scenarios, "scenario file (YAML)");
+  replay->add_option("--scenario-dir", g_scenario_dirs.roots, dir_help)
+      ->check(CLI::ExistingDirectory);
   replay->add_option("--run", replay_run, "run index")->required();
   replay->add_option("--seed", replay_seed, "random seed (default 1)");
   replay->add_flag("--json", as_json, "print as JSON");

@@ -696,6 +696,10 @@ StudyState read_state(const std::string& path, const std::string& scenario,
                       const std::vector<std::unique_ptr<Reducer>>& prototypes, std::uint64_t* first,
                       std::uint64_t* last) {
   quiet_hdf5();
+  // The same file-type rule as every input: a FIFO or device would block or never end.
+  std::error_code ec;
+  if (std::filesystem::exists(path, ec) && !std::filesystem::is_regular_file(path, ec))
+    throw OutputError(fmt::format("'{}' is not a regular file, so not a results file", path));
   Handle f(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose,
            "open '" + path + "' (is it an attain results file?)");
   const std::string where = "scenarios/" + scenario + "/state";

@@ -2,6 +2,7 @@
 #include "attain/yaml_reader.hpp"
 
 #include <fmt/format.h>
+#include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/yaml.h>
 
 #include <Eigen/Cholesky>
@@ -44,6 +45,11 @@ class Reader {
   YAML::Node load(const std::string& text) const {
     try {
       return YAML::Load(text);
+    } catch (const YAML::DeepRecursion& e) {
+      fail({path_, e.mark.line + 1, e.mark.column + 1},
+           fmt::format("lists and mappings nest too deeply here (more than {} levels); a model "
+                       "or scenario needs only a few levels",
+                       e.depth()));
     } catch (const YAML::ParserException& e) {
       fail({path_, e.mark.line + 1, e.mark.column + 1}, fmt::format("malformed YAML: {}", e.msg));
     }
@@ -513,7 +519,8 @@ const Keys kTopKeys = {"model",      "description",  "time",        "levers",
                        "parameters", "shocks",       "auxiliaries", "stocks",
                        "lookups",    "correlations", "targets",     "actuals"};
 
-Model parse_model_impl(const std::string& text, const std::string& path) {
+Model parse_model_impl(const std::string& original, const std::string& path) {
+  const std::string text = normalise_line_breaks(original);
   Reader r(text, path);
   const YAML::Node root = r.load(text);
   if (!root || root.IsNull())
@@ -525,7 +532,7 @@ Model parse_model_impl(const std::string& text, const std::string& path) {
 
   Model m;
   m.path = path;
-  m.source_text = text;
+  m.source_text = original;
   m.name = r.get_string(root, "model", "the model", true);
   for (char c : m.name)
     if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-'))
@@ -851,40 +858,10 @@ Model parse_model_impl(const std::string& text, const std::string& path) {
   return m;
 }
 
-/// Rejects bytes that cannot be UTF-8 text: NUL bytes and ill-formed sequences
-/// (overlong forms, surrogates, code points above U+10FFFF), as Unicode Table 3-7 says.
-void check_utf8(const std::string& text, const std::string& path) {
-  int line = 1, col = 1;
-  auto byte = [&](std::size_t i) { return static_cast<unsigned char>(text[i]); };
-  for (std::size_t i = 0; i < text.size();) {
-    unsigned char c = byte(i);
-    std::size_t len = 0;
-    unsigned char lo = 0x80, hi = 0xbf;  // allowed range of the second byte
-    if (c >= 0x01 && c <= 0x7f)
-      len = 1;
-    else if (c >= 0xc2 && c <= 0xdf)
-      len = 2;
-    else if (c >= 0xe0 && c <= 0xef)
-      len = 3, lo = c == 0xe0 ? 0xa0 : 0x80, hi = c == 0xed ? 0x9f : 0xbf;
-    else if (c >= 0xf0 && c <= 0xf4)
-      len = 4, lo = c == 0xf0 ? 0x90 : 0x80, hi = c == 0xf4 ? 0x8f : 0xbf;
-    bool ok = len > 0 && i + len <= text.size();
-    for (std::size_t k = 1; ok && k < len; ++k) {
-      unsigned char b = byte(i + k);
-      ok = k == 1 ? (b >= lo && b <= hi) : (b >= 0x80 && b <= 0xbf);
-    }
-    if (!ok)
-      fail({path, line, col}, fmt::format("this is not a UTF-8 text file (byte 0x{:02x}); a model "
-                                          "or scenario is YAML text",
-                                          c));
-    if (c == '\n') ++line, col = 0;
-    i += len;
-    ++col;
-  }
-}
-
-Scenario parse_scenario_impl(const std::string& text, const std::string& path, const Model& model,
+Scenario parse_scenario_impl(const std::string& original, const std::string& path,
+                             const Model& model, const IncludeRules& rules,
                              std::vector<std::string>& chain) {
+  const std::string text = normalise_line_breaks(original);
   Reader r(text, path);
   const YAML::Node root = r.load(text);
   if (!root || root.IsNull())
@@ -897,7 +874,7 @@ Scenario parse_scenario_impl(const std::string& text, const std::string& path, c
   Scenario s;
   if (YAML::Node ext = root["extends"]; ext && !ext.IsNull()) {
     std::string rel = r.string_of(ext, "'extends'");
-    auto base = (std::filesystem::path(path).parent_path() / rel).lexically_normal().string();
+    const std::string base = resolve_extends(path, rel, rules, r.loc(ext));
     if (std::find(chain.begin(), chain.end(), base) != chain.end())
       fail(r.loc(ext), fmt::format("scenario '{}' extends itself through '{}'", path, rel));
     if (chain.size() > 64)
@@ -909,10 +886,10 @@ Scenario parse_scenario_impl(const std::string& text, const std::string& path, c
     } catch (const InputError& e) {
       fail(r.loc(ext), fmt::format("cannot read the extended scenario '{}': {}", rel, e.text()));
     }
-    s = parse_scenario_impl(base_text, base, model, chain);
+    s = parse_scenario_impl(base_text, base, model, rules, chain);
   }
   s.path = path;
-  s.sources.emplace_back(path, text);
+  s.sources.emplace_back(path, original);
   s.name = r.get_string(root, "scenario", "the scenario", true);
   if (!is_identifier(s.name))
     fail(r.loc(root["scenario"]), fmt::format("scenario name '{}' is not an identifier", s.name));
@@ -983,22 +960,6 @@ Scenario parse_scenario_impl(const std::string& text, const std::string& path, c
 
 }  // namespace
 
-std::string read_text_file(const std::string& path) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec))
-    fail({path, 1, 1}, "this is a directory; give a model or scenario file");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail({path, 1, 1}, fmt::format("cannot open file: {}", std::strerror(errno)));
-  std::ostringstream buf;
-  buf << in.rdbuf();
-  if (in.bad()) fail({path, 1, 1}, "cannot read file");
-  std::string text = buf.str();
-  if (text.find_first_not_of(" \t\r\n") == std::string::npos)
-    fail({path, 1, 1}, "the file is empty; a model needs 'model', 'description', 'time' and nodes");
-  check_utf8(text, path);
-  return text;
-}
-
 Model parse_model(const std::string& text, const std::string& path) {
   try {
     return parse_model_impl(text, path);
@@ -1011,17 +972,21 @@ Model load_model(const std::string& path) {
   return parse_model(read_text_file(path), path);
 }
 
-Scenario parse_scenario(const std::string& text, const std::string& path, const Model& model) {
+Scenario parse_scenario(const std::string& text, const std::string& path, const Model& model,
+                        const IncludeRules& rules) {
   std::vector<std::string> chain{std::filesystem::path(path).lexically_normal().string()};
+  IncludeRules with_own = rules;
+  const std::string folder = std::filesystem::path(path).parent_path().string();
+  with_own.roots.insert(with_own.roots.begin(), folder.empty() ? "." : folder);
   try {
-    return parse_scenario_impl(text, path, model, chain);
+    return parse_scenario_impl(text, path, model, with_own, chain);
   } catch (const YAML::Exception& e) {
     fail({path, e.mark.line + 1, e.mark.column + 1}, fmt::format("malformed YAML: {}", e.msg));
   }
 }
 
-Scenario load_scenario(const std::string& path, const Model& model) {
-  return parse_scenario(read_text_file(path), path, model);
+Scenario load_scenario(const std::string& path, const Model& model, const IncludeRules& rules) {
+  return parse_scenario(read_text_file(path), path, model, rules);
 }
 
 }  // namespace attain

@@ -1,5 +1,6 @@
 // GoogleTest: the attain CLI on bad input: exit codes, one-line messages, no partial output files.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -38,6 +39,7 @@ class TempDir {
   }
   std::string write(const std::string& name, const std::string& text) const {
     fs::path p = path_ / name;
+    fs::create_directories(p.parent_path());
     std::ofstream(p) << text;
     return p.string();
   }
@@ -507,6 +509,44 @@ TEST(CliErrorsTest, HangupAndQuitLeaveNoFile) {
     EXPECT_FALSE(fs::exists(out));
     EXPECT_TRUE(dir.entries("r.h5").empty());
   }
+}
+
+}  // namespace
+
+namespace {
+
+/// Every file attain reads must be a regular file of bounded size: devices, FIFOs and
+/// /dev/stdin are refused at once (no endless read, no blocking), with exit code 2.
+TEST(CliErrorsTest, OnlyRegularFilesAreRead) {
+  TempDir dir;
+  for (const std::string path : {"/dev/zero", "/dev/null", "/dev/stdin"})
+    expect_file_error(run_cli("check " + path), path, 1, 1, "attain reads models and scenarios");
+  std::string fifo = dir.file("fifo.yaml");
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  expect_file_error(run_cli("check " + quote(fifo)), fifo, 1, 1, "a FIFO (named pipe)");
+  std::string model = dir.write("small.yaml", kGood);
+  expect_file_error(run_cli("run " + quote(model) + " --runs 10 --scenario /dev/zero"), "/dev/zero",
+                    1, 1, "a character device");
+}
+
+/// `extends` stays in the scenario's folder tree unless --scenario-dir allows another.
+TEST(CliErrorsTest, ExtendsConfinedToScenarioFolders) {
+  TempDir dir;
+  std::string model = dir.write("small.yaml", kGood);
+  dir.write("base/plan.yaml", "scenario: plan\nmodel: small\ndescription: d\n");
+  std::string child =
+      dir.write("variants/more.yaml",
+                "scenario: more\nmodel: small\ndescription: d\nextends: ../base/plan.yaml\n");
+  expect_file_error(run_cli("check " + quote(model) + " --scenario " + quote(child)), child, 4, 10,
+                    "leads outside the folder");
+  Result ok = run_cli("check " + quote(model) + " --scenario " + quote(child) + " --scenario-dir " +
+                      quote(dir.file("base")));
+  EXPECT_EQ(ok.code, 0) << ok.err;
+  std::string etc = dir.write(
+      "variants/etc.yaml", "scenario: etc\nmodel: small\ndescription: d\nextends: /etc/passwd\n");
+  Result r = run_cli("check " + quote(model) + " --scenario " + quote(etc));
+  expect_file_error(r, etc, 4, 10, "ending in '.yaml' or '.yml'");
+  EXPECT_FALSE(contains(r.err, "root:")) << r.err;
 }
 
 }  // namespace

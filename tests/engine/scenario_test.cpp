@@ -60,6 +60,7 @@ class TempDir {
     std::ofstream(p) << text;
     return p.string();
   }
+  std::string root() const { return path_.string(); }
 
  private:
   fs::path path_;
@@ -162,7 +163,10 @@ TEST(ScenarioTest, ScaleOnTopOfTheExtendedScenariosRule) {
       dir.write("variants/higher.yaml",
                 scenario_text("higher", "levers:\n  funding: {scale: 1.5}\n  plan: {scale: 3}\n",
                               "../base/high.yaml"));
-  Scenario s = load_scenario(child, m);
+  // '..' leaves variants/, so the common folder must be allowed (--scenario-dir).
+  EXPECT_THROW(load_scenario(child, m), InputError);
+  const IncludeRules rules{{dir.root()}};
+  Scenario s = load_scenario(child, m, rules);
   EXPECT_EQ(s.name, "higher");
   ASSERT_EQ(s.sources.size(), 2u);
   EXPECT_TRUE(s.sources[0].first.ends_with("base/high.yaml")) << s.sources[0].first;
@@ -174,7 +178,7 @@ TEST(ScenarioTest, ScaleOnTopOfTheExtendedScenariosRule) {
   std::string reset =
       dir.write("variants/reset.yaml",
                 scenario_text("reset", "levers:\n  plan: {value: 1}\n", "../base/high.yaml"));
-  Model r = apply_scenario(m, load_scenario(reset, m));
+  Model r = apply_scenario(m, load_scenario(reset, m, rules));
   EXPECT_EQ(lever_series(r, "plan"), (std::vector<double>{1, 1, 1, 1}));
   EXPECT_EQ(lever_series(r, "funding"), (std::vector<double>{4, 4, 4, 4}));
 }
@@ -188,7 +192,7 @@ TEST(ScenarioTest, ExtendsChainOfThree) {
   dir.write("sub/b.yaml", scenario_text("b", "parameters:\n  other: {value: 2}\n", "../a.yaml"));
   std::string c = dir.write("sub/deeper/c.yaml",
                             scenario_text("c", "levers:\n  funding: {scale: 0.5}\n", "../b.yaml"));
-  Scenario s = load_scenario(c, m);
+  Scenario s = load_scenario(c, m, IncludeRules{{dir.root()}});
   EXPECT_EQ(s.sources.size(), 3u);
   Model applied = apply_scenario(m, s);
   EXPECT_EQ(lever_series(applied, "funding"), (std::vector<double>{5, 5, 5, 5}));
@@ -272,6 +276,69 @@ TEST(ScenarioTest, ExtendsMissingFile) {
     EXPECT_TRUE(contains(e.text(), "cannot read the extended scenario 'missing.yaml'")) << e.what();
     EXPECT_EQ(e.loc().file, a);
     EXPECT_EQ(e.loc().line, 4);
+  }
+}
+
+/// `extends` reaches only scenario files in the folder tree of the scenario named by the
+/// user or under a folder allowed explicitly; other files are never read or echoed.
+TEST(ScenarioTest, ExtendsStaysInsideAllowedFolders) {
+  TempDir dir;
+  Model m = model();
+  dir.write("shared/base.yaml", scenario_text("base", "levers:\n  funding: {value: 7}\n"));
+  dir.write("secret.yaml", "scenario: secret-token-1234\n");
+  dir.write("notes.txt", scenario_text("notes", ""));
+  auto error_of = [&](const std::string& extends, const IncludeRules& rules = {}) {
+    std::string a = dir.write("plans/a.yaml", scenario_text("a", "", extends));
+    try {
+      load_scenario(a, m, rules);
+    } catch (const InputError& e) {
+      EXPECT_EQ(e.loc().line, 4) << e.what();
+      EXPECT_FALSE(contains(e.text(), "secret-token")) << e.what();
+      return std::string(e.text());
+    }
+    ADD_FAILURE() << "no error for extends: " << extends;
+    return std::string();
+  };
+  EXPECT_TRUE(contains(error_of("../secret.yaml"), "leads outside the folder"));
+  EXPECT_TRUE(contains(error_of(dir.root() + "/secret.yaml"), "leads outside the folder"));
+  EXPECT_TRUE(contains(error_of("/etc/passwd"), "ending in '.yaml' or '.yml'"));
+  EXPECT_TRUE(contains(error_of("/dev/null"), "ending in '.yaml' or '.yml'"));
+  EXPECT_TRUE(contains(error_of("../notes.txt"), "ending in '.yaml' or '.yml'"));
+  EXPECT_TRUE(contains(error_of("''"), "'extends' is empty"));
+  // A symbolic link inside the tree that points out of it is followed, then refused.
+  fs::create_symlink(fs::path(dir.root()) / "secret.yaml", fs::path(dir.root()) / "plans/l.yaml");
+  EXPECT_TRUE(contains(error_of("l.yaml"), "leads outside the folder"));
+  // An allowed folder opens the way, by relative or absolute path.
+  const IncludeRules shared{{dir.root() + "/shared"}};
+  std::string a = dir.write("plans/a.yaml", scenario_text("a", "", "../shared/base.yaml"));
+  EXPECT_EQ(load_scenario(a, m, shared).sources.size(), 2u);
+  a = dir.write("plans/a.yaml", scenario_text("a", "", dir.root() + "/shared/base.yaml"));
+  EXPECT_EQ(load_scenario(a, m, shared).sources.size(), 2u);
+  EXPECT_TRUE(contains(error_of("../secret.yaml", shared), "leads outside the folder"));
+}
+
+/// A lone CR ends a line (YAML 1.2, 5.4), as CR LF and LF do; the embedded source keeps
+/// the bytes as written.
+TEST(ScenarioTest, CarriageReturnLineBreaks) {
+  Model m = model();
+  std::string lf = scenario_text("cr", "levers:\n  funding: {value: 3}\n");
+  for (const char* brk : {"\r", "\r\n"}) {
+    std::string text;
+    for (char c : lf) c == '\n' ? text += brk : text += c;
+    Scenario s = parse_scenario(text, "cr.yaml", m);
+    EXPECT_EQ(s.name, "cr");
+    ASSERT_EQ(s.levers.size(), 1u);
+    EXPECT_EQ(s.sources.back().second, text);
+  }
+  std::string bad;
+  for (char c : scenario_text("cr", "levers:\n  nope: {value: 3}\n"))
+    c == '\n' ? bad += '\r' : bad += c;
+  try {
+    parse_scenario(bad, "cr.yaml", m);
+    FAIL() << "no error";
+  } catch (const InputError& e) {
+    EXPECT_TRUE(contains(e.text(), "unknown lever 'nope'")) << e.what();
+    EXPECT_EQ(e.loc().line, 5) << e.what();
   }
 }
 

@@ -876,3 +876,39 @@ TEST(YamlReaderTest, ReadTextFileReturnsTheBytes) {
 
 }  // namespace
 }  // namespace attain
+
+namespace attain {
+namespace {
+
+/// A model whose lines end in a lone CR (old Mac style) reads like the LF original.
+TEST(YamlReaderTest, CarriageReturnOnlyLineBreaks) {
+  std::string cr = kBase;
+  std::replace(cr.begin(), cr.end(), '\n', '\r');
+  Model m = parse_model(cr, "cr.yaml");
+  EXPECT_EQ(m.nodes.size(), 3u);
+  EXPECT_EQ(m.source_text, cr);
+  InputError e = error_of(replace(replace(kBase, "value: 3", "value: x3"), "\n", "\n"));
+  std::string bad = replace(kBase, "value: 3", "value: x3");
+  std::replace(bad.begin(), bad.end(), '\n', '\r');
+  try {
+    parse_model(bad, "cr.yaml");
+    FAIL() << "no error";
+  } catch (const InputError& err) {
+    EXPECT_EQ(err.loc().line, e.loc().line) << err.what();
+    EXPECT_EQ(err.loc().col, e.loc().col) << err.what();
+  }
+}
+
+/// Nesting beyond yaml-cpp's recursion guard is named as such, not "bad file".
+TEST(YamlReaderTest, DeepNestingIsNamed) {
+  for (int depth : {600, 5000}) {
+    std::string text = "model: " + std::string(depth, '[') + std::string(depth, ']') + "\n";
+    InputError e = error_of(text);
+    EXPECT_TRUE(contains(e.text(), "nest too deeply")) << e.what();
+    EXPECT_FALSE(contains(e.text(), "bad file")) << e.what();
+    EXPECT_EQ(e.loc().line, 1);
+  }
+}
+
+}  // namespace
+}  // namespace attain

@@ -69,7 +69,9 @@ with tempfile.TemporaryDirectory() as tmp:
                     f"levers:\n  fiscal_st_index: {{scale: {scale}}}\n")
         files.append(path)
     out = os.path.join(tmp, "d.h5")
-    res = run_json(files, 20000, extra=["--store", "targets", "--out", out])
+    # The scenarios here extend plan.yaml in another folder: allowed by --scenario-dir.
+    res = run_json(files, 20000, extra=["--store", "targets", "--out", out,
+                                        "--scenario-dir", os.path.dirname(scen["plan"])])
     hits = [next(t["hits"] for t in sc["targets"] if t["name"] == "t01_rd_intensity")
             for sc in res["scenarios"]]
     check(all(a <= b for a, b in zip(hits, hits[1:])), f"R&D-intensity hits rise with funding: {hits}")

@@ -3,6 +3,7 @@
 
 #include <string>
 
+#include "attain/input_file.hpp"
 #include "attain/model.hpp"
 
 namespace attain {
@@ -16,10 +17,11 @@ Model load_model(const std::string& path);
 Model parse_model(const std::string& text, const std::string& path);
 
 /// @brief Reads a scenario file (following `extends`) and checks it against `model`.
-Scenario load_scenario(const std::string& path, const Model& model);
-Scenario parse_scenario(const std::string& text, const std::string& path, const Model& model);
-
-/// Reads a whole file as UTF-8 text; rejects missing, empty and binary files.
-std::string read_text_file(const std::string& path);
+/// `extends` may reach files in the folder tree of `path` and under `rules.roots`
+/// (input_file.hpp has the rules).
+Scenario load_scenario(const std::string& path, const Model& model,
+                       const IncludeRules& rules = {});
+Scenario parse_scenario(const std::string& text, const std::string& path, const Model& model,
+                        const IncludeRules& rules = {});
 
 }  // namespace attain
