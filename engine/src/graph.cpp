@@ -14,6 +14,8 @@
 #include <set>
 #include <sstream>
 
+#include "attain/validate.hpp"
+
 namespace attain {
 namespace {
 
@@ -75,6 +77,7 @@ std::string dot_escape(const std::string& s) {
 }  // namespace
 
 DependencyGraph build_graph(const Model& m) {
+  validate(m);  // the engine's entry point checks its input, whoever built the model
   const int n = static_cast<int>(m.nodes.size());
   DependencyGraph out;
   Graph same(static_cast<std::size_t>(n)), all(static_cast<std::size_t>(n));

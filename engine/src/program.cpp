@@ -12,6 +12,9 @@
 #include <mutex>
 #include <numbers>
 #include <optional>
+#include <stdexcept>
+
+#include "attain/validate.hpp"
 
 namespace attain {
 namespace {
@@ -257,6 +260,20 @@ void scalar_loop(double* d, const double* a, int n, F f) {
 }  // namespace
 
 Program compile(const Model& model, const DependencyGraph& graph) {
+  // Preconditions, checked here rather than trusted: the model is valid and the graph
+  // was built from it (an evaluation order that is a permutation of its nodes).
+  validate(model);
+  const std::size_t n_nodes = model.nodes.size();
+  std::vector<char> placed(n_nodes, 0);
+  bool order_ok = graph.order.size() == n_nodes && graph.used.size() == n_nodes;
+  for (int i : graph.order) {
+    order_ok = order_ok && i >= 0 && static_cast<std::size_t>(i) < n_nodes &&
+               !placed[static_cast<std::size_t>(i)];
+    if (order_ok) placed[static_cast<std::size_t>(i)] = 1;
+  }
+  if (!order_ok)
+    throw std::invalid_argument(
+        "compile: the dependency graph was not built from this model (build_graph(model))");
   Program p;
   p.model_ = model;
   const Model& m = p.model_;

@@ -18,6 +18,8 @@
 #include <set>
 #include <sstream>
 
+#include "attain/validate.hpp"
+
 namespace attain {
 namespace {
 
@@ -233,6 +235,7 @@ DistSpec read_dist(const Reader& r, const YAML::Node& map, const std::string& wh
     fail(r.loc(dn), fmt::format("unknown distribution '{}' for {}{}; valid: {}", name, what,
                                 did_you_mean(name, kDistNames), one_of(kDistNames)));
   d.kind = *kind;
+  d.loc = r.loc(dn);
   DistKeys dk = dist_keys(d.kind);
   Keys allowed = extra;
   allowed.push_back("dist");
@@ -374,26 +377,21 @@ void make_constant(const Reader& r, const YAML::Node& map, DistSpec& d, const st
                                what));
     d.p.push_back(*v);
   }
-  if (auto msg = check_params(d.kind, d.p))
-    fail(r.loc(map["dist"]), fmt::format("{} ({}): {}", what, dist_name(d.kind), *msg));
+  validate_distribution(d, what, r.loc(map["dist"]));
 }
 
-std::map<double, double> read_history(const Reader& r, const YAML::Node& map,
-                                      const std::string& what, const TimeAxis& time) {
-  std::map<double, double> h;
+void read_history(const Reader& r, const YAML::Node& map, const std::string& what, Node& n) {
+  std::map<double, double>& h = n.history;
   YAML::Node hn = map["history"];
-  if (!hn || hn.IsNull()) return h;
+  if (!hn || hn.IsNull()) return;
   r.expect_map(hn, fmt::format("'history' of {}", what));
   for (auto it = hn.begin(); it != hn.end(); ++it) {
     double year = r.number_of(it->first, fmt::format("a year in the history of {}", what));
     double v = r.number_of(it->second, fmt::format("a value in the history of {}", what));
-    if (year >= time.start)
-      fail(r.loc(it->first), fmt::format("history of {} must be before the start year {} (got {})",
-                                         what, time.start, year));
     if (!h.emplace(year, v).second)
       fail(r.loc(it->first), fmt::format("history of {} gives year {} twice", what, year));
+    n.history_loc[year] = r.loc(it->first);
   }
-  return h;
 }
 
 LeverRule read_lever_rule(const Reader& r, const YAML::Node& map, const std::string& what,
@@ -407,6 +405,7 @@ LeverRule read_lever_rule(const Reader& r, const YAML::Node& map, const std::str
                                  allow_scale ? "'value', 'series', 'growth' or 'scale'"
                                              : "'value', 'series' or 'growth'"));
   LeverRule rule;
+  rule.loc = r.loc(map);
   if (map["value"]) {
     rule.form = LeverRule::Form::kConstant;
     rule.value = r.number_of(map["value"], fmt::format("'value' of {}", what));
@@ -417,13 +416,10 @@ LeverRule read_lever_rule(const Reader& r, const YAML::Node& map, const std::str
     for (auto it = s.begin(); it != s.end(); ++it) {
       double year = r.number_of(it->first, fmt::format("a year in the series of {}", what));
       double v = r.number_of(it->second, fmt::format("a value in the series of {}", what));
-      if (!rule.series.empty() && year <= rule.series.back().first)
-        fail(r.loc(it->first),
-             fmt::format("years in the series of {} must increase (got {} after {})", what, year,
-                         rule.series.back().first));
       rule.series.emplace_back(year, v);
+      rule.series_loc.push_back(r.loc(it->first));
     }
-    if (rule.series.empty()) fail(r.loc(s), fmt::format("'series' of {} is empty", what));
+    if (rule.series.empty()) rule.loc = r.loc(s);
   } else if (map["growth"]) {
     rule.form = LeverRule::Form::kGrowth;
     YAML::Node g = map["growth"];
@@ -432,15 +428,98 @@ LeverRule read_lever_rule(const Reader& r, const YAML::Node& map, const std::str
     r.check_keys(g, {"initial", "rate"}, gw);
     rule.initial = r.get_number(g, "initial", gw);
     rule.rate = r.get_number(g, "rate", gw);
-    if (rule.rate <= -1)
-      fail(r.key_loc(g, "rate"), fmt::format("{}: rate must be > -1 (got {})", gw, rule.rate));
+    rule.rate_loc = r.key_loc(g, "rate");
   } else if (scale_out) {
     *scale_out = r.number_of(map["scale"], fmt::format("'scale' of {}", what));
     if (*scale_out < 0)
       fail(r.loc(map["scale"]),
            fmt::format("'scale' of {} must be >= 0 (got {})", what, *scale_out));
+    return rule;
   }
+  validate_lever_rule(rule, what, rule.loc);
   return rule;
+}
+
+const Keys kTopKeys = {"model",      "description",  "time",        "levers",
+                       "parameters", "shocks",       "auxiliaries", "stocks",
+                       "lookups",    "correlations", "targets",     "actuals"};
+
+// The model reader: one function per section, each turning YAML into the Model's
+// fields and checking only what is about the file (shapes, keys, types, numbers);
+// what the model means is validate()'s, called at the end.
+
+void read_header(const Reader& r, const YAML::Node& root, Model& m) {
+  m.loc = root["model"] ? r.loc(root["model"]) : r.loc(root);
+  m.name = r.get_string(root, "model", "the model", true);
+  m.description = r.get_string(root, "description", "the model", true);
+  YAML::Node tn = r.require(root, "time", "the model");
+  r.expect_map(tn, "'time'");
+  r.check_keys(tn, {"start", "end", "step"}, "'time'");
+  m.time.start = r.get_number(tn, "start", "'time'");
+  m.time.end = r.get_number(tn, "end", "'time'");
+  if (tn["step"]) m.time.step = r.number_of(tn["step"], "'step' of 'time'");
+  m.time.start_loc = r.key_loc(tn, "start");
+  m.time.end_loc = r.key_loc(tn, "end");
+  m.time.step_loc = tn["step"] ? r.loc(tn["step"]) : r.loc(tn);
+}
+
+/// A node's YAML body, waiting for the second pass (after every name is declared).
+struct Pending {
+  YAML::Node map;
+  std::size_t index;
+};
+
+/// Pass 1: declares every node, so references may point forward.
+std::vector<Pending> declare_nodes(const Reader& r, const YAML::Node& root, Model& m) {
+  std::vector<Pending> pending;
+  const std::pair<const char*, NodeKind> sections[] = {{"levers", NodeKind::kLever},
+                                                       {"parameters", NodeKind::kParameter},
+                                                       {"shocks", NodeKind::kShock},
+                                                       {"auxiliaries", NodeKind::kAuxiliary},
+                                                       {"stocks", NodeKind::kStock}};
+  for (const auto& [section, kind] : sections) {
+    YAML::Node sec = root[section];
+    if (!sec || sec.IsNull()) continue;
+    r.expect_map(sec, fmt::format("'{}'", section));
+    for (auto it = sec.begin(); it != sec.end(); ++it) {
+      Node n;
+      n.name = r.string_of(it->first, "a node name");
+      n.kind = kind;
+      n.loc = r.loc(it->first);
+      n.id = stable_id(n.name);
+      // A name declared twice is reported by validate(), at its second declaration.
+      m.node_index.emplace(n.name, static_cast<int>(m.nodes.size()));
+      r.expect_map(it->second, fmt::format("{} '{}'", kind_name(kind), n.name));
+      pending.push_back({it->second, m.nodes.size()});
+      m.nodes.push_back(std::move(n));
+    }
+  }
+  return pending;
+}
+
+void read_lookups(const Reader& r, const YAML::Node& root, Model& m) {
+  YAML::Node ls = root["lookups"];
+  if (!ls || ls.IsNull()) return;
+  r.expect_map(ls, "'lookups'");
+  for (auto it = ls.begin(); it != ls.end(); ++it) {
+    Lookup l;
+    l.name = r.string_of(it->first, "a lookup name");
+    std::string what = fmt::format("lookup '{}'", l.name);
+    const YAML::Node map = it->second;  // a copy: it-> returns a temporary
+    r.expect_map(map, what);
+    r.check_keys(map, {"label", "unit", "description", "source", "x", "y"}, what);
+    l.loc = r.loc(it->first);
+    l.label = r.get_string(map, "label", what, true);
+    l.unit = r.get_string(map, "unit", what, true);
+    l.description = r.get_string(map, "description", what, true);
+    l.source = r.get_string(map, "source", what, true);
+    l.x = r.numbers_of(r.require(map, "x", what), fmt::format("'x' of {}", what));
+    l.y = r.numbers_of(r.require(map, "y", what), fmt::format("'y' of {}", what));
+    for (std::size_t i = 0; i < l.x.size(); ++i) l.x_loc.push_back(r.loc(map["x"][i]));
+    if (l.x.size() != l.y.size()) l.loc = r.key_loc(map, "y");
+    m.lookup_index.emplace(l.name, static_cast<int>(m.lookups.size()));
+    m.lookups.push_back(std::move(l));
+  }
 }
 
 void read_common(const Reader& r, const YAML::Node& map, Node& n, const std::string& what,
@@ -451,73 +530,168 @@ void read_common(const Reader& r, const YAML::Node& map, Node& n, const std::str
   n.source = r.get_string(map, "source", what, source_required);
 }
 
-void check_node_name(const Reader& r, const YAML::Node& key, const std::string& name) {
-  if (!is_identifier(name))
-    fail(r.loc(key), fmt::format("node name '{}' is not an identifier: use letters, digits and "
-                                 "'_', starting with a letter or '_'",
-                                 name));
-  if (is_reserved_name(name))
-    fail(r.loc(key), fmt::format("node name '{}' is reserved (a function or keyword); choose "
-                                 "another name",
-                                 name));
+/// Pass 2: each node's body.
+void read_node_body(const Reader& r, const YAML::Node& map, Node& n) {
+  std::string what = fmt::format("{} '{}'", kind_name(n.kind), n.name);
+  Keys keys = kCommonKeys;
+  if ((n.kind == NodeKind::kLever || n.kind == NodeKind::kParameter) && map["history"])
+    fail(r.key_loc(map, "history"),
+         fmt::format("{} cannot have 'history': a lever's rule gives its values before the "
+                     "start, and a parameter has one value for the whole run",
+                     what));
+  switch (n.kind) {
+    case NodeKind::kLever:
+      keys.insert(keys.end(), {"value", "series", "growth"});
+      r.check_keys(map, keys, what);
+      read_common(r, map, n, what, true);
+      n.lever = read_lever_rule(r, map, what, false, nullptr);
+      break;
+    case NodeKind::kParameter:
+      if (map["value"] && !map["dist"]) {
+        keys.push_back("value");
+        r.check_keys(map, keys, what);
+        read_common(r, map, n, what, true);
+        n.dist.fixed = true;
+        n.dist.fixed_value = r.number_of(map["value"], fmt::format("'value' of {}", what));
+      } else {
+        if (!map["dist"]) {
+          keys.push_back("dist");
+          r.check_keys(map, keys, what);
+          fail(n.loc, fmt::format("{} needs 'dist' (a distribution) or 'value' (fixed)", what));
+        }
+        n.dist = read_dist(r, map, what, keys);
+        read_common(r, map, n, what, true);
+        make_constant(r, map, n.dist, what);
+      }
+      break;
+    case NodeKind::kShock:
+      n.dist = read_dist(r, map, what, keys);
+      read_common(r, map, n, what, false);
+      break;
+    case NodeKind::kAuxiliary:
+      keys.push_back("formula");
+      r.check_keys(map, keys, what);
+      read_common(r, map, n, what, map["history"].IsDefined());
+      n.formula = r.expr_of(r.require(map, "formula", what), fmt::format("formula of {}", what));
+      break;
+    case NodeKind::kStock:
+      keys.insert(keys.end(), {"initial", "change"});
+      r.check_keys(map, keys, what);
+      read_common(r, map, n, what, true);
+      n.initial = r.expr_of(r.require(map, "initial", what), fmt::format("'initial' of {}", what));
+      n.change = r.expr_of(r.require(map, "change", what), fmt::format("'change' of {}", what));
+      break;
+  }
+  read_history(r, map, what, n);
 }
 
-/// Folds constant parts of an expression bottom-up and rejects constants that are NaN
-/// or infinite and constant arguments that make no sense (smooth's tau <= 0, a pulse
-/// width <= 0), at check time rather than at run time.
-std::optional<double> check_constants(const Expr& e) {
-  if (e.kind == Expr::Kind::kNumber) return e.number;
-  if (e.kind != Expr::Kind::kApply) {
-    return std::nullopt;
+void read_correlations(const Reader& r, const YAML::Node& root, Model& m) {
+  YAML::Node cs = root["correlations"];
+  if (!cs || cs.IsNull()) return;
+  r.expect_seq(cs, "'correlations' (a list of groups with 'parameters' and 'matrix')");
+  for (const auto& g : cs) {
+    std::string what = "a correlation group";
+    r.expect_map(g, what);
+    r.check_keys(g, {"parameters", "matrix"}, what);
+    CorrelationGroup group;
+    group.loc = r.loc(g);
+    YAML::Node ps = r.require(g, "parameters", what);
+    r.expect_seq(ps, "'parameters' of a correlation group");
+    for (const auto& p : ps) {
+      group.parameters.push_back(r.string_of(p, "a parameter name"));
+      group.parameter_loc.push_back(r.loc(p));
+    }
+    auto n = static_cast<Eigen::Index>(group.parameters.size());
+    if (n < 2) fail(r.loc(ps), "a correlation group needs at least two parameters");
+    YAML::Node mat = r.require(g, "matrix", what);
+    group.matrix_loc = r.loc(mat);
+    r.expect_seq(mat, "'matrix' (a list of rows)");
+    if (static_cast<Eigen::Index>(mat.size()) != n)
+      fail(r.loc(mat), fmt::format("the correlation matrix needs {} rows, one per parameter "
+                                   "(got {})",
+                                   n, mat.size()));
+    group.rank.resize(n, n);
+    for (Eigen::Index i = 0; i < n; ++i) {
+      YAML::Node row = mat[static_cast<std::size_t>(i)];
+      auto vals = r.numbers_of(row, "a row of the correlation matrix");
+      if (static_cast<Eigen::Index>(vals.size()) != n)
+        fail(r.loc(row), fmt::format("row {} of the correlation matrix needs {} entries (got {})",
+                                     i + 1, n, vals.size()));
+      for (Eigen::Index j = 0; j < n; ++j) {
+        group.rank(i, j) = vals[static_cast<std::size_t>(j)];
+        group.entry_loc.push_back(r.loc(row[static_cast<std::size_t>(j)]));
+      }
+    }
+    m.correlations.push_back(std::move(group));
   }
-  std::vector<std::optional<double>> args;
-  bool all = true;
-  for (const auto& a : e.args) {
-    args.push_back(check_constants(*a));
-    all = all && args.back().has_value();
-  }
-  if (e.op == Op::kSmooth && args[1] && !(*args[1] > 0))
-    fail(e.args[1]->loc, fmt::format("smooth() needs a time constant > 0 (got {})", *args[1]));
-  if (e.op == Op::kPulse && args.size() > 2 && args[2] && !(*args[2] > 0))
-    fail(e.args[2]->loc, fmt::format("pulse() needs a width > 0 (got {})", *args[2]));
-  if (!all || e.op == Op::kLookup || e.op == Op::kSmooth || e.op == Op::kStep ||
-      e.op == Op::kRamp || e.op == Op::kPulse)
-    return std::nullopt;
-  std::vector<double> v;
-  for (const auto& a : args) v.push_back(*a);
-  double r = apply_scalar(e.op, v.data(), static_cast<int>(v.size()));
-  if (!std::isfinite(r))
-    fail(e.loc, fmt::format("this part of the expression is always {} ({}); check the division, "
-                            "logarithm or power",
-                            std::isnan(r) ? "NaN"
-                            : r > 0       ? "+infinity"
-                                          : "-infinity",
-                            op_name(e.op)));
-  return r;
 }
 
-/// Checks that every name an expression uses exists (nodes and lookups).
-void check_refs(const Model& m, const Expr& e, const std::string& where) {
-  if (e.kind == Expr::Kind::kRef && !m.node_index.count(e.name)) {
-    std::vector<std::string> names = m.node_names();
-    fail(e.loc,
-         fmt::format("unknown node '{}' in {}{}", e.name, where, did_you_mean(e.name, names)));
-  }
-  if (e.kind == Expr::Kind::kApply && e.op == Op::kLookup && !m.lookup_index.count(e.name)) {
-    std::vector<std::string> names;
-    for (const auto& l : m.lookups) names.push_back(l.name);
-    for (const auto& b : builtin_function_names()) names.push_back(b);
-    std::string hint = did_you_mean(e.name, names);
-    fail(e.loc,
-         fmt::format("unknown function or lookup table '{}' in {}{}", e.name, where,
-                     hint.empty() ? "; functions are listed in docs/model-language.md" : hint));
-  }
-  for (const auto& a : e.args) check_refs(m, *a, where);
+/// A target's or actual's `year` (the end of the axis when absent) and `node`.
+double read_year(const Reader& r, const YAML::Node& map, const Model& m, const std::string& what,
+                 SourceLoc& loc) {
+  loc = map["year"] ? r.loc(map["year"]) : r.loc(map);
+  return map["year"] ? r.number_of(map["year"], fmt::format("'year' of {}", what)) : m.time.end;
 }
 
-const Keys kTopKeys = {"model",      "description",  "time",        "levers",
-                       "parameters", "shocks",       "auxiliaries", "stocks",
-                       "lookups",    "correlations", "targets",     "actuals"};
+std::string read_node_ref(const Reader& r, const YAML::Node& map, const std::string& what,
+                          SourceLoc& loc) {
+  YAML::Node nn = r.require(map, "node", what);
+  loc = r.loc(nn);
+  return r.string_of(nn, fmt::format("'node' of {}", what));
+}
+
+void read_targets(const Reader& r, const YAML::Node& root, Model& m) {
+  YAML::Node ts = root["targets"];
+  if (!ts || ts.IsNull()) return;
+  r.expect_seq(ts, "'targets'");
+  for (const auto& t : ts) {
+    std::string what = fmt::format("target {}", m.targets.size() + 1);
+    r.expect_map(t, what);
+    r.check_keys(t, {"name", "node", "year", "op", "threshold", "label", "source"}, what);
+    Target target;
+    target.loc = r.loc(t);
+    target.node = read_node_ref(r, t, what, target.node_loc);
+    target.name = t["name"] ? r.string_of(t["name"], "'name' of a target") : target.node;
+    target.name_loc = t["name"] ? r.loc(t["name"]) : target.loc;
+    target.year = read_year(r, t, m, what, target.year_loc);
+    YAML::Node op = r.require(t, "op", what);
+    std::string ops = r.string_of(op, "'op' of a target");
+    if (ops == ">=")
+      target.op = Cmp::kGe;
+    else if (ops == ">")
+      target.op = Cmp::kGt;
+    else if (ops == "<=")
+      target.op = Cmp::kLe;
+    else if (ops == "<")
+      target.op = Cmp::kLt;
+    else
+      fail(r.loc(op),
+           fmt::format("{}: unknown comparison '{}'; valid: '>=', '>', '<=', '<'", what, ops));
+    target.threshold = r.get_number(t, "threshold", what);
+    target.label = r.get_string(t, "label", what, true);
+    target.source = r.get_string(t, "source", what, true);
+    m.targets.push_back(std::move(target));
+  }
+}
+
+void read_actuals(const Reader& r, const YAML::Node& root, Model& m) {
+  YAML::Node as = root["actuals"];
+  if (!as || as.IsNull()) return;
+  r.expect_seq(as, "'actuals'");
+  for (const auto& a : as) {
+    std::string what = fmt::format("actual {}", m.actuals.size() + 1);
+    r.expect_map(a, what);
+    r.check_keys(a, {"node", "year", "value", "label", "source"}, what);
+    Actual actual;
+    actual.loc = r.loc(a);
+    actual.node = read_node_ref(r, a, what, actual.node_loc);
+    actual.year = read_year(r, a, m, what, actual.year_loc);
+    actual.value = r.get_number(a, "value", what);
+    actual.label = r.get_string(a, "label", what, true);
+    actual.source = r.get_string(a, "source", what, true);
+    m.actuals.push_back(std::move(actual));
+  }
+}
 
 Model parse_model_impl(const std::string& original, const std::string& path) {
   const std::string text = normalise_line_breaks(original);
@@ -533,328 +707,14 @@ Model parse_model_impl(const std::string& original, const std::string& path) {
   Model m;
   m.path = path;
   m.source_text = original;
-  m.name = r.get_string(root, "model", "the model", true);
-  for (char c : m.name)
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-'))
-      fail(r.loc(root["model"]), fmt::format("model name '{}' may hold only letters, digits, '_' "
-                                             "and '-'",
-                                             m.name));
-  m.description = r.get_string(root, "description", "the model", true);
-
-  YAML::Node tn = r.require(root, "time", "the model");
-  r.expect_map(tn, "'time'");
-  r.check_keys(tn, {"start", "end", "step"}, "'time'");
-  m.time.start = r.get_number(tn, "start", "'time'");
-  m.time.end = r.get_number(tn, "end", "'time'");
-  if (tn["step"]) m.time.step = r.number_of(tn["step"], "'step' of 'time'");
-  if (m.time.step <= 0)
-    fail(r.loc(tn["step"]), fmt::format("'step' must be > 0 years (got {})", m.time.step));
-  if (m.time.end <= m.time.start)
-    fail(r.key_loc(tn, "end"),
-         fmt::format("'end' ({}) must be after 'start' ({})", m.time.end, m.time.start));
-  double nsteps = (m.time.end - m.time.start) / m.time.step;
-  if (std::fabs(nsteps - std::round(nsteps)) > 1e-9 || nsteps > 100000)
-    fail(r.key_loc(tn, "step"),
-         fmt::format("'end - start' ({}) must be a whole number of steps of {} (at most 100000)",
-                     m.time.end - m.time.start, m.time.step));
-
-  // Pass 1: declare every node and lookup, so references may point forward.
-  struct Pending {
-    YAML::Node map;
-    std::size_t index;
-  };
-  std::vector<Pending> pending;
-  const std::pair<const char*, NodeKind> sections[] = {{"levers", NodeKind::kLever},
-                                                       {"parameters", NodeKind::kParameter},
-                                                       {"shocks", NodeKind::kShock},
-                                                       {"auxiliaries", NodeKind::kAuxiliary},
-                                                       {"stocks", NodeKind::kStock}};
-  std::unordered_map<std::uint64_t, std::string> ids;
-  for (const auto& [section, kind] : sections) {
-    YAML::Node sec = root[section];
-    if (!sec || sec.IsNull()) continue;
-    r.expect_map(sec, fmt::format("'{}'", section));
-    for (auto it = sec.begin(); it != sec.end(); ++it) {
-      std::string name = r.string_of(it->first, "a node name");
-      check_node_name(r, it->first, name);
-      if (m.node_index.count(name))
-        fail(r.loc(it->first), fmt::format("node '{}' is declared twice", name));
-      Node n;
-      n.name = name;
-      n.kind = kind;
-      n.loc = r.loc(it->first);
-      n.id = stable_id(name);
-      if (auto [pos, fresh] = ids.emplace(n.id, name); !fresh)
-        fail(n.loc, fmt::format("nodes '{}' and '{}' have the same stable id; rename one",
-                                pos->second, name));
-      r.expect_map(it->second, fmt::format("{} '{}'", kind_name(kind), name));
-      m.node_index[name] = static_cast<int>(m.nodes.size());
-      pending.push_back({it->second, m.nodes.size()});
-      m.nodes.push_back(std::move(n));
-    }
-  }
-  if (m.nodes.empty())
-    fail(r.loc(root),
-         "the model has no nodes; declare 'levers', 'parameters', 'shocks', "
-         "'auxiliaries' or 'stocks'");
-
-  if (YAML::Node ls = root["lookups"]; ls && !ls.IsNull()) {
-    r.expect_map(ls, "'lookups'");
-    for (auto it = ls.begin(); it != ls.end(); ++it) {
-      Lookup l;
-      l.name = r.string_of(it->first, "a lookup name");
-      check_node_name(r, it->first, l.name);
-      if (m.node_index.count(l.name) || m.lookup_index.count(l.name))
-        fail(r.loc(it->first), fmt::format("lookup '{}' reuses a name already declared", l.name));
-      std::string what = fmt::format("lookup '{}'", l.name);
-      const YAML::Node map = it->second;  // a copy: it-> returns a temporary
-      r.expect_map(map, what);
-      r.check_keys(map, {"label", "unit", "description", "source", "x", "y"}, what);
-      l.loc = r.loc(it->first);
-      l.label = r.get_string(map, "label", what, true);
-      l.unit = r.get_string(map, "unit", what, true);
-      l.description = r.get_string(map, "description", what, true);
-      l.source = r.get_string(map, "source", what, true);
-      l.x = r.numbers_of(r.require(map, "x", what), fmt::format("'x' of {}", what));
-      l.y = r.numbers_of(r.require(map, "y", what), fmt::format("'y' of {}", what));
-      if (l.x.size() < 2 || l.x.size() != l.y.size())
-        fail(r.key_loc(map, "y"),
-             fmt::format("{}: 'x' and 'y' must have the same length, at least 2 (got {} and {})",
-                         what, l.x.size(), l.y.size()));
-      for (std::size_t i = 1; i < l.x.size(); ++i)
-        if (!(l.x[i] > l.x[i - 1]))
-          fail(r.loc(map["x"][i]),
-               fmt::format("{}: 'x' must be strictly increasing (x[{}] = {} after {})", what, i,
-                           l.x[i], l.x[i - 1]));
-      m.lookup_index[l.name] = static_cast<int>(m.lookups.size());
-      m.lookups.push_back(std::move(l));
-    }
-  }
-
-  // Pass 2: node bodies.
-  for (const auto& [map, index] : pending) {
-    Node& n = m.nodes[index];
-    std::string what = fmt::format("{} '{}'", kind_name(n.kind), n.name);
-    Keys keys = kCommonKeys;
-    if ((n.kind == NodeKind::kLever || n.kind == NodeKind::kParameter) && map["history"])
-      fail(r.key_loc(map, "history"),
-           fmt::format("{} cannot have 'history': a lever's rule gives its values before the "
-                       "start, and a parameter has one value for the whole run",
-                       what));
-    switch (n.kind) {
-      case NodeKind::kLever:
-        keys.insert(keys.end(), {"value", "series", "growth"});
-        r.check_keys(map, keys, what);
-        read_common(r, map, n, what, true);
-        n.lever = read_lever_rule(r, map, what, false, nullptr);
-        break;
-      case NodeKind::kParameter:
-        if (map["value"] && !map["dist"]) {
-          keys.push_back("value");
-          r.check_keys(map, keys, what);
-          read_common(r, map, n, what, true);
-          n.dist.fixed = true;
-          n.dist.fixed_value = r.number_of(map["value"], fmt::format("'value' of {}", what));
-        } else {
-          if (!map["dist"]) {
-            keys.push_back("dist");
-            r.check_keys(map, keys, what);
-            fail(n.loc, fmt::format("{} needs 'dist' (a distribution) or 'value' (fixed)", what));
-          }
-          n.dist = read_dist(r, map, what, keys);
-          read_common(r, map, n, what, true);
-          make_constant(r, map, n.dist, what);
-        }
-        break;
-      case NodeKind::kShock:
-        n.dist = read_dist(r, map, what, keys);
-        read_common(r, map, n, what, false);
-        // Shock parameters that are constant are checked now, not first at run time.
-        {
-          std::vector<double> p;
-          for (const auto& e : n.dist.p_expr)
-            if (auto v = fold_constant(*e)) p.push_back(*v);
-          if (p.size() == n.dist.p_expr.size())
-            if (auto msg = check_params(n.dist.kind, p))
-              fail(r.loc(map["dist"]),
-                   fmt::format("{} ({}): {}", what, dist_name(n.dist.kind), *msg));
-        }
-        break;
-      case NodeKind::kAuxiliary:
-        keys.push_back("formula");
-        r.check_keys(map, keys, what);
-        read_common(r, map, n, what, map["history"].IsDefined());
-        n.formula = r.expr_of(r.require(map, "formula", what), fmt::format("formula of {}", what));
-        break;
-      case NodeKind::kStock:
-        keys.insert(keys.end(), {"initial", "change"});
-        r.check_keys(map, keys, what);
-        read_common(r, map, n, what, true);
-        n.initial =
-            r.expr_of(r.require(map, "initial", what), fmt::format("'initial' of {}", what));
-        n.change = r.expr_of(r.require(map, "change", what), fmt::format("'change' of {}", what));
-        break;
-    }
-    if (map["history"] && n.source.empty())
-      fail(n.loc, fmt::format("{} has history, so it needs a 'source' for it", what));
-    n.history = read_history(r, map, what, m.time);
-  }
-
-  // References.
-  for (const auto& n : m.nodes) {
-    std::string where = fmt::format("{} '{}'", kind_name(n.kind), n.name);
-    for (const auto& e : {n.formula, n.initial, n.change})
-      if (e) check_refs(m, *e, where), check_constants(*e);
-    for (const auto& e : n.dist.p_expr) check_refs(m, *e, where), check_constants(*e);
-  }
-
-  // Correlations.
-  if (YAML::Node cs = root["correlations"]; cs && !cs.IsNull()) {
-    r.expect_seq(cs, "'correlations' (a list of groups with 'parameters' and 'matrix')");
-    std::set<std::string> used;
-    for (const auto& g : cs) {
-      std::string what = "a correlation group";
-      r.expect_map(g, what);
-      r.check_keys(g, {"parameters", "matrix"}, what);
-      CorrelationGroup group;
-      group.loc = r.loc(g);
-      YAML::Node ps = r.require(g, "parameters", what);
-      r.expect_seq(ps, "'parameters' of a correlation group");
-      for (const auto& p : ps) {
-        std::string name = r.string_of(p, "a parameter name");
-        const Node* node = m.find(name);
-        if (!node) {
-          std::vector<std::string> names;
-          for (const auto& nn : m.nodes)
-            if (nn.kind == NodeKind::kParameter) names.push_back(nn.name);
-          fail(r.loc(p), fmt::format("unknown parameter '{}' in correlations{}", name,
-                                     did_you_mean(name, names)));
-        }
-        if (node->kind != NodeKind::kParameter || node->dist.fixed)
-          fail(r.loc(p),
-               fmt::format("'{}' is a {}; only uncertain parameters (with 'dist') can "
-                           "be correlated",
-                           name, node->dist.fixed ? "fixed parameter" : kind_name(node->kind)));
-        if (!used.insert(name).second)
-          fail(r.loc(p),
-               fmt::format("parameter '{}' appears in more than one correlation group", name));
-        group.parameters.push_back(name);
-      }
-      auto n = static_cast<Eigen::Index>(group.parameters.size());
-      if (n < 2) fail(r.loc(ps), "a correlation group needs at least two parameters");
-      YAML::Node mat = r.require(g, "matrix", what);
-      r.expect_seq(mat, "'matrix' (a list of rows)");
-      if (static_cast<Eigen::Index>(mat.size()) != n)
-        fail(r.loc(mat), fmt::format("the correlation matrix needs {} rows, one per parameter "
-                                     "(got {})",
-                                     n, mat.size()));
-      group.rank.resize(n, n);
-      for (Eigen::Index i = 0; i < n; ++i) {
-        YAML::Node row = mat[static_cast<std::size_t>(i)];
-        auto vals = r.numbers_of(row, "a row of the correlation matrix");
-        if (static_cast<Eigen::Index>(vals.size()) != n)
-          fail(r.loc(row), fmt::format("row {} of the correlation matrix needs {} entries (got {})",
-                                       i + 1, n, vals.size()));
-        for (Eigen::Index j = 0; j < n; ++j) {
-          double v = vals[static_cast<std::size_t>(j)];
-          SourceLoc at = r.loc(row[static_cast<std::size_t>(j)]);
-          if (i == j && v != 1)
-            fail(at, fmt::format("the diagonal of a correlation matrix must be 1 (row {} has {})",
-                                 i + 1, v));
-          if (v < -1 || v > 1) fail(at, fmt::format("correlations must be in [-1, 1] (got {})", v));
-          group.rank(i, j) = v;
-        }
-      }
-      for (Eigen::Index i = 0; i < n; ++i)
-        for (Eigen::Index j = 0; j < i; ++j)
-          if (group.rank(i, j) != group.rank(j, i))
-            fail(r.loc(mat[static_cast<std::size_t>(i)][static_cast<std::size_t>(j)]),
-                 fmt::format("the correlation matrix must be symmetric: entry ({}, {}) is {} but "
-                             "({}, {}) is {}",
-                             i + 1, j + 1, group.rank(i, j), j + 1, i + 1, group.rank(j, i)));
-      // The copula uses Pearson correlations 2 sin(pi r / 6) of the normal scores.
-      Eigen::MatrixXd pearson = (group.rank.array() * (std::numbers::pi / 6)).sin() * 2;
-      Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eig(pearson);
-      double lowest = eig.eigenvalues().minCoeff();
-      if (!(lowest > 1e-10))
-        fail(r.loc(mat), fmt::format("the correlation matrix is not positive definite (smallest "
-                                     "eigenvalue of its normal-score matrix {:.3g}); some "
-                                     "correlations contradict each other",
-                                     lowest));
-      m.correlations.push_back(std::move(group));
-    }
-  }
-
-  // Targets.
-  auto resolve_year = [&](const YAML::Node& map, const std::string& what) {
-    double year =
-        map["year"] ? r.number_of(map["year"], fmt::format("'year' of {}", what)) : m.time.end;
-    if (!m.time.index_of(year))
-      fail(map["year"] ? r.loc(map["year"]) : r.loc(map),
-           fmt::format("{}: year {} is not on the time axis ({} to {} by {})", what, year,
-                       m.time.start, m.time.end, m.time.step));
-    return year;
-  };
-  auto resolve_node = [&](const YAML::Node& map, const std::string& what) {
-    YAML::Node nn = r.require(map, "node", what);
-    std::string name = r.string_of(nn, fmt::format("'node' of {}", what));
-    if (!m.node_index.count(name))
-      fail(r.loc(nn), fmt::format("{} is on unknown node '{}'{}", what, name,
-                                  did_you_mean(name, m.node_names())));
-    return name;
-  };
-  if (YAML::Node ts = root["targets"]; ts && !ts.IsNull()) {
-    r.expect_seq(ts, "'targets'");
-    std::set<std::string> names;
-    for (const auto& t : ts) {
-      std::string what = fmt::format("target {}", m.targets.size() + 1);
-      r.expect_map(t, what);
-      r.check_keys(t, {"name", "node", "year", "op", "threshold", "label", "source"}, what);
-      Target target;
-      target.loc = r.loc(t);
-      target.node = resolve_node(t, what);
-      target.name = t["name"] ? r.string_of(t["name"], "'name' of a target") : target.node;
-      if (!is_identifier(target.name))
-        fail(r.loc(t["name"]), fmt::format("target name '{}' is not an identifier", target.name));
-      if (!names.insert(target.name).second)
-        fail(target.loc,
-             fmt::format("two targets are named '{}'; give each a distinct 'name'", target.name));
-      target.year = resolve_year(t, what);
-      YAML::Node op = r.require(t, "op", what);
-      std::string ops = r.string_of(op, "'op' of a target");
-      if (ops == ">=")
-        target.op = Cmp::kGe;
-      else if (ops == ">")
-        target.op = Cmp::kGt;
-      else if (ops == "<=")
-        target.op = Cmp::kLe;
-      else if (ops == "<")
-        target.op = Cmp::kLt;
-      else
-        fail(r.loc(op),
-             fmt::format("{}: unknown comparison '{}'; valid: '>=', '>', '<=', '<'", what, ops));
-      target.threshold = r.get_number(t, "threshold", what);
-      target.label = r.get_string(t, "label", what, true);
-      target.source = r.get_string(t, "source", what, true);
-      m.targets.push_back(std::move(target));
-    }
-  }
-  if (YAML::Node as = root["actuals"]; as && !as.IsNull()) {
-    r.expect_seq(as, "'actuals'");
-    for (const auto& a : as) {
-      std::string what = fmt::format("actual {}", m.actuals.size() + 1);
-      r.expect_map(a, what);
-      r.check_keys(a, {"node", "year", "value", "label", "source"}, what);
-      Actual actual;
-      actual.loc = r.loc(a);
-      actual.node = resolve_node(a, what);
-      actual.year = resolve_year(a, what);
-      actual.value = r.get_number(a, "value", what);
-      actual.label = r.get_string(a, "label", what, true);
-      actual.source = r.get_string(a, "source", what, true);
-      m.actuals.push_back(std::move(actual));
-    }
-  }
+  read_header(r, root, m);
+  std::vector<Pending> pending = declare_nodes(r, root, m);
+  read_lookups(r, root, m);
+  for (const auto& [map, index] : pending) read_node_body(r, map, m.nodes[index]);
+  read_correlations(r, root, m);
+  read_targets(r, root, m);
+  read_actuals(r, root, m);
+  validate(m);
   return m;
 }
 

@@ -637,7 +637,7 @@ TEST(YamlReaderTest, TimeAxisErrors) {
   text = replace(kBase, "{start: 2017, end: 2020}", "{start: 2017, end: 2017}");
   expect_error_at(text, "'end' (2017) must be after 'start' (2017)", "end");
   text = replace(kBase, "{start: 2017, end: 2020}", "{start: 2017, end: 2020, step: 0.7}");
-  expect_error_at(text, "must be a whole number of steps of 0.7", "step");
+  expect_error_at(text, "must be a whole number of steps of 0.7", "0.7}");
   text = replace(kBase, "{start: 2017, end: 2020}", "{start: 2017, end: 2020, step: 0}");
   expect_error_at(text, "'step' must be > 0 years (got 0)", "0}");
   text = replace(kBase, "{start: 2017, end: 2020}", "{start: 2017}");

@@ -20,6 +20,7 @@ struct TimeAxis {
   double start = 0;
   double end = 0;
   double step = 1;
+  SourceLoc start_loc, end_loc, step_loc;       ///< where each is written (for messages)
   int steps() const;                            ///< number of time points
   double time(int k) const;                     ///< time of step k
   std::optional<int> index_of(double t) const;  ///< step at time t, if on the axis
@@ -37,6 +38,9 @@ struct LeverRule {
   std::vector<std::pair<double, double>> series;  ///< kSeries: (year, value), ascending
   double initial = 0, rate = 0;                   ///< kGrowth
   double scale = 1;
+  SourceLoc loc;                      ///< the rule (for messages)
+  std::vector<SourceLoc> series_loc;  ///< kSeries: each year, when read from a file
+  SourceLoc rate_loc;                 ///< kGrowth
   double at(double t, double start) const;
 };
 
@@ -48,6 +52,7 @@ struct DistSpec {
   DistTable table;              ///< discrete / empirical
   bool fixed = false;           ///< a parameter fixed by `value:` (no draw)
   double fixed_value = 0;
+  SourceLoc loc;  ///< the `dist` key (for messages)
 };
 
 struct Node {
@@ -55,20 +60,22 @@ struct Node {
   NodeKind kind = NodeKind::kAuxiliary;
   std::string label, unit, description, source;
   SourceLoc loc;
-  std::uint64_t id = 0;              ///< stable id: FNV-1a of the name
-  LeverRule lever;                   ///< kLever
-  DistSpec dist;                     ///< kParameter, kShock
-  ExprPtr formula;                   ///< kAuxiliary
-  ExprPtr initial;                   ///< kStock
-  ExprPtr change;                    ///< kStock
-  std::map<double, double> history;  ///< time -> observed value, before the start
+  std::uint64_t id = 0;                     ///< stable id: FNV-1a of the name
+  LeverRule lever;                          ///< kLever
+  DistSpec dist;                            ///< kParameter, kShock
+  ExprPtr formula;                          ///< kAuxiliary
+  ExprPtr initial;                          ///< kStock
+  ExprPtr change;                           ///< kStock
+  std::map<double, double> history;         ///< time -> observed value, before the start
+  std::map<double, SourceLoc> history_loc;  ///< where each year of the history is written
 };
 
 struct Lookup {
   std::string name, label, unit, description, source;
   SourceLoc loc;
   std::vector<double> x, y;
-  double at(double v) const;  ///< piecewise linear, flat outside [x0, xn]
+  std::vector<SourceLoc> x_loc;  ///< each x, when read from a file
+  double at(double v) const;     ///< piecewise linear, flat outside [x0, xn]
 };
 
 enum class Cmp { kGe, kGt, kLe, kLt };
@@ -92,25 +99,31 @@ struct Target {
   double year = 0;
   Cmp op = Cmp::kGe;
   double threshold = 0;
-  SourceLoc loc;
+  SourceLoc loc, node_loc, year_loc, name_loc;
 };
 
 struct Actual {
   std::string node, label, source;
   double year = 0;
   double value = 0;
-  SourceLoc loc;
+  SourceLoc loc, node_loc, year_loc;
 };
 
 struct CorrelationGroup {
   std::vector<std::string> parameters;
   Eigen::MatrixXd rank;  ///< requested Spearman correlations
-  SourceLoc loc;
+  SourceLoc loc, matrix_loc;
+  std::vector<SourceLoc> parameter_loc;  ///< each name in `parameters`
+  std::vector<SourceLoc> entry_loc;      ///< each matrix entry, row by row
 };
 
-/// A parsed, validated model. Scenarios produce modified copies (apply_scenario).
+/// A model: from a file (yaml_reader.hpp) or built in code, and checked by validate()
+/// (validate.hpp) before the engine uses it. Scenarios produce modified copies
+/// (apply_scenario). The `*_loc` members say where things are written, for messages;
+/// a model built in code may leave them empty.
 struct Model {
   std::string name, description;
+  SourceLoc loc;            ///< the `model` key
   std::string path;         ///< file it came from
   std::string source_text;  ///< the file's text, embedded in results
   TimeAxis time;

@@ -19,8 +19,7 @@ Model parse_model(const std::string& text, const std::string& path);
 /// @brief Reads a scenario file (following `extends`) and checks it against `model`.
 /// `extends` may reach files in the folder tree of `path` and under `rules.roots`
 /// (input_file.hpp has the rules).
-Scenario load_scenario(const std::string& path, const Model& model,
-                       const IncludeRules& rules = {});
+Scenario load_scenario(const std::string& path, const Model& model, const IncludeRules& rules = {});
 Scenario parse_scenario(const std::string& text, const std::string& path, const Model& model,
                         const IncludeRules& rules = {});
 
