@@ -1,5 +1,6 @@
 // The attain command line: check, graph, run and replay, over the attain::engine library.
 #include <fmt/format.h>
+#include <sched.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -15,6 +16,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <thread>
 
 #include "attain/analysis.hpp"
 #include "attain/ensemble.hpp"
@@ -195,7 +197,35 @@ struct RunArgs {
   bool quiet = false;
   bool save_state = false;
   bool out_given = false;  ///< --out was on the command line (perhaps empty)
+  bool force_threads = false;
+  std::string memory_limit;
 };
+
+/// Cores this process may run on (its CPU affinity, as in a container), at least 1.
+int machine_cores() {
+  cpu_set_t set;
+  if (::sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0) return CPU_COUNT(&set);
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
+/// "8G", "512M", "1.5G", "100000" (bytes); K, M, G, T are powers of 1024.
+std::optional<std::uint64_t> parse_size(std::string text) {
+  double unit = 1;
+  if (!text.empty()) {
+    const char c = static_cast<char>(std::toupper(static_cast<unsigned char>(text.back())));
+    const std::string units = "KMGT";
+    if (auto at = units.find(c); at != std::string::npos) {
+      unit = std::ldexp(1.0, 10 * static_cast<int>(at + 1));
+      text.pop_back();
+    }
+  }
+  const char* end = text.data() + text.size();
+  double v = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), end, v);
+  if (ec != std::errc() || ptr != end || text.empty() || !(v * unit >= 1) || v * unit > 0x1.0p62)
+    return std::nullopt;
+  return static_cast<std::uint64_t>(v * unit);
+}
 
 /// A bad command-line value: one line, exit code 2.
 [[noreturn]] void bad_arg(const std::string& text) {
@@ -208,7 +238,9 @@ struct Common {
   Loaded loaded;
 };
 
-Common prepare(const RunArgs& a) {
+/// `row_variants`: the scenarios whose per-run rows one study buffers (run: 1, compare:
+/// all; sweep and search keep none).
+Common prepare(const RunArgs& a, std::size_t row_variants = 0) {
   Common c;
   auto runs = parse_count(a.runs);
   if (!runs || *runs < 1 || *runs > (std::uint64_t{1} << 48))
@@ -218,6 +250,24 @@ Common prepare(const RunArgs& a) {
     bad_arg(fmt::format("--seed must be a whole number from 0 to 2^64-1 (got '{}')", a.seed));
   if (a.threads < 0 || a.threads > 4096)
     bad_arg(fmt::format("--threads must be from 1 to 4096 (got {})", a.threads));
+  // More threads than cores only cost memory (each holds its own blocks and chunks).
+  if (const int cores = machine_cores(); a.threads > cores && !a.force_threads)
+    bad_arg(fmt::format(
+        "--threads {} is more than the {} core{} this machine has; use --threads {} or fewer, "
+        "or add --force-threads to run more anyway",
+        a.threads, cores, cores == 1 ? "" : "s", cores));
+  if (!a.memory_limit.empty()) {
+    auto limit = parse_size(a.memory_limit);
+    if (!limit)
+      bad_arg(fmt::format(
+          "--memory-limit must be a size in bytes, or with K, M, G or T, e.g. 8G (got '{}')",
+          a.memory_limit));
+    c.options.memory_limit = *limit;
+    c.options.memory_limit_source = "set by --memory-limit";
+  } else {
+    c.options.memory_limit = attain::available_memory();
+    c.options.memory_limit_source = "available (MemAvailable)";
+  }
   if (a.block < 1 || a.block > 65536)
     bad_arg(fmt::format("--block must be in [1, 65536] (got {})", a.block));
   std::optional<attain::StoreLevel> store;
@@ -241,6 +291,13 @@ Common prepare(const RunArgs& a) {
   c.options.cancel = &g_interrupted;
   c.store = *store;
   c.loaded = load(a.model, a.scenarios);
+  // A chunk's per-run rows wait in memory until the chunk is written: keep them within
+  // attain::kChunkBufferBytes by using smaller chunks (docs/results-format.md).
+  if (row_variants > 0 && !a.out.empty() && c.store != attain::StoreLevel::kSummary)
+    c.options.chunk = attain::buffered_chunk(
+        c.options.chunk,
+        attain::RowsReducer::bytes_per_run(c.loaded.model, c.store == attain::StoreLevel::kFull) *
+            row_variants);
   return c;
 }
 
@@ -414,7 +471,7 @@ void adaptive_note(const Common& c) {
 
 int cmd_run(const RunArgs& a) {
   if (a.save_state && a.out.empty()) bad_arg("--save-state needs --out FILE.h5");
-  Common c = prepare(a);
+  Common c = prepare(a, 1);
   auto file = open_file(a, c, "run");
   catch_signals();
   const Loaded& l = c.loaded;
@@ -499,7 +556,7 @@ json paired_json(const attain::PairedTarget& t) {
 int cmd_compare(const RunArgs& a) {
   if (a.scenarios.size() < 2)
     bad_arg("compare needs two or more --scenario files; the first is the reference");
-  Common c = prepare(a);
+  Common c = prepare(a, a.scenarios.size());
   auto file = open_file(a, c, "compare");
   catch_signals();
   const Loaded& l = c.loaded;
@@ -964,7 +1021,13 @@ int main(int argc, char** argv) {
     sub->add_option("model", ra.model, "model file (YAML)")->required();
     sub->add_option("--runs", ra.runs, runs_help);
     sub->add_option("--seed", ra.seed, "random seed (default 1)");
-    sub->add_option("--threads", ra.threads, "worker threads (default: every core)");
+    sub->add_option("--threads", ra.threads,
+                    "worker threads (default: every core; at most the cores unless forced)");
+    sub->add_flag("--force-threads", ra.force_threads,
+                  "allow --threads above the number of cores (each thread costs memory)");
+    sub->add_option("--memory-limit", ra.memory_limit,
+                    "refuse a run needing more memory than this, e.g. 8G (default: what is "
+                    "available)");
     sub->add_option("--block", ra.block,
                     "runs evaluated together (default 256; results do not depend on it)");
     sub->add_option("--out", ra.out, "results file (HDF5)");
@@ -1063,9 +1126,13 @@ int main(int argc, char** argv) {
     fmt::print(stderr, "{}\n", e.user_message());
     return e.exit_code();
   } catch (const std::bad_alloc&) {
+    // The check before the run counts what is certain; quantile sketches of values that
+    // span many octaves grow past it (up to 64 KiB per node and step in every chunk's
+    // copy), and other programs may take memory meanwhile.
     fmt::print(stderr,
-               "attain: error: out of memory; try fewer --threads, a smaller --block or "
-               "--store summary\n");
+               "attain: error: out of memory during the run; use fewer --threads (each holds "
+               "its own blocks and two chunks of node statistics) or leave out --out (node "
+               "statistics of every step are kept only for the results file)\n");
     return 1;
   } catch (const std::exception& e) {
     fmt::print(stderr, "attain: internal error: {}\n", e.what());

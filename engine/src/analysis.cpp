@@ -23,6 +23,8 @@ StudyOptions study_options(const AnalysisOptions& o) {
   so.chunk = o.chunk;
   so.cancel = o.cancel;
   so.progress = o.progress;
+  so.memory_limit = o.memory_limit;
+  so.memory_limit_source = o.memory_limit_source;
   return so;
 }
 

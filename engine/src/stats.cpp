@@ -1,6 +1,7 @@
 // Wilson intervals, moment merging and the log-linear quantile sketch.
 #include "attain/stats.hpp"
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <stdexcept>
@@ -55,28 +56,60 @@ double QuantileSketch::bucket_value(std::int64_t index) {
   return 0.5 * (lo + hi);
 }
 
-void QuantileSketch::Store::add(std::int64_t index) {
+void QuantileSketch::Store::place(std::int64_t new_lo, std::size_t size) {
+  if (new_lo == lo && size <= counts.capacity()) {
+    counts.resize(size, 0);  // growing upwards in place
+    return;
+  }
+  // A new array, at most kMaxBuckets long, with room to grow (amortised doubling).
+  std::vector<std::uint64_t> c;
+  c.reserve(std::min<std::size_t>(static_cast<std::size_t>(kMaxBuckets),
+                                  std::max(size, 2 * counts.size())));
+  c.assign(size, 0);
+  for (std::size_t i = 0; i < counts.size(); ++i) {
+    const std::int64_t index = std::max(lo + static_cast<std::int64_t>(i), new_lo);
+    c[static_cast<std::size_t>(index - new_lo)] += counts[i];
+  }
+  counts.swap(c);
+  lo = new_lo;
+}
+
+void QuantileSketch::Store::add(std::int64_t index, std::uint64_t n) {
   if (counts.empty()) {
     lo = index;
     counts.assign(1, 0);
   } else if (index < lo) {
-    counts.insert(counts.begin(), static_cast<std::size_t>(lo - index), 0);
-    lo = index;
-  } else if (index >= lo + static_cast<std::int64_t>(counts.size())) {
-    counts.resize(static_cast<std::size_t>(index - lo + 1), 0);
+    // Grow downwards as far as the bound allows; lower indices fall into the lowest.
+    const std::int64_t top = hi();
+    const std::int64_t new_lo = std::max(index, top - (kMaxBuckets - 1));
+    if (new_lo < lo) place(new_lo, static_cast<std::size_t>(top - new_lo + 1));
+    index = std::max(index, lo);
+  } else if (index > hi()) {
+    // Grow upwards; past the bound the lowest buckets collapse into the lowest kept.
+    const std::int64_t new_lo = std::max(lo, index - (kMaxBuckets - 1));
+    place(new_lo, static_cast<std::size_t>(index - new_lo + 1));
   }
-  ++counts[static_cast<std::size_t>(index - lo)];
-  ++total;
+  counts[static_cast<std::size_t>(index - lo)] += n;
+  total += n;
 }
 
 void QuantileSketch::Store::merge(const Store& o) {
-  for (std::size_t i = 0; i < o.counts.size(); ++i) {
-    if (o.counts[i] == 0) continue;
-    std::int64_t index = o.lo + static_cast<std::int64_t>(i);
-    add(index);
-    counts[static_cast<std::size_t>(index - lo)] += o.counts[i] - 1;
-    total += o.counts[i] - 1;
+  if (o.counts.empty()) return;
+  if (counts.empty()) {
+    *this = o;
+    return;
   }
+  // Both are collapsed at (their highest index - kMaxBuckets + 1) or not at all, so
+  // clamping the union at the new bound gives the state of all values added to one
+  // store, whatever the order.
+  const std::int64_t top = std::max(hi(), o.hi());
+  const std::int64_t new_lo = std::max(std::min(lo, o.lo), top - (kMaxBuckets - 1));
+  place(new_lo, static_cast<std::size_t>(top - new_lo + 1));
+  for (std::size_t i = 0; i < o.counts.size(); ++i) {
+    const std::int64_t index = std::max(o.lo + static_cast<std::int64_t>(i), lo);
+    counts[static_cast<std::size_t>(index - lo)] += o.counts[i];
+  }
+  total += o.total;
 }
 
 void QuantileSketch::add(double x) {
@@ -152,6 +185,9 @@ void QuantileSketch::load(const std::vector<std::uint64_t>& counts, std::size_t&
     st->counts.assign(counts.begin() + static_cast<std::ptrdiff_t>(ci),
                       counts.begin() + static_cast<std::ptrdiff_t>(ci + size));
     ci += size;
+    // Files written before the bound may hold wider ranges: collapse them as add() would.
+    if (size > static_cast<std::uint64_t>(kMaxBuckets))
+      st->place(st->hi() - (kMaxBuckets - 1), static_cast<std::size_t>(kMaxBuckets));
   }
   zeros_ = next();
   n_ = next();

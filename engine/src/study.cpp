@@ -7,13 +7,16 @@
 #include <tbb/global_control.h>
 #include <tbb/parallel_pipeline.h>
 #include <tbb/task_arena.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <bit>
 #include <boost/math/distributions/binomial.hpp>
 #include <boost/math/distributions/students_t.hpp>
 #include <chrono>
 #include <cmath>
 #include <exception>
+#include <fstream>
 #include <limits>
 #include <map>
 #include <mutex>
@@ -525,6 +528,167 @@ std::vector<std::unique_ptr<Reducer>> StudyState::result() const {
 }
 
 // ---------------------------------------------------------------------------------------
+// Memory.
+
+std::uint64_t Reducer::bytes(int, bool) const {
+  const ReducerState s = save();
+  std::uint64_t b = 256;  // the object, its containers and allocator overhead
+  for (const auto& c : s.counts) b += c.second.size() * sizeof(std::uint64_t);
+  for (const auto& r : s.reals) b += r.second.size() * sizeof(double);
+  return b;
+}
+
+std::uint64_t SummaryReducer::bytes(int, bool at_bound) const {
+  // For sure: moments and a sketch of one bucket (one allocation) per node and step.
+  const std::uint64_t sketch = at_bound ? QuantileSketch::max_bytes() : sizeof(QuantileSketch) + 32;
+  return sizeof(SummaryReducer) + moments_.size() * (sizeof(RunMoments) + sketch);
+}
+
+std::uint64_t RowsReducer::bytes_per_run() const {
+  const std::uint64_t full =
+      full_ ? static_cast<std::uint64_t>(steps_) * static_cast<std::uint64_t>(nodes_) : 0;
+  return (targets_.size() + parameters_.size() + full) * sizeof(double);
+}
+
+std::uint64_t RowsReducer::bytes_per_run(const Model& m, bool full) {
+  std::uint64_t parameters = 0;
+  for (const auto& n : m.nodes) parameters += n.kind == NodeKind::kParameter;
+  const std::uint64_t all = full ? static_cast<std::uint64_t>(m.time.steps()) * m.nodes.size() : 0;
+  return (m.targets.size() + parameters + all) * sizeof(double);
+}
+
+std::uint64_t RowsReducer::bytes(int chunk_runs, bool at_bound) const {
+  // A chunk's rows grow block by block; growing a vector may double its last allocation.
+  return sizeof(RowsReducer) +
+         static_cast<std::uint64_t>(chunk_runs) * bytes_per_run() * (at_bound ? 2 : 1);
+}
+
+int buffered_chunk(int chunk, std::uint64_t bytes_per_run, std::uint64_t budget) {
+  while (chunk > 1 && static_cast<std::uint64_t>(chunk) * bytes_per_run > budget) chunk /= 2;
+  return chunk;
+}
+
+std::uint64_t available_memory() {
+  std::uint64_t available = 0;
+  if (std::ifstream in("/proc/meminfo"); in) {
+    std::string key, unit;
+    std::uint64_t value = 0;
+    while (in >> key >> value >> unit)
+      if (key == "MemAvailable:") {
+        available = value * 1024;
+        break;
+      }
+  }
+  if (available == 0) {
+    const long pages = ::sysconf(_SC_AVPHYS_PAGES), size = ::sysconf(_SC_PAGESIZE);
+    if (pages > 0 && size > 0)
+      available = static_cast<std::uint64_t>(pages) * static_cast<std::uint64_t>(size);
+  }
+  // A cgroup (v2) limit, as in a container: what is left below memory.max.
+  std::uint64_t max = 0, current = 0;
+  if (std::ifstream in("/sys/fs/cgroup/memory.max"); in && (in >> max)) {
+    if (std::ifstream cur("/sys/fs/cgroup/memory.current"); cur) cur >> current;
+    const std::uint64_t left = max > current ? max - current : 0;
+    if (available == 0 || left < available) available = left;
+  }
+  return available;
+}
+
+namespace {
+
+/// Runs per block: results do not depend on it, so it may shrink to keep one thread's
+/// blocks (steps x slots x block doubles per variant) within 256 MiB.
+int block_runs(const Study& s, const StudyOptions& o) {
+  std::uint64_t per_run = 0;
+  for (const Program* p : s.variants)
+    per_run += static_cast<std::uint64_t>(p->steps()) * static_cast<std::uint64_t>(p->slots()) *
+               sizeof(double);
+  const std::uint64_t budget =
+      std::max<std::uint64_t>(1, (std::uint64_t{256} << 20) / std::max<std::uint64_t>(1, per_run));
+  return static_cast<int>(std::min<std::uint64_t>(
+      {static_cast<std::uint64_t>(std::min(o.block, o.chunk)), o.last - o.first, budget}));
+}
+
+int study_threads(const StudyOptions& o) {
+  return o.threads > 0 ? o.threads : tbb::this_task_arena::max_concurrency();
+}
+
+std::string size_text(std::uint64_t bytes) {
+  const double b = static_cast<double>(bytes);
+  if (b >= 0x1.0p30) return fmt::format("{:.1f} GiB", b / 0x1.0p30);
+  if (b >= 0x1.0p20) return fmt::format("{:.0f} MiB", b / 0x1.0p20);
+  return fmt::format("{:.0f} KiB", std::ceil(b / 0x1.0p10));
+}
+
+}  // namespace
+
+MemoryEstimate estimate_memory(const Study& s, const StudyOptions& o) {
+  MemoryEstimate e;
+  e.threads = static_cast<std::uint64_t>(study_threads(o));
+  e.block = block_runs(s, o);
+  for (const Program* p : s.variants) {
+    const Program::Block lane = p->make_block(1);
+    e.blocks += sizeof(Program::Block) + (lane.values.size() + lane.scratch.size()) *
+                                             sizeof(double) * static_cast<std::uint64_t>(e.block);
+  }
+  const auto chunk_runs = static_cast<int>(
+      std::min<std::uint64_t>(static_cast<std::uint64_t>(o.chunk), o.last - o.first));
+  for (const auto& r : s.reducers) {
+    const std::uint64_t sure = r->bytes(chunk_runs, false), most = r->bytes(chunk_runs, true);
+    if (dynamic_cast<const RowsReducer*>(r.get())) {
+      e.buffers += sure;
+      e.buffers_most += most;
+    } else {
+      e.state += sure;
+      e.state_most += most;
+    }
+  }
+  const auto chunk = static_cast<std::uint64_t>(o.chunk);
+  const std::uint64_t chunks = (o.last - 1) / chunk + 1 - o.first / chunk;
+  e.in_flight = std::min<std::uint64_t>(2 * e.threads, chunks);
+  // In flight, the dyadic partials (one per level at most), the result and the prototypes.
+  e.sets = e.in_flight + static_cast<std::uint64_t>(std::bit_width(chunks)) + 2;
+  return e;
+}
+
+namespace {
+
+/// The refusal: the need, its parts, the limit, and the one change that helps most.
+std::string memory_message(const Study& s, const StudyOptions& o, const MemoryEstimate& e) {
+  const std::uint64_t limit = o.memory_limit;
+  const std::uint64_t blocks = e.threads * e.blocks, state = e.sets * e.state,
+                      buffers = e.in_flight * e.buffers;
+  std::string text = fmt::format(
+      "this study needs at least {} of memory, more than the {} {}: {} thread(s) x {} of "
+      "evaluation blocks ({} runs x {} steps of every node at once), {} x {} of node "
+      "statistics",
+      size_text(e.least()), size_text(limit), o.memory_limit_source, e.threads, size_text(e.blocks),
+      e.block, s.variants.front()->steps(), e.sets, size_text(e.state));
+  if (e.buffers > 0)
+    text += fmt::format(", {} chunks x {} of per-run rows", e.in_flight, size_text(e.buffers));
+  // What one more thread costs, and what one thread alone needs.
+  const std::uint64_t per_thread = e.blocks + 2 * (e.state + e.buffers);
+  const std::uint64_t one = e.least() - (e.threads - 1) * per_thread;
+  std::string help;
+  if (e.threads > 1 && one <= limit) {
+    const std::uint64_t fit = std::min(e.threads - 1, 1 + (limit - one) / per_thread);
+    help =
+        fmt::format("use --threads {} or fewer (each thread adds {})", fit, size_text(per_thread));
+  } else if (blocks >= state && blocks >= buffers) {
+    help = "use a smaller --block (each thread evaluates that many runs at once)";
+  } else if (buffers >= state) {
+    help = "use --store targets or summary (--store full buffers every node of every run)";
+  } else {
+    help =
+        "leave out --out (node statistics of every step are kept only for the results "
+        "file), or shorten the time axis";
+  }
+  return text + "; " + help + ", or set --memory-limit if more memory is really free";
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------
 // The scheduler.
 
 namespace {
@@ -547,18 +711,12 @@ StudyResult run_study(const Study& s, const StudyOptions& o) {
   const auto start = std::chrono::steady_clock::now();
   const auto k_variants = s.variants.size();
   const auto chunk = static_cast<std::uint64_t>(o.chunk);
-  const std::uint64_t runs = o.last - o.first;
 
-  // Results do not depend on the block size, so it may shrink to keep one thread's blocks
-  // (steps x slots x block doubles per variant) within 256 MiB.
-  std::uint64_t per_run = 0;
-  for (const Program* p : s.variants)
-    per_run += static_cast<std::uint64_t>(p->steps()) * static_cast<std::uint64_t>(p->slots()) *
-               sizeof(double);
-  const std::uint64_t budget =
-      std::max<std::uint64_t>(1, (std::uint64_t{256} << 20) / std::max<std::uint64_t>(1, per_run));
-  const int block_size = static_cast<int>(std::min<std::uint64_t>(
-      {static_cast<std::uint64_t>(std::min(o.block, o.chunk)), runs, budget}));
+  const int block_size = block_runs(s, o);
+  if (o.memory_limit > 0) {
+    const MemoryEstimate e = estimate_memory(s, o);
+    if (e.least() > o.memory_limit) throw MemoryLimitError(memory_message(s, o, e));
+  }
 
   const std::uint64_t first_chunk = o.first / chunk;
   const std::uint64_t end_chunk = (o.last - 1) / chunk + 1;
@@ -636,7 +794,7 @@ StudyResult run_study(const Study& s, const StudyOptions& o) {
     if (o.progress) o.progress(result.last - o.first);
   };
 
-  const int threads = o.threads > 0 ? o.threads : tbb::this_task_arena::max_concurrency();
+  const int threads = study_threads(o);
   // Allow more threads than cores when asked (tests of thread-count independence).
   tbb::global_control allow(tbb::global_control::max_allowed_parallelism,
                             static_cast<std::size_t>(threads));

@@ -194,6 +194,31 @@ TEST(CliErrorsTest, ThreadsZero) {
                       "--threads must be >= 1 (got 0)");
 }
 
+TEST(CliErrorsTest, ThreadsAboveTheCoresNeedForce) {
+  TempDir dir;
+  std::string model = dir.write("m.yaml", kGood);
+  // Before: accepted, each of 4096 threads holding its own blocks and chunks.
+  Result r = run_cli("run " + quote(model) + " --runs 10 --threads 4096");
+  expect_option_error(r, "--threads 4096 is more than the ");
+  EXPECT_TRUE(contains(r.err, "--force-threads")) << r.err;
+  EXPECT_EQ(run_cli("run " + quote(model) + " --runs 10 --threads 3 --force-threads --quiet").code,
+            0);
+}
+
+TEST(CliErrorsTest, MemoryLimitNamesTheNeedAndWhatHelps) {
+  TempDir dir;
+  std::string model = dir.write("m.yaml", kGood);
+  Result r = run_cli("run " + quote(model) + " --runs 100 --memory-limit 10K --out " +
+                     quote(dir.file("x.h5")));
+  EXPECT_EQ(r.code, 2) << r.err;
+  expect_one_clean_line(r);
+  EXPECT_TRUE(contains(r.err, "this study needs at least")) << r.err;
+  EXPECT_TRUE(contains(r.err, "more than the 10 KiB set by --memory-limit")) << r.err;
+  EXPECT_TRUE(dir.entries("x.h5").empty());
+  expect_option_error(run_cli("run " + quote(model) + " --runs 10 --memory-limit lots"),
+                      "--memory-limit must be a size");
+}
+
 TEST(CliErrorsTest, StoreBogus) {
   TempDir dir;
   std::string model = dir.write("m.yaml", kGood);

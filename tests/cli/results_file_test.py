@@ -40,7 +40,7 @@ with tempfile.TemporaryDirectory() as tmp:
     for threads, block in [(1, 256), (2, 256), (4, 256), (2, 61), (1, 1000)]:
         out = os.path.join(tmp, f"r_{threads}_{block}.h5")
         subprocess.run([attain, "run", model, "--scenario", base, "--scenario", scenario, "--runs", "9000", "--seed", "7",
-                        "--threads", str(threads), "--block", str(block), "--store", "full",
+                        "--threads", str(threads), "--force-threads", "--block", str(block), "--store", "full",
                         "--out", out, "--quiet"], check=True, stdout=subprocess.DEVNULL)
         files.append(out)
     ref = datasets(files[0])

@@ -89,5 +89,127 @@ TEST(StatsTest, SketchOfConstantIsExact) {
   EXPECT_TRUE(std::isnan(QuantileSketch().quantile(0.5)));
 }
 
+/// Values spread evenly in log from 1e-300 to 1e300, with their signs alternating: each
+/// sign spans about 2 000 octaves, 250 000 buckets unbounded.
+std::vector<double> wide_values(std::size_t n, std::uint64_t seed) {
+  std::mt19937_64 gen(seed);  // test data only
+  std::vector<double> v;
+  for (std::size_t i = 0; i < n; ++i) {
+    const double u = static_cast<double>(gen() >> 11) * 0x1.0p-53;
+    v.push_back((i % 3 == 0 ? -1.0 : 1.0) * std::pow(10.0, -300 + 600 * u));
+  }
+  return v;
+}
+
+TEST(StatsTest, SketchMemoryIsBoundedWhateverTheRange) {
+  // Before the bound one such sketch held about 500 000 buckets (4 MB); a node at 200
+  // steps, 0.8 GB.
+  const std::vector<double> v = wide_values(100000, 5);
+  QuantileSketch s;
+  s.add(v.data(), static_cast<int>(v.size()));
+  EXPECT_LE(s.buckets(), 2 * static_cast<std::size_t>(QuantileSketch::kMaxBuckets));
+  EXPECT_LE(s.bytes(), QuantileSketch::max_bytes());
+  EXPECT_LE(QuantileSketch::max_bytes(), std::size_t{66} * 1024);
+  EXPECT_EQ(s.count(), v.size());
+  // One value at a time, growing both ways, and in decreasing order: the same bound.
+  std::vector<double> sorted = v;
+  std::sort(sorted.begin(), sorted.end());
+  QuantileSketch up, down;
+  for (double x : sorted) up.add(x);
+  for (auto it = sorted.rbegin(); it != sorted.rend(); ++it) down.add(*it);
+  EXPECT_LE(up.bytes(), QuantileSketch::max_bytes());
+  EXPECT_LE(down.bytes(), QuantileSketch::max_bytes());
+}
+
+TEST(StatsTest, CollapsedSketchKeepsTheBoundsItStates) {
+  // Upper quantiles (magnitudes >= 2^-32 of the largest of their sign) within 2^-8
+  // relative error; lower ones within 2^-31 of that largest magnitude, absolutely.
+  std::vector<double> v = wide_values(60000, 7);
+  QuantileSketch s;
+  for (double x : v) s.add(x);
+  std::sort(v.begin(), v.end());
+  const double largest_neg = -v.front(), largest_pos = v.back();
+  int relative = 0, absolute = 0;
+  for (int i = 1; i <= 1000; ++i) {
+    const double q = i / 1000.0;
+    const double exact =
+        v[static_cast<std::size_t>(std::ceil(q * static_cast<double>(v.size()))) - 1];
+    const double largest = exact < 0 ? largest_neg : largest_pos;
+    const double got = s.quantile(q);
+    if (std::fabs(exact) >= std::ldexp(largest, -32)) {
+      EXPECT_LE(std::fabs(got - exact), std::ldexp(std::fabs(exact), -8)) << q;
+      ++relative;
+    } else {
+      EXPECT_LE(std::fabs(got - exact), std::ldexp(largest, -31)) << q;
+      ++absolute;
+    }
+  }
+  EXPECT_GT(relative, 10);  // both cases are exercised
+  EXPECT_GT(absolute, 500);
+  EXPECT_EQ(s.quantile(0.0), v.front());
+}
+
+TEST(StatsTest, CollapsedSketchMergesExactlyInAnyOrder) {
+  const std::vector<double> v = wide_values(40000, 9);
+  auto state = [](const QuantileSketch& s) {
+    std::vector<std::uint64_t> c;
+    std::vector<double> r;
+    s.save(c, r);
+    return std::make_pair(c, r);
+  };
+  QuantileSketch whole;
+  for (double x : v) whole.add(x);
+  // Eight parts (interleaved, so each spans the whole range) merged left to right, right
+  // to left and as a tree: the bits of one sketch of every value.
+  std::vector<QuantileSketch> parts(8);
+  for (std::size_t i = 0; i < v.size(); ++i) parts[(i * 7 + i / 1000) % 8].add(v[i]);
+  QuantileSketch left, right, tree;
+  for (const auto& p : parts) left.merge(p);
+  for (auto it = parts.rbegin(); it != parts.rend(); ++it) right.merge(*it);
+  std::vector<QuantileSketch> level = parts;
+  while (level.size() > 1) {
+    std::vector<QuantileSketch> up;
+    for (std::size_t i = 0; i + 1 < level.size(); i += 2) {
+      up.push_back(level[i]);
+      up.back().merge(level[i + 1]);
+    }
+    level = up;
+  }
+  tree = level[0];
+  EXPECT_EQ(state(left), state(whole));
+  EXPECT_EQ(state(right), state(whole));
+  EXPECT_EQ(state(tree), state(whole));
+  // A narrow sketch merged into a collapsed one and the other way round.
+  QuantileSketch narrow, a, b;
+  for (int i = 1; i <= 1000; ++i) narrow.add(i * 1e-200);
+  a = whole;
+  a.merge(narrow);
+  b = narrow;
+  b.merge(whole);
+  EXPECT_EQ(state(a), state(b));
+}
+
+TEST(StatsTest, SketchStateWiderThanTheBoundIsCollapsedOnLoading) {
+  // A state as files written before the bound hold it: positive buckets over 8 000
+  // consecutive indices, none negative.
+  const std::int64_t lo = 4000000;  // bucket index of a value about 2^-131
+  std::vector<std::uint64_t> counts{static_cast<std::uint64_t>(lo), 8000, 8000};
+  for (int i = 0; i < 8000; ++i) counts.push_back(1);
+  counts.insert(counts.end(), {0, 0, 0, 0, 8000});  // no negatives; zeros; n
+  std::vector<double> reals{0x1.0p-131, 0x1.0p-69};
+  QuantileSketch loaded;
+  std::size_t ci = 0, ri = 0;
+  loaded.load(counts, ci, reals, ri);
+  EXPECT_EQ(ci, counts.size());
+  EXPECT_EQ(loaded.count(), 8000u);
+  EXPECT_EQ(loaded.buckets(), static_cast<std::size_t>(QuantileSketch::kMaxBuckets));
+  std::vector<std::uint64_t> c;
+  std::vector<double> r;
+  loaded.save(c, r);
+  EXPECT_EQ(c[0], static_cast<std::uint64_t>(lo + 8000 - QuantileSketch::kMaxBuckets));
+  EXPECT_EQ(c[3], 8000u - QuantileSketch::kMaxBuckets + 1);  // the collapsed bucket
+  EXPECT_EQ(c[2], 8000u);                                    // total kept
+}
+
 }  // namespace
 }  // namespace attain

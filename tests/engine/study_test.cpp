@@ -265,5 +265,84 @@ TEST(StudyTest, AdaptiveStoppingCoverageOfAKnownProbability) {
   EXPECT_NEAR(static_cast<double>(runs) / studies, 2048, 256);
 }
 
+/// The 6-line model of the Hardening issue: a parameter spanning 1e-300 to 1 (as a
+/// power), over 200 steps.
+const std::string kWide =
+    "model: wide\ndescription: d\ntime: {start: 1, end: 200}\nparameters:\n"
+    "  p: {label: p, unit: '1', description: d, source: s, dist: uniform, min: 1e-300, max: 1}\n"
+    "auxiliaries:\n  y: {label: y, unit: '1', description: d, source: s, formula: p ^ 300}\n";
+
+TEST(StudyTest, SummaryOfValuesSpanningTheDoubleRangeStaysSmall) {
+  // Before the sketch was bounded: about 2 MB per sketch (1 000 octaves of 128 buckets),
+  // 0.8 GB for this reducer alone; now at most 64 KiB per sketch.
+  const Program p = compile_text(kWide);
+  Study st;
+  st.variants = {&p};
+  st.reducers.push_back(std::make_unique<SummaryReducer>(p.nodes(), p.steps(), 0));
+  StudyOptions o;
+  o.last = 8192;
+  o.threads = 2;
+  StudyResult r = run_study(st, o);
+  const auto& su = r.get<SummaryReducer>(0);
+  std::size_t bytes = 0;
+  for (int n = 0; n < su.nodes(); ++n)
+    for (int k = 0; k < su.steps(); ++k) {
+      EXPECT_LE(su.sketch(n, k).bytes(), QuantileSketch::max_bytes());
+      bytes += su.sketch(n, k).bytes();
+    }
+  EXPECT_LE(bytes, std::size_t{2} * 200 * QuantileSketch::max_bytes());
+  EXPECT_LE(bytes, std::size_t{30} << 20);
+  // Upper quantiles keep their relative accuracy: the 0.95-quantile of p^300 is 0.95^300
+  // (2e-7, above 2^-32 of the largest); the median, 0.5^300, is among the collapsed.
+  const int y = p.model().node_index.at("y");
+  // (the 300th root, so that sampling error, 0.0024 in p, stays readable).
+  EXPECT_NEAR(std::pow(su.sketch(y, 0).quantile(0.95), 1.0 / 300), 0.95, 0.01);
+  EXPECT_LE(su.sketch(y, 0).quantile(0.5), std::ldexp(1.0, -31));
+  // And the estimate counts the sketches at that bound.
+  const MemoryEstimate e = estimate_memory(st, o);
+  EXPECT_GE(e.state_most, std::uint64_t{2} * 200 * QuantileSketch::max_bytes());
+  EXPECT_LT(e.state, e.state_most);
+}
+
+TEST(StudyTest, ChunksShrinkToKeepPerRunBuffersWithinTheBudget) {
+  EXPECT_EQ(buffered_chunk(4096, 100), 4096);
+  // 100 000 steps x 6 nodes of doubles per run: 4.8 MB; 64 MiB holds 13 runs -> 8.
+  EXPECT_EQ(buffered_chunk(4096, 100000 * 6 * 8), 8);
+  EXPECT_LE(8u * 100000 * 6 * 8, kChunkBufferBytes);
+  EXPECT_EQ(buffered_chunk(4096, std::uint64_t{1} << 40), 1);
+  // Rows of the test model: targets, parameters and (full) every node at every step.
+  const Program p = compile_text(kModel);
+  const std::uint64_t full = RowsReducer::bytes_per_run(p.model(), true);
+  EXPECT_EQ(RowsReducer(p.model(), p, 0, true, nullptr).bytes_per_run(), full);
+  EXPECT_GT(full, RowsReducer::bytes_per_run(p.model(), false));
+}
+
+TEST(StudyTest, StudyOverTheMemoryLimitIsRefusedBeforeItRuns) {
+  const Program p = compile_text(kWide);
+  Study st;
+  st.variants = {&p};
+  st.reducers.push_back(std::make_unique<SummaryReducer>(p.nodes(), p.steps(), 0));
+  StudyOptions o;
+  o.last = 20000;
+  o.threads = 2;
+  const MemoryEstimate e = estimate_memory(st, o);
+  EXPECT_EQ(e.in_flight, 4u);
+  EXPECT_GT(e.least(), 0u);
+  o.memory_limit = e.least() - 1;
+  o.memory_limit_source = "set by --memory-limit";
+  try {
+    run_study(st, o);
+    FAIL() << "expected MemoryLimitError";
+  } catch (const MemoryLimitError& err) {
+    EXPECT_EQ(err.exit_code(), kExitInput);
+    const std::string m = err.user_message();
+    EXPECT_NE(m.find("attain: error: this study needs at least"), std::string::npos) << m;
+    EXPECT_NE(m.find("set by --memory-limit"), std::string::npos) << m;
+    EXPECT_NE(m.find("--threads 1 or fewer"), std::string::npos) << m;  // what helps here
+  }
+  o.memory_limit = e.least();
+  EXPECT_EQ(run_study(st, o).runs(), 20000u);
+}
+
 }  // namespace
 }  // namespace attain

@@ -23,6 +23,8 @@ struct AnalysisOptions {
   double ci_width = 0;  ///< > 0: stop once every watched 95 % half-width is at most this
   const std::atomic<bool>* cancel = nullptr;
   std::function<void(std::uint64_t runs_done)> progress;
+  std::uint64_t memory_limit = 0;  ///< StudyOptions::memory_limit
+  std::string memory_limit_source = "the limit";
 };
 
 /// @brief Adaptive stopping: after each chunk, in run order, stop once the 95 % interval

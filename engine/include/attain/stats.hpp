@@ -42,11 +42,19 @@ struct Moments {
   void merge(const Moments& other);
 };
 
-/// @brief A log-linear histogram of doubles: 128 buckets per power of two, so any
-/// quantile it reports is within 2^-8 (0.39 %) relative error of an order statistic
-/// of the data. Counts are integers, so merging is exact and order-free.
+/// @brief A log-linear histogram of doubles: 128 buckets per power of two, separately for
+/// positive values, negative values (by magnitude) and zeros. Each sign keeps at most
+/// kMaxBuckets consecutive buckets, those of the largest magnitudes (DDSketch's
+/// collapsing-lowest store): a magnitude at least 2^-32 times the largest of its sign is
+/// counted in its own bucket, so a quantile at such a value is within 2^-8 (0.39 %)
+/// relative error of the order statistic; smaller magnitudes are counted in the lowest
+/// bucket kept, so a quantile among them is off by at most 2^-31 times that largest
+/// magnitude. Memory is therefore bounded (max_bytes()) whatever the values. The state
+/// is a function of the multiset of values alone, so merging is exact and order-free.
 class QuantileSketch {
  public:
+  /// Buckets kept per sign: the largest magnitude's bucket and the 32 octaves below it.
+  static constexpr std::int64_t kMaxBuckets = 32 * 128 + 1;
   void add(double x);
   /// Adds `n` values; the same counts as n calls of add(), with a fast path for values
   /// inside the positive buckets already allocated.
@@ -56,20 +64,35 @@ class QuantileSketch {
   /// The q-quantile: an estimate of the order statistic x_(ceil(q n)) (the inverse of
   /// the empirical CDF), clamped to [min, max] of the data.
   double quantile(double q) const;
+  /// Buckets held (positive and negative): at most 2 * kMaxBuckets.
+  std::size_t buckets() const { return pos_.counts.size() + neg_.counts.size(); }
+  /// Bytes held, the object included: at most max_bytes().
+  std::size_t bytes() const {
+    return sizeof(QuantileSketch) +
+           (pos_.counts.capacity() + neg_.counts.capacity()) * sizeof(std::uint64_t);
+  }
+  static constexpr std::size_t max_bytes() {
+    return sizeof(QuantileSketch) + 2 * kMaxBuckets * sizeof(std::uint64_t);
+  }
   /// Appends the exact state (integer counts, then min and max) to the two arrays.
   void save(std::vector<std::uint64_t>& counts, std::vector<double>& reals) const;
   /// Reads a state written by save() at positions `ci` and `ri`, advancing them;
-  /// throws std::invalid_argument when the arrays are too short.
+  /// throws std::invalid_argument when the arrays are too short. A state of more than
+  /// kMaxBuckets buckets of a sign (written before the bound) is collapsed on reading.
   void load(const std::vector<std::uint64_t>& counts, std::size_t& ci,
             const std::vector<double>& reals, std::size_t& ri);
 
  private:
   struct Store {
-    std::int64_t lo = 0;  ///< bucket index of counts[0]
-    std::vector<std::uint64_t> counts;
+    std::int64_t lo = 0;  ///< bucket index of counts[0]; it also counts every lower index
+    std::vector<std::uint64_t> counts;  ///< at most kMaxBuckets; the last is not 0
     std::uint64_t total = 0;
-    void add(std::int64_t index);
+    std::int64_t hi() const { return lo + static_cast<std::int64_t>(counts.size()) - 1; }
+    void add(std::int64_t index, std::uint64_t n = 1);
     void merge(const Store& other);
+    /// Lays the counts over [new_lo, new_lo + size), counts below new_lo going to
+    /// new_lo; the new range must reach at least up to hi().
+    void place(std::int64_t new_lo, std::size_t size);
   };
   static std::int64_t bucket(double magnitude);
   static double bucket_value(std::int64_t index);

@@ -81,6 +81,9 @@ class Reducer {
   virtual void merge(const Reducer& later) = 0;
   virtual ReducerState save() const = 0;
   virtual void load(const ReducerState& state) = 0;
+  /// Bytes one copy holds in a chunk of `chunk_runs` runs: for sure (`at_bound` false)
+  /// or at most (true). The default: the size of the saved state (fixed-size reducers).
+  virtual std::uint64_t bytes(int chunk_runs, bool at_bound) const;
 };
 
 /// Count, sums and extremes of one quantity within a chunk: run r adds to accumulator
@@ -178,6 +181,8 @@ class SummaryReducer : public Reducer {
   /// Moments of node n at step k.
   Moments moments(int node, int step) const;
   const QuantileSketch& sketch(int node, int step) const;
+  /// Moments and an empty sketch per node and step; at the bound, full sketches.
+  std::uint64_t bytes(int chunk_runs, bool at_bound) const override;
   int nodes() const { return nodes_; }
   int steps() const { return steps_; }
 
@@ -216,6 +221,11 @@ class RowsReducer : public Reducer {
   ReducerState save() const override;
   void load(const ReducerState& state) override;
   std::uint64_t rows() const { return rows_; }
+  /// Bytes buffered per run of a chunk until chunk_done() hands the rows on.
+  std::uint64_t bytes_per_run() const;
+  std::uint64_t bytes(int chunk_runs, bool at_bound) const override;
+  /// bytes_per_run() of a RowsReducer of `model` (every node, time axis and parameter).
+  static std::uint64_t bytes_per_run(const Model& model, bool full);
 
  private:
   std::vector<std::pair<int, int>> targets_;  ///< (node, step)
@@ -285,6 +295,28 @@ class StopRule {
   virtual bool observe(std::span<const std::unique_ptr<Reducer>> chunk) = 0;
 };
 
+/// What a chunk's per-run buffers (RowsReducer's rows) may hold: 64 MiB.
+inline constexpr std::uint64_t kChunkBufferBytes = std::uint64_t{64} << 20;
+
+/// Runs per chunk for a study whose reducers buffer `bytes_per_run` bytes per run of a
+/// chunk: `chunk` halved until chunk x bytes_per_run <= `budget` (at least 1 run), so the
+/// chunks subdivide those of `chunk`. Counts and quantiles do not depend on the chunk
+/// size; means and sds may differ in the last bits, and adaptive stopping decides at
+/// the smaller chunk boundaries.
+int buffered_chunk(int chunk, std::uint64_t bytes_per_run,
+                   std::uint64_t budget = kChunkBufferBytes);
+
+/// The memory available to this process: MemAvailable (/proc/meminfo), or less when a
+/// cgroup limit (memory.max) leaves less; 0 when unknown.
+std::uint64_t available_memory();
+
+/// Thrown by run_study when StudyOptions::memory_limit is set and the study needs more
+/// for sure: names the need, its largest part, the limit and what helps. Exit code 2.
+class MemoryLimitError : public Error {
+ public:
+  explicit MemoryLimitError(const std::string& message) : Error(message, kExitInput) {}
+};
+
 struct StudyOptions {
   std::uint64_t first = 0;  ///< the run range [first, last)
   std::uint64_t last = 10000;
@@ -295,6 +327,10 @@ struct StudyOptions {
   std::function<void(std::uint64_t runs_done)> progress;  ///< called in run order
   const std::atomic<bool>* cancel = nullptr;              ///< set to stop (InterruptedError)
   StopRule* stop = nullptr;                               ///< adaptive stopping
+  /// > 0: refuse (MemoryLimitError) a study whose estimate_memory().least() exceeds it.
+  std::uint64_t memory_limit = 0;
+  /// Where memory_limit comes from, for the message (e.g. "available (MemAvailable)").
+  std::string memory_limit_source = "the limit";
 };
 
 /// @brief A model's variants on a run range, through a design, into reducers.
@@ -355,6 +391,26 @@ struct StudyResult {
     return dynamic_cast<const R&>(*reducers.at(i));
   }
 };
+
+/// @brief Memory a study holds at once, by part, in bytes. Each thread evaluates its own
+/// blocks; the chunks in flight (two per thread) hold a set of reducers with their
+/// per-run buffers; the dyadic partials and the result hold sets without buffers.
+struct MemoryEstimate {
+  std::uint64_t threads = 1;
+  int block = 1;                   ///< runs per block, after run_study's own cap
+  std::uint64_t blocks = 0;        ///< one thread's evaluation blocks (every variant)
+  std::uint64_t state = 0;         ///< one set of reducers without buffers, for sure
+  std::uint64_t state_most = 0;    ///< the same at its bound (every sketch full)
+  std::uint64_t buffers = 0;       ///< one chunk's per-run buffers (rows)
+  std::uint64_t buffers_most = 0;  ///< the same at its bound
+  std::uint64_t in_flight = 0;     ///< chunks in flight: two per thread
+  std::uint64_t sets = 0;          ///< sets of reducers alive at once, in flight included
+  std::uint64_t least() const { return threads * blocks + sets * state + in_flight * buffers; }
+  std::uint64_t most() const {
+    return threads * blocks + sets * state_most + in_flight * buffers_most;
+  }
+};
+MemoryEstimate estimate_memory(const Study& study, const StudyOptions& options);
 
 /// @brief Evaluates every variant on runs [first, last) chunk by chunk in parallel (TBB)
 /// and merges in chunk order. Results are bit-identical for any thread count and block
