@@ -12,6 +12,9 @@
 namespace attain {
 namespace {
 
+/// Most parameters in one correlation group.
+constexpr Eigen::Index kMaxCorrelated = 256;
+
 /// `preferred` when a front end recorded it, else `fallback`.
 const SourceLoc& pick(const SourceLoc& preferred, const SourceLoc& fallback) {
   return preferred.line > 0 ? preferred : fallback;
@@ -147,6 +150,11 @@ void check_correlations(const Model& m, const SourceLoc& fallback) {
     }
     const auto n = static_cast<Eigen::Index>(g.parameters.size());
     if (n < 2) fail(at, "a correlation group needs at least two parameters");
+    // The eigen-decomposition below and the Cholesky factor in compile() cost n^3.
+    if (n > kMaxCorrelated)
+      fail(at, fmt::format("a correlation group may hold at most {} parameters (got {}); split "
+                           "it into groups of parameters that really move together",
+                           kMaxCorrelated, n));
     const SourceLoc& mat = pick(g.matrix_loc, at);
     if (g.rank.rows() != n || g.rank.cols() != n)
       fail(mat, fmt::format("the correlation matrix needs {} rows of {} entries, one per "

@@ -150,6 +150,33 @@ TEST(ValidateTest, EntryPointsRefuseInvalidModels) {
   }
 }
 
+/// A correlation group's cost grows as n^3: more than 256 parameters are refused before
+/// any decomposition.
+TEST(ValidateTest, CorrelationGroupSizeIsBounded) {
+  Model m = code_model();
+  CorrelationGroup g;
+  for (int i = 0; i < 300; ++i) {
+    std::string name = "p";  // (not "p" + ...: GCC 12 warns falsely, -Wrestrict)
+    name += std::to_string(i);
+    Node p = node(name, NodeKind::kParameter);
+    p.dist = m.nodes[1].dist;
+    m.node_index[p.name] = static_cast<int>(m.nodes.size());
+    m.nodes.push_back(p);
+    g.parameters.push_back(p.name);
+  }
+  g.rank = Eigen::MatrixXd::Identity(300, 300);
+  m.correlations.push_back(g);
+  try {
+    validate(m);
+    FAIL() << "no error";
+  } catch (const InputError& e) {
+    EXPECT_TRUE(contains(e.text(), "at most 256 parameters (got 300)")) << e.what();
+  }
+  m.correlations[0].parameters.resize(256);
+  m.correlations[0].rank = Eigen::MatrixXd::Identity(256, 256);
+  EXPECT_NO_THROW(validate(m));
+}
+
 TEST(ValidateTest, CompileChecksItsGraph) {
   Model m = code_model();
   DependencyGraph g = build_graph(m);
