@@ -329,6 +329,18 @@ std::unique_ptr<attain::ResultsFile> open_file(const RunArgs& a, const Common& c
   info.store = c.store;
   info.analysis = analysis;
   info.ci_width = c.options.ci_width;
+  // Temporaries of this output left by killed runs (kill -9, a crash, a power cut).
+  for (const auto& t : attain::remove_stale_temporaries(a.out)) {
+    if (t.removed)
+      fmt::print(stderr,
+                 "attain: removed stale temporary file '{}' left by a killed run (pid {})\n",
+                 attain::printable(t.path, 500), t.pid);
+    else
+      fmt::print(stderr,
+                 "attain: warning: cannot remove stale temporary file '{}' left by a killed run "
+                 "(pid {}): {}\n",
+                 attain::printable(t.path, 500), t.pid, t.error);
+  }
   try {
     file = std::make_unique<attain::ResultsFile>(a.out, c.loaded.model, info);
   } catch (const attain::OutputError& e) {
@@ -472,8 +484,8 @@ void adaptive_note(const Common& c) {
 int cmd_run(const RunArgs& a) {
   if (a.save_state && a.out.empty()) bad_arg("--save-state needs --out FILE.h5");
   Common c = prepare(a, 1);
+  catch_signals();  // before the temporary exists: no signal can leave it behind
   auto file = open_file(a, c, "run");
-  catch_signals();
   const Loaded& l = c.loaded;
   std::vector<attain::EnsembleResult> results;
   double seconds = 0;
@@ -557,8 +569,8 @@ int cmd_compare(const RunArgs& a) {
   if (a.scenarios.size() < 2)
     bad_arg("compare needs two or more --scenario files; the first is the reference");
   Common c = prepare(a, a.scenarios.size());
+  catch_signals();  // before the temporary exists: no signal can leave it behind
   auto file = open_file(a, c, "compare");
-  catch_signals();
   const Loaded& l = c.loaded;
   const auto& m = l.model;
   std::vector<attain::Program> programs;
@@ -717,8 +729,8 @@ int cmd_sweep(const RunArgs& a, const std::vector<std::string>& lever_texts) {
   attain::Model sm = attain::apply_scenario(m, l.scenarios[0]);
   attain::Program base = attain::compile(sm, l.graph);
   for (const auto& ax : axes) attain::LeverKnob(sm, {ax.lever});  // names checked first
+  catch_signals();  // before the temporary exists: no signal can leave it behind
   auto file = open_file(a, c, "sweep");
-  catch_signals();
   attain::AnalysisOptions o = c.options;
   o.progress = progress_bar(a, "sweep", total);
   attain::SweepResult r = attain::sweep(base, sm, axes, o);
@@ -848,8 +860,8 @@ int cmd_search(const RunArgs& a, const SearchArgs& sa) {
   attain::Model sm = attain::apply_scenario(m, l.scenarios[0]);
   attain::Program base = attain::compile(sm, l.graph);
   attain::LeverKnob knob(sm, spec.levers);  // names checked before any file is made
+  catch_signals();  // before the temporary exists: no signal can leave it behind
   auto file = open_file(a, c, "search");
-  catch_signals();
   attain::AnalysisOptions o = c.options;
   o.progress = progress_bar(a, "search (evaluations)", 40);
   attain::SearchResult r = attain::search(base, sm, spec, o);

@@ -21,6 +21,8 @@
 #include <map>
 #include <mutex>
 
+#include "happens_before.hpp"
+
 namespace attain {
 namespace {
 
@@ -722,6 +724,16 @@ StudyResult run_study(const Study& s, const StudyOptions& o) {
   const std::uint64_t end_chunk = (o.last - 1) / chunk + 1;
   const UniformSource* uniforms = s.design.parameters ? &s.design.parameters : nullptr;
 
+  // ThreadSanitizer cannot see TBB's own synchronisation (Debian's libtbb is not
+  // instrumented), so the orderings the pipeline guarantees and this function relies on
+  // are stated (happens_before.hpp; nothing in other builds): the code before the pipeline
+  // happens before every filter call; the calls of each serial filter happen one after
+  // another (`input`, `output`); every call happens before the code after the pipeline,
+  // which also destroys the threads' blocks (`done`). A chunk passes from the parallel to
+  // the serial stage through `in_flight_mutex`, which TSan sees.
+  struct {
+    char input, output, done;
+  } hb;
   tbb::enumerable_thread_specific<std::vector<Program::Block>> blocks;
   // Chunks between the parallel and the serial stage are owned here, not by raw pointers
   // in the pipeline: a failed or cancelled pipeline drops the items in flight, and their
@@ -799,20 +811,30 @@ StudyResult run_study(const Study& s, const StudyOptions& o) {
   tbb::global_control allow(tbb::global_control::max_allowed_parallelism,
                             static_cast<std::size_t>(threads));
   tbb::task_arena arena(threads);
-  arena.execute([&] {
-    tbb::parallel_pipeline(
-        static_cast<std::size_t>(threads) * 2,
-        tbb::make_filter<void, std::uint64_t>(tbb::filter_mode::serial_in_order,
-                                              [&](tbb::flow_control& fc) -> std::uint64_t {
-                                                if (next >= end_chunk || stopped.load()) {
-                                                  fc.stop();
-                                                  return 0;
-                                                }
-                                                return next++;
-                                              }) &
-            tbb::make_filter<std::uint64_t, std::uint64_t>(tbb::filter_mode::parallel, work) &
-            tbb::make_filter<std::uint64_t, void>(tbb::filter_mode::serial_in_order, merge));
-  });
+  auto input = [&](tbb::flow_control& fc) -> std::uint64_t {
+    if (next >= end_chunk || stopped.load()) {
+      fc.stop();
+      return 0;
+    }
+    return next++;
+  };
+  {
+    struct AfterPipeline {  // also when the pipeline throws
+      void* done;
+      ~AfterPipeline() { ATTAIN_HAPPENS_AFTER(done); }
+    } after{&hb.done};
+    using detail::AnnotatedFilter;
+    arena.execute([&] {
+      tbb::parallel_pipeline(
+          static_cast<std::size_t>(threads) * 2,
+          tbb::make_filter<void, std::uint64_t>(tbb::filter_mode::serial_in_order,
+                                                AnnotatedFilter(input, &hb.input, &hb.done)) &
+              tbb::make_filter<std::uint64_t, std::uint64_t>(
+                  tbb::filter_mode::parallel, AnnotatedFilter(work, nullptr, &hb.done)) &
+              tbb::make_filter<std::uint64_t, void>(tbb::filter_mode::serial_in_order,
+                                                    AnnotatedFilter(merge, &hb.output, &hb.done)));
+    });
+  }
   result.state.first = result.first;
   result.state.last = result.last;
   result.state.chunk = o.chunk;

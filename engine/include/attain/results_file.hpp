@@ -3,6 +3,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "attain/analysis.hpp"
 #include "attain/ensemble.hpp"
@@ -67,6 +68,22 @@ class ResultsFile {
 StudyState read_state(const std::string& path, const std::string& scenario,
                       const std::vector<std::unique_ptr<Reducer>>& prototypes,
                       std::uint64_t* first = nullptr, std::uint64_t* last = nullptr);
+
+/// A temporary results file that a killed run left beside its output.
+struct StaleTemporary {
+  std::string path;  ///< the temporary file, `output` + ".tmp-<pid>-<16 hex digits>"
+  long pid = 0;      ///< the process that created it
+  bool removed = false;
+  std::string error;  ///< why it could not be removed (when !removed)
+};
+
+/// @brief Finds the temporary files that ResultsFile would have made for `output` (same
+/// folder, `<name>.tmp-<pid>-<16 hex digits>`, regular files) and removes those whose
+/// writer is gone: no process `pid` exists (kill(pid, 0) fails with ESRCH) and no one
+/// holds the file's lock (HDF5 keeps one while a file is open, also across PID
+/// namespaces). Temporaries of live processes, and any other file, are left alone.
+/// Returns the stale ones found, removed or not; never throws.
+std::vector<StaleTemporary> remove_stale_temporaries(const std::string& output);
 
 /// Thrown when the output cannot be created or written (exit code 2 in the CLI).
 class OutputError : public Error {
