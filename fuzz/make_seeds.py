@@ -1,0 +1,82 @@
+#!/usr/bin/env python3
+"""Builds the fuzzing seed corpus from the repository (no network).
+
+usage: make_seeds.py SOURCE_DIR OUT_DIR
+
+Writes OUT_DIR/model, OUT_DIR/scenario and OUT_DIR/expr, one file per seed, named by the
+SHA-1 of its content (as libFuzzer names corpus files), from: models/*.yaml,
+scenarios/**/*.yaml, tests/data/*.yaml, the YAML code blocks of docs/**/*.md and
+README.md (model or scenario by their first key), the expressions written in all of
+these (formula, change, initial, distribution parameters, growth rates, inline code in
+the docs that parses like an expression), and the regression inputs tests/corpus/<target>.
+"""
+import hashlib
+import pathlib
+import re
+import sys
+
+# Keys whose values are expressions (or numbers, which are expressions too).
+EXPR_KEYS = ("formula", "change", "initial", "rate", "mean", "sd", "min", "max", "mode",
+             "low", "high", "shape", "scale", "alpha", "beta", "p", "lambda", "df", "value")
+KEYS = "|".join(EXPR_KEYS)
+# Block style: the rest of the line; flow style ({k: v, ...}): up to the next comma.
+BLOCK_RE = re.compile(r"^\s*(?:%s):[ \t]*(\"[^\"\n]*\"|'[^'\n]*'|[^#\n]+)" % KEYS, re.M)
+FLOW_RE = re.compile(r"[{,][ \t]*(?:%s):[ \t]*(\"[^\"\n]*\"|'[^'\n]*'|[^,{}\n#]+)" % KEYS)
+# Inline code in the docs that looks like an expression: operators or calls, no YAML.
+INLINE_RE = re.compile(r"`([^`\n]{1,200})`")
+LOOKS_LIKE_EXPR = re.compile(r"^[\w\s.+\-*/^()<>=!,&|]+$")
+LOOKS_LIKE_PATH = re.compile(r"^(--|[\w.-]*/[\w./-]*$)")
+
+
+def yaml_blocks(markdown):
+    return re.findall(r"^```yaml[^\n]*\n(.*?)^```", markdown, flags=re.S | re.M)
+
+
+def expressions(yaml_text):
+    for m in list(BLOCK_RE.finditer(yaml_text)) + list(FLOW_RE.finditer(yaml_text)):
+        v = m.group(1).strip()
+        if len(v) >= 2 and v[0] == v[-1] and v[0] in "\"'":
+            v = v[1:-1]
+        if v:
+            yield v
+
+
+def main():
+    src = pathlib.Path(sys.argv[1])
+    out = pathlib.Path(sys.argv[2])
+    seeds = {"model": set(), "scenario": set(), "expr": set()}
+    texts = []
+    for p in sorted(src.glob("models/*.yaml")) + sorted(src.glob("tests/data/*.yaml")):
+        t = p.read_text(encoding="utf-8")
+        texts.append(t)
+        seeds["scenario" if re.match(r"\s*scenario:", t) else "model"].add(t)
+    for p in sorted(src.glob("scenarios/**/*.yaml")):
+        t = p.read_text(encoding="utf-8")
+        texts.append(t)
+        seeds["scenario"].add(t)
+    for p in sorted(src.glob("docs/**/*.md")) + [src / "README.md"]:
+        md = p.read_text(encoding="utf-8")
+        for block in yaml_blocks(md):
+            texts.append(block)
+            first = re.search(r"^(\w+):", block, flags=re.M)
+            seeds["scenario" if first and first.group(1) == "scenario" else "model"].add(block)
+        for code in INLINE_RE.findall(md):
+            if LOOKS_LIKE_EXPR.match(code) and not LOOKS_LIKE_PATH.match(code) and re.search(r"[+\-*/^<>=(]", code):
+                seeds["expr"].add(code)
+    for t in texts:
+        seeds["expr"].update(expressions(t))
+    for target in seeds:
+        for p in sorted((src / "tests" / "corpus" / target).glob("*")):
+            if p.is_file():
+                seeds[target].add(p.read_bytes().decode("utf-8", errors="surrogateescape"))
+    for target, items in seeds.items():
+        d = out / target
+        d.mkdir(parents=True, exist_ok=True)
+        for s in items:
+            data = s.encode("utf-8", errors="surrogateescape")
+            (d / hashlib.sha1(data).hexdigest()).write_bytes(data)
+        print(f"attain: {len(items)} {target} seeds in {d}")
+
+
+if __name__ == "__main__":
+    main()
