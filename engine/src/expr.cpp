@@ -145,6 +145,25 @@ class Parser {
     return e;
   }
 
+  /// One level of nesting -- parentheses, a call's arguments, a sign, `not` or an
+  /// exponent -- for as long as it lives. The parser recurses once per level, so bounding
+  /// them bounds its stack whatever the text ("------x" nests as deep as "((((((x").
+  class Nest {
+   public:
+    Nest(Parser& p, const SourceLoc& loc) : p_(p) {
+      if (++p_.depth_ > kMaxDepth)
+        fail(loc, fmt::format("expression nested too deeply (over {} levels of parentheses, "
+                              "calls, signs, 'not' or powers)",
+                              kMaxDepth));
+    }
+    ~Nest() { --p_.depth_; }
+    Nest(const Nest&) = delete;
+    Nest& operator=(const Nest&) = delete;
+
+   private:
+    Parser& p_;
+  };
+
   ExprPtr parse_or() {
     ExprPtr lhs = parse_and();
     while (is_word("or") || is_op("||")) {
@@ -168,6 +187,7 @@ class Parser {
   ExprPtr parse_not() {
     if (is_word("not")) {
       SourceLoc loc = here();
+      Nest nest(*this, loc);
       next();
       return apply(Op::kNot, {parse_not()}, loc);
     }
@@ -218,10 +238,12 @@ class Parser {
   ExprPtr parse_unary() {
     if (is_op("-")) {
       SourceLoc loc = here();
+      Nest nest(*this, loc);
       next();
       return apply(Op::kNeg, {parse_unary()}, loc);
     }
     if (is_op("+")) {
+      Nest nest(*this, here());
       next();
       return parse_unary();
     }
@@ -232,6 +254,7 @@ class Parser {
     ExprPtr base = parse_primary();
     if (is_op("^")) {
       SourceLoc loc = here();
+      Nest nest(*this, loc);
       next();
       // Right-associative, and the exponent may carry a sign: 2^-1.
       return apply(Op::kPow, {base, parse_unary()}, loc);
@@ -258,12 +281,10 @@ class Parser {
       return e;
     }
     if (tok_.kind == Tok::kLParen) {
-      if (++depth_ > kMaxDepth)
-        fail(loc, fmt::format("expression nested too deeply (over {} parentheses)", kMaxDepth));
+      Nest nest(*this, loc);
       next();
       ExprPtr inner = parse_or();
       expect(Tok::kRParen, "')'");
-      --depth_;
       return inner;
     }
     if (tok_.kind == Tok::kIdent) {
@@ -292,6 +313,7 @@ class Parser {
 
   std::vector<std::pair<ExprPtr, SourceLoc>> parse_args() {
     std::vector<std::pair<ExprPtr, SourceLoc>> args;
+    Nest nest(*this, here());
     next();  // '('
     if (tok_.kind == Tok::kRParen) {
       next();

@@ -458,6 +458,30 @@ TEST(ExprTest, ErrorOtherSyntax) {
   EXPECT_NE(e.text().find("empty expression"), std::string::npos) << e.what();
 }
 
+TEST(ExprTest, SignsNotPowersAndCallsNestLikeParentheses) {
+  // Each recursed once per level without a bound: 4000 signs overflowed the stack of a
+  // sanitizer build (found by fuzz_expr). All count toward the limit of 200 levels.
+  auto repeat = [](const std::string& s, int n) {
+    std::string r;
+    for (int i = 0; i < n; ++i) r += s;
+    return r;
+  };
+  for (const std::string& deep :
+       {repeat("-", 3999) + "x", repeat("+", 300) + "x", repeat("not ", 300) + "x",
+        repeat("2^", 300) + "2", repeat("abs(", 300) + "x" + repeat(")", 300),
+        repeat("-(", 150) + "x" + repeat(")", 150)}) {
+    InputError e = parse_error(deep);
+    EXPECT_NE(e.text().find("nested too deeply"), std::string::npos) << e.what();
+  }
+  // Up to the limit they parse, and mean what they say.
+  ExprPtr e = parse_expression(repeat("-", 200) + "x", TextOrigin{{"f", 1, 1}, true});
+  int negations = 0;
+  for (const Expr* n = e.get(); n->kind == Expr::Kind::kApply; n = n->args[0].get()) ++negations;
+  EXPECT_EQ(negations, 200);
+  EXPECT_NO_THROW(parse_expression(repeat("abs(", 199) + "x" + repeat(")", 199),
+                                   TextOrigin{{"f", 1, 1}, true}));
+}
+
 TEST(ExprTest, NonFiniteValueStopsTheRun) {
   std::string text =
       header() + kCommon +
