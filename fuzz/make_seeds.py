@@ -8,7 +8,8 @@ SHA-1 of its content (as libFuzzer names corpus files), from: models/*.yaml,
 scenarios/**/*.yaml, tests/data/*.yaml, the YAML code blocks of docs/**/*.md and
 README.md (model or scenario by their first key), the expressions written in all of
 these (formula, change, initial, distribution parameters, growth rates, inline code in
-the docs that parses like an expression), and the regression inputs tests/corpus/<target>.
+the docs that parses like an expression), and the regression inputs tests/corpus/<target>; model and scenario seeds also with CRLF and
+CR-only line ends.
 """
 import hashlib
 import pathlib
@@ -69,6 +70,13 @@ def main():
         for p in sorted((src / "tests" / "corpus" / target).glob("*")):
             if p.is_file():
                 seeds[target].add(p.read_bytes().decode("utf-8", errors="surrogateescape"))
+    # Line ends other than LF (CRLF from Windows, CR alone from old Macs) for every model
+    # and scenario seed: readers have mistaken a CR-only file for one comment line.
+    for target in ("model", "scenario"):
+        for t in list(seeds[target]):
+            if "\r" not in t:
+                seeds[target].add(t.replace("\n", "\r\n"))
+                seeds[target].add(t.replace("\n", "\r"))
     for target, items in seeds.items():
         d = out / target
         d.mkdir(parents=True, exist_ok=True)
