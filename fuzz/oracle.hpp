@@ -40,10 +40,10 @@ std::string check_run_message(std::string_view message);
 /// @brief Runs `input` through target `t` and returns "" when attain behaved (accepted it,
 /// or refused it with a well-formed error) or a one-paragraph description of the finding.
 /// kModel: parse_model, build_graph, compile and, when small enough, two runs of the
-/// evaluator. kScenario: parse_scenario against an example model (the one whose name the
-/// input mentions, else teaching_firms), then compile and two runs; inputs that mention
-/// `extends` or hold a backslash are skipped, so no input can make the reader open a file.
-/// kExpr: parse_expression and constant folding.
+/// evaluator, the second again alone (same bits whatever the block size). kScenario: parse_scenario
+/// against an example model (the one whose name the input mentions, else teaching_firms), then
+/// compile and two runs; inputs that mention `extends` or hold a backslash are skipped, so no input
+/// can make the reader open a file. kExpr: parse_expression and constant folding.
 std::string check(Target t, std::string_view input, bool strict = false);
 
 }  // namespace attain::fuzz
