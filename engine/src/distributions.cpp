@@ -187,7 +187,12 @@ enum class Rule {
   kModeInRange,       // p[0] <= p[1] <= p[2]
   kProbability,       // p[index] in [0, 1]
   kNonNegativeInteger,
+  kExactInteger,  // p[index] <= 2^53
 };
+
+// Largest binomial n: above 2^53 doubles skip whole numbers, and Boost's incomplete beta
+// function at such n ran for hours (a shock whose n grew without bound hung a run).
+constexpr double kMaxExactInteger = 0x1p53;
 
 struct Problem {
   Rule rule = Rule::kOk;
@@ -252,6 +257,7 @@ Problem find_problem(DistKind kind, std::span<const double> p) {
     case DistKind::kBinomial: {
       const double n = binomial_n(p[0]);
       if (!(n >= 0.0 && std::abs(p[0] - n) <= 1e-9)) return {Rule::kNonNegativeInteger, 0};
+      if (n > kMaxExactInteger) return {Rule::kExactInteger, 0};
       if (!(p[1] >= 0.0 && p[1] <= 1.0)) return {Rule::kProbability, 1};
       break;
     }
@@ -494,6 +500,10 @@ double search_smallest(double guess, double cap, Reached reached) {
   }
   while (hi - lo > 1.0) {
     const double mid = lo + std::floor(0.5 * (hi - lo));
+    // Above 2^53 neighbouring doubles are 2 or more apart: once no double lies strictly
+    // between lo and hi, hi is the answer as closely as a double can say it. (Without this
+    // the loop never ended: a binomial n of 1e17 hung a run; found by fuzz_model.)
+    if (!(mid > lo && mid < hi)) break;
     if (reached(mid)) {
       hi = mid;
     } else {
@@ -822,6 +832,10 @@ std::optional<std::string> check_params(DistKind kind, std::span<const double> p
       return must("be in [0, 1]");
     case Rule::kNonNegativeInteger:
       return must("be a non-negative integer");
+    case Rule::kExactInteger:
+      return must(
+          "be at most 2^53 = 9007199254740992, the largest whole number a double holds "
+          "exactly");
   }
   return "invalid parameters";
 }
