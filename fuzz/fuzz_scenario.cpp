@@ -9,8 +9,7 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view input(reinterpret_cast<const char*>(data), size);
-  static const bool strict = attain::fuzz::strict_from_environment();
-  const std::string why = attain::fuzz::check(attain::fuzz::Target::kScenario, input, strict);
+  const std::string why = attain::fuzz::check(attain::fuzz::Target::kScenario, input);
   if (!why.empty()) {
     std::fprintf(stderr, "attain-fuzz: finding (scenario): %s\n", why.c_str());
     std::abort();

@@ -21,29 +21,25 @@ std::string_view target_name(Target t);
 /// a path (printable()), so anything near this size echoes the input without bound.
 inline constexpr std::size_t kMaxMessageBytes = 6000;
 
-/// @brief Whole error texts that say nothing about what is wrong. The reader still gives
-/// them (tests/corpus-pending/README.md), so they are findings only in strict mode until
-/// it is fixed; then they move to tests/corpus and strict becomes the only mode.
+/// Whole error texts that say nothing about what is wrong (yaml-cpp's words for its flow
+/// nesting limit, which the reader once passed on).
 inline constexpr std::string_view kOpaqueTexts[] = {"malformed YAML: bad file"};
 
-/// Strict mode from the environment: ATTAIN_FUZZ_STRICT=1 (tools/fuzz passes it through).
-bool strict_from_environment();
-
 /// Why `message` is not a well-formed located input error for file `path`; "" when it is.
-/// With `strict`, a message whose whole text is one of kOpaqueTexts is refused too.
-std::string check_input_message(std::string_view message, std::string_view path,
-                                bool strict = false);
+/// A message whose whole text is one of kOpaqueTexts is refused too.
+std::string check_input_message(std::string_view message, std::string_view path);
 
 /// Why `message` of a run that stopped (RunError) is not one printable line; "" when it is.
 std::string check_run_message(std::string_view message);
 
 /// @brief Runs `input` through target `t` and returns "" when attain behaved (accepted it,
 /// or refused it with a well-formed error) or a one-paragraph description of the finding.
-/// kModel: parse_model, build_graph, compile and, when small enough, two runs of the
-/// evaluator, the second again alone (same bits whatever the block size). kScenario: parse_scenario
-/// against an example model (the one whose name the input mentions, else teaching_firms), then
-/// compile and two runs; inputs that mention `extends` or hold a backslash are skipped, so no input
-/// can make the reader open a file. kExpr: parse_expression and constant folding.
-std::string check(Target t, std::string_view input, bool strict = false);
+/// - kModel: parse_model, build_graph, compile and, when small enough, two runs of the
+///   evaluator, the second again alone (same bits whatever the block size).
+/// - kScenario: parse_scenario against an example model (the one whose name the input
+///   mentions, else teaching_firms), then the same runs; the scenario is read as a file in
+///   an empty temporary folder, so `extends` must fail whatever it names.
+/// - kExpr: parse_expression and constant folding.
+std::string check(Target t, std::string_view input);
 
 }  // namespace attain::fuzz

@@ -73,21 +73,19 @@ TEST(FuzzOracle, RejectsMalformedInputErrors) {
   EXPECT_NE(check_input_message("fuzz.yaml:3:14: error: ", p), "");
   EXPECT_NE(check_input_message("other.yaml:3:14: error: another file", p), "");
   EXPECT_NE(check_input_message("attain: error: bad file", p), "");
-  EXPECT_NE(check_input_message("fuzz.yaml:1:1208: error: malformed YAML: bad file", p, true), "");
+  EXPECT_NE(check_input_message("fuzz.yaml:1:1208: error: malformed YAML: bad file", p), "");
   EXPECT_NE(check_input_message(
                 "fuzz.yaml:3:14: error: " + std::string(attain::fuzz::kMaxMessageBytes, 'x'), p),
             "");
 }
 
-TEST(FuzzOracle, OpaqueTextsAreFindingsOnlyWhenStrict) {
-  // Pending in the reader (tests/corpus-pending): tolerated by default, so CI stays green.
-  const std::string bad = "fuzz.yaml:1:1208: error: malformed YAML: bad file";
-  EXPECT_EQ(check_input_message(bad, "fuzz.yaml"), "");
-  EXPECT_NE(check_input_message(bad, "fuzz.yaml", true), "");
+TEST(FuzzOracle, OpaqueTextsAreFindings) {
+  EXPECT_NE(check_input_message("fuzz.yaml:1:1208: error: malformed YAML: bad file", "fuzz.yaml"),
+            "");
   // An input echoed in a message is not the reader's own text.
   EXPECT_EQ(check_input_message("fuzz.yaml:1:8: error: model name 'malformed YAML: bad file' is "
                                 "not an identifier",
-                                "fuzz.yaml", true),
+                                "fuzz.yaml"),
             "");
 }
 
@@ -114,16 +112,20 @@ TEST(FuzzOracle, WellFormedRefusalsAndAcceptedInputsPass) {
   EXPECT_EQ(check(Target::kScenario, "scenario: s\nmodel: nope\ndescription: d\n"), "");
 }
 
-TEST(FuzzOracle, ScenarioInputsNeverOpenFiles) {
-  // extends would read a file named by the input: the oracle skips such inputs entirely,
-  // also when a double-quoted escape spells the key.
-  EXPECT_EQ(check(Target::kScenario,
-                  "scenario: s\nmodel: teaching_firms\ndescription: d\nextends: /dev/zero\n"),
-            "");
-  EXPECT_EQ(
-      check(Target::kScenario,
-            "scenario: s\nmodel: teaching_firms\ndescription: d\n\"\\x65xtends\": /dev/zero\n"),
-      "");
+TEST(FuzzOracle, ScenarioExtendsReachesNoFile) {
+  // The scenario is read from an empty folder: whatever `extends` names is refused with a
+  // well-formed message (the oracle reports a chain longer than the input itself).
+  const std::string head = "scenario: s\nmodel: teaching_firms\ndescription: d\n";
+  for (const char* ext : {"/dev/zero", "/etc/hostname", "../../../../../etc/passwd.yaml",
+                          "fuzz_scenario.yaml", "missing.yaml", "."}) {
+    SCOPED_TRACE(ext);
+    const std::string input = head + "extends: \"" + ext + "\"\n";
+    EXPECT_THROW(attain::parse_scenario(input, "/nonexistent/s.yaml",
+                                        attain::load_model(std::string(ATTAIN_SOURCE_DIR) +
+                                                           "/models/teaching_firms.yaml")),
+                 attain::InputError);
+    EXPECT_EQ(check(Target::kScenario, input), "");
+  }
 }
 
 TEST(FuzzCorpus, ModelInputs) {
