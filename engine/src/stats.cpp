@@ -75,9 +75,21 @@ std::uint64_t entry_count(std::uint64_t e) {
 }
 
 /// Whether `k` nonzero buckets over `span` indices are held sparse: while they fill less
-/// than a quarter of it, dense storage would take more than 4 times the bytes.
-bool keep_sparse(std::size_t k, std::int64_t span) {
-  return k <= QuantileSketch::kSparseMost && 4 * static_cast<std::int64_t>(k) < span;
+/// than a quarter of it, a dense array would take more than 4 times the bytes. `slack` 2
+/// asks for twice the margin, for a dense store to turn sparse, so that a store near the
+/// limit does not keep changing form.
+bool sparse_fits(std::size_t k, std::int64_t span, std::int64_t slack = 1) {
+  return k <= QuantileSketch::kSparseMost && 4 * slack * static_cast<std::int64_t>(k) < span;
+}
+
+/// The same for a store that values are added to one at a time, which costs a search
+/// while sparse: besides, while it holds fewer values than its span and than
+/// kSparseAdds, so that a store fed many values (a chunk of many runs) counts them in the
+/// dense array soon.
+bool sparse_fits(std::size_t k, std::uint64_t n, std::int64_t span, std::int64_t slack = 1) {
+  const auto most =
+      std::min<std::uint64_t>(static_cast<std::uint64_t>(span), QuantileSketch::kSparseAdds);
+  return sparse_fits(k, span, slack) && n < most / static_cast<std::uint64_t>(slack);
 }
 
 }  // namespace
@@ -137,17 +149,31 @@ void QuantileSketch::Store::to_sparse() {
   lo = kSparse;
 }
 
-void QuantileSketch::Store::to_dense() {
-  if (counts.empty()) {
-    lo = 0;  // as an empty dense store has always been saved
-    return;
-  }
-  const std::int64_t first = low();
-  std::vector<std::uint64_t> c(static_cast<std::size_t>(hi() - first + 1), 0);
+void QuantileSketch::Store::to_dense(std::int64_t new_lo, std::size_t size) {
+  std::vector<std::uint64_t> c(size, 0);
   for (const std::uint64_t e : counts)
-    c[static_cast<std::size_t>(entry_index(e) - first)] = entry_count(e);
+    c[static_cast<std::size_t>(std::max(entry_index(e), new_lo) - new_lo)] += entry_count(e);
   counts.swap(c);
-  lo = first;
+  lo = new_lo;
+}
+
+void QuantileSketch::Store::to_dense() {
+  if (counts.empty())
+    lo = 0;  // as an empty dense store has always been saved
+  else
+    to_dense(low(), static_cast<std::size_t>(hi() - low() + 1));
+}
+
+void QuantileSketch::Store::prepare(std::int64_t first, std::int64_t last, std::uint64_t n) {
+  if (n == 0 || !sparse() || total >= kCountMost) return;
+  const bool empty = counts.empty();
+  const std::int64_t top = empty ? last : std::max(last, hi());
+  const std::int64_t bottom = empty ? first : std::min(first, low());
+  const std::int64_t new_lo = std::max(bottom, top - (kMaxBuckets - 1));
+  const std::int64_t span = top - new_lo + 1;
+  if (sparse_fits(0, total + n, span)) return;  // it may stay sparse
+  // The batch holds values at `first` and `last`, so both ends will be nonzero.
+  to_dense(new_lo, static_cast<std::size_t>(span));
 }
 
 void QuantileSketch::Store::add_sparse(std::int64_t index) {
@@ -178,7 +204,7 @@ void QuantileSketch::Store::add_sparse(std::int64_t index) {
       counts.insert(at, entry(index, 1));
   }
   ++total;
-  if (!keep_sparse(counts.size(), hi() - low() + 1)) to_dense();
+  if (!sparse_fits(counts.size(), total, hi() - low() + 1)) to_dense();
 }
 
 void QuantileSketch::Store::add(std::int64_t index) {
@@ -199,7 +225,8 @@ void QuantileSketch::Store::add(std::int64_t index) {
     const std::int64_t new_lo = std::max(index, top - (kMaxBuckets - 1));
     if (new_lo < lo) {
       const std::size_t size = static_cast<std::size_t>(top - new_lo + 1), k = nonzero();
-      if (k != kNone && total < kCountMost && keep_sparse(k + 1, static_cast<std::int64_t>(size))) {
+      if (k != kNone && total < kCountMost &&
+          sparse_fits(k + 1, total + 1, static_cast<std::int64_t>(size), 2)) {
         to_sparse();
         return add_sparse(index);
       }
@@ -212,7 +239,8 @@ void QuantileSketch::Store::add(std::int64_t index) {
     const auto size = static_cast<std::size_t>(index - new_lo + 1);
     if (!in_place(new_lo, size)) {
       const std::size_t k = nonzero();
-      if (k != kNone && total < kCountMost && keep_sparse(k + 1, static_cast<std::int64_t>(size))) {
+      if (k != kNone && total < kCountMost &&
+          sparse_fits(k + 1, total + 1, static_cast<std::int64_t>(size), 2)) {
         to_sparse();
         return add_sparse(index);
       }
@@ -264,7 +292,7 @@ void QuantileSketch::Store::merge(const Store& o) {
     const std::size_t k = sparse() ? counts.size() : nonzero();
     const std::size_t ko = o.sparse() ? o.counts.size() : o.nonzero();
     if (k != kNone && ko != kNone && total <= kCountMost - o.total &&
-        keep_sparse(k + ko, static_cast<std::int64_t>(size)))
+        sparse_fits(k + ko, static_cast<std::int64_t>(size), sparse() ? 1 : 2))
       return merge_sparse(o, new_lo);
   }
   if (sparse()) to_dense();
@@ -293,7 +321,28 @@ void QuantileSketch::add(double x) {
     ++zeros_;
 }
 
+void QuantileSketch::prepare(const double* v, int n) {
+  std::int64_t first[2] = {kIndexEnd, kIndexEnd}, last[2] = {-1, -1};
+  std::uint64_t count[2] = {0, 0};
+  for (int i = 0; i < n; ++i) {
+    const double x = v[i];
+    if (!(x > 0 || x < 0)) continue;  // zeros and NaN, which add() counts as zeros
+    const int s = x < 0;
+    const std::int64_t index = bucket(s ? -x : x);
+    first[s] = std::min(first[s], index);
+    last[s] = std::max(last[s], index);
+    ++count[s];
+  }
+  pos_.prepare(first[0], last[0], count[0]);
+  neg_.prepare(first[1], last[1], count[1]);
+}
+
 void QuantileSketch::add(const double* v, int n) {
+  // A fresh sketch, or one with values held sparse: maybe better dense for this batch. (An
+  // empty store of a sign is sparse too, but checking every batch for it would cost a
+  // pass over the values of every sketch that never sees that sign.)
+  if (n_ == 0 || (pos_.sparse() && !pos_.counts.empty()) || (neg_.sparse() && !neg_.counts.empty()))
+    prepare(v, n);
   for (int i = 0; i < n; ++i) {
     const double x = v[i];
     if (x > 0 && n_ > 0) {
@@ -376,7 +425,7 @@ void QuantileSketch::load(const std::vector<std::uint64_t>& counts, std::size_t&
     // The form add() and merge() would have chosen for such a state, where one is sparse.
     const std::size_t k = st->nonzero();
     if (k != Store::kNone &&
-        (k == 0 || keep_sparse(k, static_cast<std::int64_t>(st->counts.size()))))
+        (k == 0 || sparse_fits(k, static_cast<std::int64_t>(st->counts.size()))))
       st->to_sparse();
   }
   zeros_ = next();

@@ -54,17 +54,21 @@ struct Moments {
 ///
 /// A sign's buckets are held sparse (one 8-byte entry per nonzero bucket) while they are
 /// few and spread out, dense (an array over the whole span) once they fill at least a
-/// quarter of their span or number more than kSparseMost: a sketch of few values over a
-/// wide range, as a chunk of few runs makes, holds bytes in proportion to its nonzero
-/// buckets (at most 4 times them while dense, 8 times with the room an array keeps to
-/// grow), never more than max_bytes(). Which form a store takes changes neither the
-/// counts nor anything computed or saved from them.
+/// quarter of their span or number more than kSparseMost, or, when values are added one
+/// by one, once the store holds kSparseAdds values or as many as its span (counting in
+/// the array is what the fast path does). A sketch of few values over a wide range, as
+/// a chunk of few runs or a merge of such chunks makes, thus holds bytes in proportion to
+/// its nonzero buckets, never more than max_bytes(). Which form a store takes changes
+/// neither the counts nor anything computed or saved from them.
 class QuantileSketch {
  public:
   /// Buckets kept per sign: the largest magnitude's bucket and the 32 octaves below it.
   static constexpr std::int64_t kMaxBuckets = 32 * 128 + 1;
   /// Most nonzero buckets a sign holds sparse.
   static constexpr std::size_t kSparseMost = 512;
+  /// Most values a sparse sign holds when one more is added: past it add() turns the
+  /// store dense (merge() and load() go by kSparseMost and the span only).
+  static constexpr std::uint64_t kSparseAdds = 256;
   void add(double x);
   /// Adds `n` values; the same counts as n calls of add(), with a fast path for values
   /// inside the positive buckets already allocated.
@@ -136,10 +140,18 @@ class QuantileSketch {
     /// The sparse entries of the state, of either form.
     std::vector<std::uint64_t> entries() const;
     void to_sparse();
+    /// Lays a sparse store's counts over [new_lo, new_lo + size), by default its span.
+    void to_dense(std::int64_t new_lo, std::size_t size);
     void to_dense();
+    /// Ahead of adding `n` values with indices in [first, last] to a sparse store: if they
+    /// would turn it dense anyway (n + total at least the span), turns it dense over the
+    /// final span now, so that they take the fast path.
+    void prepare(std::int64_t first, std::int64_t last, std::uint64_t n);
     void add_sparse(std::int64_t index);
     void merge_sparse(const Store& other, std::int64_t new_lo);
   };
+  /// Store::prepare() of each sparse store for the values v[0..n).
+  void prepare(const double* v, int n);
   static std::int64_t bucket(double magnitude);
   static double bucket_value(std::int64_t index);
   Store pos_, neg_;
