@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstring>
 #include <deque>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <numbers>
@@ -18,6 +19,8 @@
 
 namespace attain {
 namespace {
+
+constexpr double kNaNValue = std::numeric_limits<double>::quiet_NaN();
 
 using ArrayMap = Eigen::Map<Eigen::ArrayXd>;
 using ConstMap = Eigen::Map<const Eigen::ArrayXd>;
@@ -486,6 +489,10 @@ Program::Block Program::make_block(int capacity) const {
                   0.0);
   // Scratch: temps, then four broadcast buffers, then per-lane draw parameters.
   b.scratch.assign(static_cast<std::size_t>(temps_ + 4) * static_cast<std::size_t>(capacity), 0.0);
+  // Uniforms: one array per parameter, then the normal scores of the largest group.
+  std::size_t group = 0;
+  for (const auto& c : correlated_) group = std::max(group, c.params.size());
+  b.uniforms.assign((parameters_.size() + group) * static_cast<std::size_t>(capacity), 0.0);
   return b;
 }
 
@@ -511,41 +518,55 @@ void Program::evaluate(Block& block, std::uint64_t seed, std::uint64_t first_run
   // Parameters: drawn once per run from their own stream (seed, run, node, kOncePerRun),
   // every one by its inverse CDF of the stream's first word (common random numbers that
   // survive a change of the distribution); correlated ones after the Gaussian copula.
+  // Each stage runs over the whole block for one parameter at a time: the Philox calls and
+  // table lookups of different runs are independent, so the processor overlaps them.
   const auto np = parameters_.size();
   const bool design = uniforms && *uniforms;
-  std::vector<double> u(np);
-  for (int lane = 0; lane < count; ++lane) {
-    const std::uint64_t run = first_run + static_cast<std::uint64_t>(lane);
-    for (std::size_t j = 0; j < np; ++j) {
-      const Node& n = model_.nodes[static_cast<std::size_t>(parameters_[j])];
-      if (design) {
-        u[j] = (*uniforms)(run, static_cast<int>(j));
-      } else if (!n.dist.fixed) {
-        Stream s(seed, run, n.id, kOncePerRun);
-        u[j] = s.u01();
-      }
+  double* u = block.uniforms.data();
+  auto u_of = [&](std::size_t j) { return u + j * ucap; };
+  for (std::size_t j = 0; j < np; ++j) {
+    const Node& n = model_.nodes[static_cast<std::size_t>(parameters_[j])];
+    if (design) {
+      for (int lane = 0; lane < count; ++lane)
+        u_of(j)[lane] =
+            (*uniforms)(first_run + static_cast<std::uint64_t>(lane), static_cast<int>(j));
+    } else if (!n.dist.fixed) {
+      first_uniforms(seed, first_run, n.id, kOncePerRun, count, u_of(j));
     }
-    for (const auto& c : correlated_) {
-      Eigen::VectorXd z(static_cast<Eigen::Index>(c.params.size()));
-      for (std::size_t a = 0; a < c.params.size(); ++a)
-        z[static_cast<Eigen::Index>(a)] = normal_quantile(u[static_cast<std::size_t>(c.params[a])]);
-      Eigen::VectorXd zc = c.chol * z;
-      for (std::size_t a = 0; a < c.params.size(); ++a) {
+  }
+  for (const auto& c : correlated_) {
+    // z = L w for the normal scores w of the group's uniforms, lane by lane (the sum in
+    // the order of the columns, so the bits do not depend on the block).
+    const auto m = c.params.size();
+    double* z = u + np * ucap;  // the group's normal scores, m arrays of the block's lanes
+    for (std::size_t a = 0; a < m; ++a) {
+      const double* ua = u_of(static_cast<std::size_t>(c.params[a]));
+      double* w = z + a * ucap;
+      for (int lane = 0; lane < count; ++lane) w[lane] = normal_quantile(ua[lane]);
+    }
+    for (std::size_t a = 0; a < m; ++a) {
+      double* ua = u_of(static_cast<std::size_t>(c.params[a]));
+      for (int lane = 0; lane < count; ++lane) {
+        double sum = 0.0;
+        for (std::size_t b = 0; b <= a; ++b)
+          sum += c.chol(static_cast<Eigen::Index>(a), static_cast<Eigen::Index>(b)) *
+                 z[b * ucap + static_cast<std::size_t>(lane)];
         // Keep u inside (0, 1) so every inverse CDF stays finite.
-        double v = normal_cdf(zc[static_cast<Eigen::Index>(a)]);
-        u[static_cast<std::size_t>(c.params[a])] = std::clamp(v, 0x1.0p-60, 1 - 0x1.0p-53);
+        ua[lane] = std::clamp(normal_cdf(sum), 0x1.0p-60, 1 - 0x1.0p-53);
       }
     }
-    for (std::size_t j = 0; j < np; ++j) {
-      const Node& n = model_.nodes[static_cast<std::size_t>(parameters_[j])];
-      double x;
-      if (n.dist.fixed) {
-        x = n.dist.fixed_value;
-      } else {
-        x = fast_quantile_[j] ? (*fast_quantile_[j])(u[j])
-                              : quantile(n.dist.kind, n.dist.p, &n.dist.table, u[j]);
-      }
-      slot_ptr(0, parameters_[j])[lane] = x;
+  }
+  for (std::size_t j = 0; j < np; ++j) {
+    const Node& n = model_.nodes[static_cast<std::size_t>(parameters_[j])];
+    double* x = slot_ptr(0, parameters_[j]);
+    const double* uj = u_of(j);
+    if (n.dist.fixed) {
+      std::fill_n(x, count, n.dist.fixed_value);
+    } else if (fast_quantile_[j]) {
+      (*fast_quantile_[j])(uj, x, count);
+    } else {
+      for (int lane = 0; lane < count; ++lane)
+        x[lane] = quantile(n.dist.kind, n.dist.p, &n.dist.table, uj[lane]);
     }
   }
   for (int j : parameters_) {
@@ -771,35 +792,52 @@ void Program::evaluate(Block& block, std::uint64_t seed, std::uint64_t first_run
             break;
           }
           case Code::kDraw: {
+            // The uniforms of the block's runs first (independent Philox calls), then the
+            // inverse CDF of each: quantile(u) is what draw() does with the stream's first
+            // word, so the numbers are those of one stream per run.
             const int node = shock_nodes_[static_cast<std::size_t>(in.extra)];
             const Node& sn = model_.nodes[static_cast<std::size_t>(node)];
+            first_uniforms(seed, first_run, sn.id, static_cast<std::uint64_t>(k), n, d);
+            if (const QuantileFunction* fixed =
+                    shock_quantile_[static_cast<std::size_t>(in.extra)].get()) {
+              (*fixed)(d, d, n);
+              break;
+            }
             Val pv[4];
             for (int a = 0; a < in.n; ++a) pv[a] = resolve(in.a[a]);
             double params[4];
-            const QuantileFunction* fixed =
-                shock_quantile_[static_cast<std::size_t>(in.extra)].get();
+            const auto pn = static_cast<std::size_t>(in.n);
+            if (sn.dist.kind == DistKind::kNormal) {
+              // The hot path of most models: no per-lane dispatch.
+              const double* mean = pv[0].p;
+              const double* sd = pv[1].p;
+              for (int i = 0; i < n; ++i) {
+                params[0] = mean ? mean[i] : pv[0].c;
+                params[1] = sd ? sd[i] : pv[1].c;
+                if (!std::isfinite(params[0]) || !std::isfinite(params[1]) || !(params[1] >= 0.0)) {
+                  d[i] = kNaNValue;
+                } else {
+                  d[i] = params[0] + params[1] * normal_quantile(d[i]);
+                }
+              }
+            } else {
+              for (int i = 0; i < n; ++i) {
+                for (int a = 0; a < in.n; ++a) params[a] = pv[a].p ? pv[a].p[i] : pv[a].c;
+                d[i] = quantile(sn.dist.kind, std::span<const double>(params, pn), &sn.dist.table,
+                                d[i]);
+              }
+            }
             for (int i = 0; i < n; ++i) {
+              if (!std::isnan(d[i])) continue;
               for (int a = 0; a < in.n; ++a) params[a] = pv[a].p ? pv[a].p[i] : pv[a].c;
               const std::uint64_t run = first_run + static_cast<std::uint64_t>(i);
-              Stream s(seed, run, sn.id, static_cast<std::uint64_t>(k));
-              if (fixed) {
-                d[i] = (*fixed)(s.u01());
-                continue;
-              }
-              double x = draw(sn.dist.kind,
-                              std::span<const double>(params, static_cast<std::size_t>(in.n)),
-                              &sn.dist.table, s);
-              if (std::isnan(x)) {
-                std::string p;
-                for (int a = 0; a < in.n; ++a) p += fmt::format("{}{}", a ? ", " : "", params[a]);
-                auto msg = check_params(
-                    sn.dist.kind, std::span<const double>(params, static_cast<std::size_t>(in.n)));
-                throw RunError(
-                    fmt::format("shock '{}' at {} in run {}: invalid {} parameters ({}){}", sn.name,
-                                year, run, dist_name(sn.dist.kind), p, msg ? ": " + *msg : ""),
-                    run);
-              }
-              d[i] = x;
+              std::string p;
+              for (int a = 0; a < in.n; ++a) p += fmt::format("{}{}", a ? ", " : "", params[a]);
+              auto msg = check_params(sn.dist.kind, std::span<const double>(params, pn));
+              throw RunError(
+                  fmt::format("shock '{}' at {} in run {}: invalid {} parameters ({}){}", sn.name,
+                              year, run, dist_name(sn.dist.kind), p, msg ? ": " + *msg : ""),
+                  run);
             }
             break;
           }

@@ -14,6 +14,7 @@
 #include <boost/math/distributions/poisson.hpp>
 #include <boost/math/distributions/triangular.hpp>
 #include <boost/math/distributions/uniform.hpp>
+#include <boost/math/special_functions/beta.hpp>
 #include <boost/math/special_functions/erf.hpp>
 #include <cmath>
 #include <cstdint>
@@ -837,6 +838,80 @@ TEST(QuantileFunction, MatchesQuantileForBetaPertAndGamma) {
     EXPECT_LT(worst, 1e-12) << dist_name(c.kind) << " " << c.p[0] << " " << c.p[1];
     EXPECT_GT(q.interpolated_share(), 0.8) << dist_name(c.kind) << " " << c.p[0] << " " << c.p[1];
   }
+}
+
+TEST(QuantileFunction, TailTablesMatchQuantileNearBothEnds) {
+  // Densities that vanish or diverge like a power at an end (PERT with the mode near or at
+  // an end, beta with shape below 1, gamma with shape below 1): u from 1e-12 to 2^-4 and
+  // the same distances from 1, across the octave tables' cells and their edges.
+  struct Params {
+    DistKind kind;
+    std::vector<double> p;
+  };
+  const std::vector<Params> cases = {
+      {DistKind::kPert, {0, 0.2, 10, 4}}, {DistKind::kPert, {0, 9.9, 10, 4}},
+      {DistKind::kPert, {-2, -2, 5, 4}},  {DistKind::kBeta, {0.5, 0.5, 0, 1}},
+      {DistKind::kBeta, {1.3, 7, 0, 1}},  {DistKind::kGamma, {0.3, 1}},
+      {DistKind::kGamma, {1.7, 2}}};
+  for (const auto& c : cases) {
+    QuantileFunction q(c.kind, c.p, nullptr);
+    std::vector<double> ws;
+    for (double w = 1e-12; w < 0.0625; w *= 1.37) ws.push_back(w);
+    for (int e = -27; e <= -4; ++e) {
+      ws.push_back(std::ldexp(1.0, e));
+      ws.push_back(std::nextafter(std::ldexp(1.0, e), 0.0));
+      ws.push_back(std::ldexp(1.0 + 17.0 / 64.0, e));
+    }
+    double worst = 0;
+    for (double w : ws) {
+      for (double u : {w, 1.0 - w}) {
+        const double fast = q(u), exact = quantile(c.kind, c.p, nullptr, u);
+        const double floor =
+            c.kind == DistKind::kGamma ? 1e-300 : 1e-2 * std::fabs(c.p[2] - c.p[0]);
+        worst = std::max(worst, std::fabs(fast - exact) / std::max(std::fabs(exact), floor));
+      }
+    }
+    EXPECT_LT(worst, 1e-12) << dist_name(c.kind) << " " << c.p[0] << " " << c.p[1];
+    // Monotone through the join of the tables: a fine sweep over the lower 2^-4.
+    double previous = -std::numeric_limits<double>::infinity();
+    for (int i = 1; i <= 20000; ++i) {
+      const double u = i * (0.0625 / 20000.0);
+      const double x = q(u);
+      EXPECT_GE(x, previous) << "monotone at u = " << u;
+      previous = x;
+    }
+    EXPECT_GT(q.interpolated_share(), 0.99) << dist_name(c.kind) << " " << c.p[0];
+  }
+}
+
+TEST(BinomialQuantile, SummedTailsAgreeWithBoostReference) {
+  // Binomials with n min(p, 1 - p) >= 30 and a standard deviation up to 40 start from the
+  // pmf summed away from the start; the answer must be exactly the smallest k with
+  // F(k) >= u, F from Boost's ibetac (upper tails from ibeta against 1 - u above 1/2).
+  Stream s(7, 1, 2, 3, StreamPurpose::kTest);
+  int checked = 0;
+  for (int c = 0; c < 400; ++c) {
+    const double n = std::floor(60 + s.u01() * 8000), p = s.u01();
+    if (n * std::min(p, 1 - p) < 30) continue;
+    for (int r = 0; r < 20; ++r) {
+      double u = s.u01();
+      if (r % 5 == 0) u = std::pow(s.u01(), 8);
+      if (r % 5 == 1) u = 1 - std::pow(s.u01(), 8);
+      if (!(u > 0 && u < 1)) continue;
+      const double pv[2] = {n, p};
+      const double k = quantile(DistKind::kBinomial, pv, nullptr, u);
+      auto lower = [&](double j) { return j >= n ? 1.0 : boost::math::ibetac(j + 1, n - j, p); };
+      auto upper = [&](double j) { return j >= n ? 0.0 : boost::math::ibeta(j + 1, n - j, p); };
+      if (u <= 0.5) {
+        EXPECT_TRUE(lower(k) >= u && (k == 0 || lower(k - 1) < u)) << n << " " << p << " " << u;
+      } else {
+        EXPECT_TRUE(upper(k) <= 1 - u && (k == 0 || upper(k - 1) > 1 - u))
+            << n << " " << p << " " << u;
+      }
+      ++checked;
+    }
+  }
+  EXPECT_GT(checked, 3000);
 }
 
 TEST(QuantileFunction, OtherKindsCallQuantile) {

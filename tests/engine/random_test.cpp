@@ -130,5 +130,25 @@ TEST(Stream, EveryPartOfTheIdentityChangesTheNumbers) {
   EXPECT_NE(Stream(1, 2, 3, 4, StreamPurpose::kTest).bits(), base);
 }
 
+TEST(FirstUniforms, EqualTheFirstU01OfEachRunsStream) {
+  // The block form the engine draws with must give the numbers of one stream per run,
+  // whatever the block's first run and length (so block size cannot change a result).
+  for (const std::uint64_t first :
+       {std::uint64_t{0}, std::uint64_t{1} << 40, ~std::uint64_t{0} - 300}) {
+    std::vector<double> block(257);
+    first_uniforms(11, first, 77, kOncePerRun, 257, block.data());
+    for (int i = 0; i < 257; ++i)
+      EXPECT_EQ(block[static_cast<std::size_t>(i)],
+                Stream(11, first + static_cast<std::uint64_t>(i), 77, kOncePerRun).u01())
+          << "run " << first + static_cast<std::uint64_t>(i);
+    std::vector<double> test(5);
+    first_uniforms(11, first, 77, 3, 5, test.data(), StreamPurpose::kTest);
+    for (int i = 0; i < 5; ++i)
+      EXPECT_EQ(
+          test[static_cast<std::size_t>(i)],
+          Stream(11, first + static_cast<std::uint64_t>(i), 77, 3, StreamPurpose::kTest).u01());
+  }
+}
+
 }  // namespace
 }  // namespace attain

@@ -125,6 +125,7 @@ class Program {
     int capacity = 0;
     std::vector<double> values;
     std::vector<double> scratch;
+    std::vector<double> uniforms;  ///< per parameter, per lane: the uniform behind its draw
     double at(int step, int slot, int lane, int slots) const {
       return values[(static_cast<std::size_t>(step) * static_cast<std::size_t>(slots) +
                      static_cast<std::size_t>(slot)) *
