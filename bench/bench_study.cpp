@@ -1,7 +1,9 @@
 // Benchmarks of studies and the analyses built on them: paired comparison against two
-// separate ensembles, chance-constrained search, and what each standard reducer costs per
-// run (results: docs/performance.md, "Studies: compare, search and reducers").
+// separate ensembles, chance-constrained search, what each standard reducer costs per
+// run (results: docs/performance.md, "Studies: compare, search and reducers"), and the
+// interactive case of a dashboard moving one lever.
 #include <benchmark/benchmark.h>
+#include <tbb/task_arena.h>
 
 #include <cstdint>
 #include <memory>
@@ -187,6 +189,67 @@ BENCHMARK(BM_Search_Guandu)
     ->UseRealTime()
     ->MeasureProcessCPUTime()
     ->Iterations(2);
+
+// ---------------------------------------------------------------------------------------
+// 2b. The interactive case.
+
+/// The dashboard case: a warm engine (the Guandu plan loaded and compiled, TBB's worker
+/// threads started, one study run before timing) answers one lever setting per
+/// iteration: fiscal_st_index scaled by 1.0, 1.1, ..., 2.0 in turn (LeverKnob::apply, i.e.
+/// Program::set_lever, as sweep and search move a lever), then P of every target and of
+/// all together with its 95 % Wilson interval over `runs` runs (run_study with an
+/// AttainmentReducer, as sweep evaluates a point; run_study builds its own task arena per
+/// call, which is part of the cost). Wall milliseconds per setting and runs per second.
+/// Aim: <= 100 ms wall per setting at 10^5 runs on the 2-core machine.
+void BM_Interactive_Guandu(benchmark::State& state) {
+  const Guandu& g = guandu();
+  const auto runs = static_cast<std::uint64_t>(state.range(0));
+  const int threads = static_cast<int>(state.range(1));
+  Program p = g.plan;  // the copy whose lever the dashboard moves
+  const LeverKnob knob(g.plan_model, {"fiscal_st_index"});
+  Study s;
+  s.variants = {&p};
+  s.reducers.push_back(std::make_unique<AttainmentReducer>(p.model(), 0));
+  StudyOptions o;
+  o.first = 0;
+  o.last = runs;
+  o.seed = 1;
+  o.threads = threads;
+  const std::size_t targets = p.model().targets.size();
+  // One setting: the probabilities and intervals a dashboard shows; returns their sum.
+  auto setting = [&](double level) {
+    knob.apply(p, level);
+    const StudyResult r = run_study(s, o);
+    const auto& a = r.get<AttainmentReducer>(0);
+    double sum = 0;
+    for (std::size_t t = 0; t < targets; ++t) {
+      const Proportion q = proportion(a.hits(t), a.runs());
+      sum += q.p + q.lo + q.hi;
+    }
+    const Proportion joint = proportion(a.joint_hits(), a.runs());
+    return sum + joint.p + joint.lo + joint.hi;
+  };
+  tbb::task_arena arena(threads);  // held: the workers stay up between settings
+  arena.initialize();
+  keep(setting(1.0));  // warm: the workers started, the caches filled
+  int i = 0;
+  double last = 0;
+  for (auto _ : state) {
+    last = setting(1.0 + 0.1 * (i % 11));
+    keep(last);
+    ++i;
+  }
+  state.counters["targets"] = static_cast<double>(targets);
+  state.counters["last_sum_of_p_lo_hi"] = last;
+  runs_counter(state, runs);
+}
+BENCHMARK(BM_Interactive_Guandu)
+    ->ArgsProduct({{100000}, {1, 2}})
+    ->ArgNames({"runs", "threads"})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->MeasureProcessCPUTime()
+    ->Iterations(5);  // five settings (1.0 to 1.4) per case, whatever --benchmark_min_time
 
 // ---------------------------------------------------------------------------------------
 // 3. What each reducer costs per run.
