@@ -134,6 +134,60 @@ const std::vector<Case>& parameter_cases() {
   return all;
 }
 
+// The form the engine draws in (Program::evaluate): for one node and step, the first
+// uniform of every run of a block of 256 (first_uniforms: independent Philox calls in one
+// loop), then the inverse CDF over the block. Items are draws.
+constexpr int kBlock = 256;
+
+void block_uniform(benchmark::State& state) {
+  std::vector<double> u(kBlock);
+  std::uint64_t run = 0;
+  for (auto _ : state) {
+    attain::first_uniforms(42, run, 7, 3, kBlock, u.data(), attain::StreamPurpose::kTest);
+    benchmark::DoNotOptimize(u.data());
+    benchmark::ClobberMemory();
+    run += kBlock;
+  }
+  state.SetItemsProcessed(state.iterations() * kBlock);
+}
+
+void block_normal(benchmark::State& state) {
+  std::vector<double> x(kBlock);
+  std::uint64_t run = 0;
+  for (auto _ : state) {
+    attain::first_uniforms(42, run, 7, 3, kBlock, x.data(), attain::StreamPurpose::kTest);
+    for (double& v : x) v = 1.0 + 2.0 * attain::normal_quantile(v);
+    benchmark::DoNotOptimize(x.data());
+    benchmark::ClobberMemory();
+    run += kBlock;
+  }
+  state.SetItemsProcessed(state.iterations() * kBlock);
+}
+
+// PERT parameters as a model has them: `tables` different distributions (range(0)), each
+// drawn for the whole block in turn (the Guandu model has 43).
+void block_pert_parameters(benchmark::State& state) {
+  const auto tables = static_cast<std::size_t>(state.range(0));
+  std::vector<attain::QuantileFunction> q;
+  for (std::size_t t = 0; t < tables; ++t) {
+    const double lo = static_cast<double>(t), mode = lo + 0.1 + 0.37 * static_cast<double>(t % 7);
+    q.emplace_back(DistKind::kPert, std::vector<double>{lo, mode, lo + 3.0, 4.0}, nullptr);
+  }
+  std::vector<double> u(kBlock), x(kBlock);
+  std::uint64_t run = 0;
+  for (auto _ : state) {
+    for (std::size_t t = 0; t < tables; ++t) {
+      attain::first_uniforms(42, run, t, attain::kOncePerRun, kBlock, u.data(),
+                             attain::StreamPurpose::kTest);
+      q[t](u.data(), x.data(), kBlock);
+      benchmark::DoNotOptimize(x.data());
+      benchmark::ClobberMemory();
+    }
+    run += kBlock;
+  }
+  state.SetItemsProcessed(state.iterations() * kBlock * static_cast<std::int64_t>(tables));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -153,6 +207,12 @@ int main(int argc, char** argv) {
                                  quantile_function_build, c)
         ->Unit(benchmark::kMillisecond);
   }
+  benchmark::RegisterBenchmark("block/uniform", block_uniform);
+  benchmark::RegisterBenchmark("block/normal", block_normal);
+  benchmark::RegisterBenchmark("block/pert_parameters", block_pert_parameters)
+      ->ArgName("tables")
+      ->Arg(1)
+      ->Arg(43);
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   benchmark::RunSpecifiedBenchmarks();

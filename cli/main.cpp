@@ -189,7 +189,7 @@ struct RunArgs {
   std::string runs = "10000";
   std::string seed = "1";
   int threads = 0;
-  int block = 256;
+  int block = 0;
   std::string store = "targets";
   std::string out;
   std::string ci_width;
@@ -268,8 +268,9 @@ Common prepare(const RunArgs& a, std::size_t row_variants = 0) {
     c.options.memory_limit = attain::available_memory();
     c.options.memory_limit_source = "available (MemAvailable)";
   }
-  if (a.block < 1 || a.block > 65536)
-    bad_arg(fmt::format("--block must be in [1, 65536] (got {})", a.block));
+  if (a.block < 0 || a.block > 65536)
+    bad_arg(fmt::format("--block must be in [1, 65536], or 0 for the automatic size (got {})",
+                        a.block));
   std::optional<attain::StoreLevel> store;
   for (auto s :
        {attain::StoreLevel::kSummary, attain::StoreLevel::kTargets, attain::StoreLevel::kFull})
@@ -1040,8 +1041,10 @@ int main(int argc, char** argv) {
     sub->add_option("--memory-limit", ra.memory_limit,
                     "refuse a run needing more memory than this, e.g. 8G (default: what is "
                     "available)");
-    sub->add_option("--block", ra.block,
-                    "runs evaluated together (default 256; results do not depend on it)");
+    sub->add_option(
+        "--block", ra.block,
+        "runs evaluated together (default 0: chosen from the L2 cache size, 16 to 256; results do "
+        "not depend on it)");
     sub->add_option("--out", ra.out, "results file (HDF5)");
     sub->add_flag("--json", ra.json, "print the results as JSON");
     sub->add_flag("--quiet", ra.quiet, "no progress bar");

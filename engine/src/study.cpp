@@ -607,8 +607,9 @@ int block_runs(const Study& s, const StudyOptions& o) {
                sizeof(double);
   const std::uint64_t budget =
       std::max<std::uint64_t>(1, (std::uint64_t{256} << 20) / std::max<std::uint64_t>(1, per_run));
+  const int block = o.block > 0 ? o.block : auto_block(per_run);
   return static_cast<int>(std::min<std::uint64_t>(
-      {static_cast<std::uint64_t>(std::min(o.block, o.chunk)), o.last - o.first, budget}));
+      {static_cast<std::uint64_t>(std::min(block, o.chunk)), o.last - o.first, budget}));
 }
 
 int study_threads(const StudyOptions& o) {
@@ -708,8 +709,8 @@ struct ChunkWork {
 StudyResult run_study(const Study& s, const StudyOptions& o) {
   if (s.variants.empty()) throw std::invalid_argument("run_study: no variants");
   if (o.last <= o.first) throw std::invalid_argument("run_study: the run range is empty");
-  if (o.block < 1 || o.chunk < 1)
-    throw std::invalid_argument("run_study: block and chunk must be >= 1");
+  if (o.block < 0 || o.chunk < 1)
+    throw std::invalid_argument("run_study: block must be >= 0 (0: automatic), chunk >= 1");
   const auto start = std::chrono::steady_clock::now();
   const auto k_variants = s.variants.size();
   const auto chunk = static_cast<std::uint64_t>(o.chunk);
@@ -915,6 +916,19 @@ MeanInterval mean_interval(const Moments& m) {
   r.lo = r.mean - half;
   r.hi = r.mean + half;
   return r;
+}
+
+int auto_block(std::uint64_t bytes_per_run, std::uint64_t l2_bytes) {
+  // A block's values for every step and slot stay in half the L2 cache, leaving the rest
+  // for the temporaries, the inverse-CDF tables and the reducers' state; small models
+  // keep 256 runs (longer loops amortise each instruction's dispatch).
+  if (l2_bytes == 0) {
+    const long l2 = sysconf(_SC_LEVEL2_CACHE_SIZE);
+    l2_bytes = l2 > 0 ? static_cast<std::uint64_t>(l2) : std::uint64_t{512} << 10;
+  }
+  int block = 256;
+  while (block > 16 && static_cast<std::uint64_t>(block) * bytes_per_run > l2_bytes / 2) block /= 2;
+  return block;
 }
 
 }  // namespace attain

@@ -344,5 +344,16 @@ TEST(StudyTest, StudyOverTheMemoryLimitIsRefusedBeforeItRuns) {
   EXPECT_EQ(run_study(st, o).runs(), 20000u);
 }
 
+TEST(StudyTest, AutomaticBlockKeepsValuesInHalfTheL2Cache) {
+  constexpr std::uint64_t kL2 = 512 << 10;
+  EXPECT_EQ(auto_block(4 * 6 * 8, kL2), 256);    // a small model: the longest block
+  EXPECT_EQ(auto_block(4 * 110 * 8, kL2), 64);   // Guandu: 3.5 KiB a run
+  EXPECT_EQ(auto_block(4 * 1008 * 8, kL2), 16);  // 1 000 nodes: the shortest block
+  EXPECT_EQ(auto_block(1 << 20, kL2), 16);       // never below 16
+  EXPECT_EQ(auto_block(1024, std::uint64_t{8} << 20), 256);
+  EXPECT_GE(auto_block(1024), 16);  // this machine's cache, or 512 KiB
+  EXPECT_LE(auto_block(1024), 256);
+}
+
 }  // namespace
 }  // namespace attain
