@@ -63,7 +63,7 @@ void BM_ProgramRandomGraph(benchmark::State& state) {
   state.counters["instructions_per_node"] = static_cast<double>(p.instructions_per_step()) / n;
 }
 BENCHMARK(BM_ProgramRandomGraph)
-    ->ArgsProduct({{10, 100, 1000, 10000}, {64, 256, 1024}})
+    ->ArgsProduct({{10, 100, 1000, 10000}, {16, 64, 256, 1024}})
     ->ArgNames({"nodes", "block"})
     ->Unit(benchmark::kMicrosecond);
 

@@ -1041,10 +1041,9 @@ int main(int argc, char** argv) {
     sub->add_option("--memory-limit", ra.memory_limit,
                     "refuse a run needing more memory than this, e.g. 8G (default: what is "
                     "available)");
-    sub->add_option(
-        "--block", ra.block,
-        "runs evaluated together (default 0: chosen from the L2 cache size, 16 to 256; results do "
-        "not depend on it)");
+    sub->add_option("--block", ra.block,
+                    "runs evaluated together (default 0: chosen from the L1 data cache size, 16 to "
+                    "256; results do not depend on it)");
     sub->add_option("--out", ra.out, "results file (HDF5)");
     sub->add_flag("--json", ra.json, "print the results as JSON");
     sub->add_flag("--quiet", ra.quiet, "no progress bar");

@@ -607,7 +607,7 @@ int block_runs(const Study& s, const StudyOptions& o) {
                sizeof(double);
   const std::uint64_t budget =
       std::max<std::uint64_t>(1, (std::uint64_t{256} << 20) / std::max<std::uint64_t>(1, per_run));
-  const int block = o.block > 0 ? o.block : auto_block(per_run);
+  const int block = o.block > 0 ? o.block : auto_block();
   return static_cast<int>(std::min<std::uint64_t>(
       {static_cast<std::uint64_t>(std::min(block, o.chunk)), o.last - o.first, budget}));
 }
@@ -918,16 +918,19 @@ MeanInterval mean_interval(const Moments& m) {
   return r;
 }
 
-int auto_block(std::uint64_t bytes_per_run, std::uint64_t l2_bytes) {
-  // A block's values for every step and slot stay in half the L2 cache, leaving the rest
-  // for the temporaries, the inverse-CDF tables and the reducers' state; small models
-  // keep 256 runs (longer loops amortise each instruction's dispatch).
-  if (l2_bytes == 0) {
-    const long l2 = sysconf(_SC_LEVEL2_CACHE_SIZE);
-    l2_bytes = l2 > 0 ? static_cast<std::uint64_t>(l2) : std::uint64_t{512} << 10;
+int auto_block(std::uint64_t l1_bytes) {
+  // An instruction reads up to three arrays of the block and writes one: those four stay
+  // within half the L1 data cache. The block's values over every slot and step need not
+  // fit any cache: measured on the 1 000-node graph (docs/performance.md), blocks of 16
+  // that fit the L2 cache ran 3x slower than 256 that do not, from per-instruction
+  // dispatch; above 256 nothing more is gained.
+  if (l1_bytes == 0) {
+    const long l1 = sysconf(_SC_LEVEL1_DCACHE_SIZE);
+    l1_bytes = l1 > 0 ? static_cast<std::uint64_t>(l1) : std::uint64_t{32} << 10;
   }
   int block = 256;
-  while (block > 16 && static_cast<std::uint64_t>(block) * bytes_per_run > l2_bytes / 2) block /= 2;
+  while (block > 16 && static_cast<std::uint64_t>(block) * 4 * sizeof(double) > l1_bytes / 2)
+    block /= 2;
   return block;
 }
 

@@ -344,15 +344,14 @@ TEST(StudyTest, StudyOverTheMemoryLimitIsRefusedBeforeItRuns) {
   EXPECT_EQ(run_study(st, o).runs(), 20000u);
 }
 
-TEST(StudyTest, AutomaticBlockKeepsValuesInHalfTheL2Cache) {
-  constexpr std::uint64_t kL2 = 512 << 10;
-  EXPECT_EQ(auto_block(4 * 6 * 8, kL2), 256);    // a small model: the longest block
-  EXPECT_EQ(auto_block(4 * 110 * 8, kL2), 64);   // Guandu: 3.5 KiB a run
-  EXPECT_EQ(auto_block(4 * 1008 * 8, kL2), 16);  // 1 000 nodes: the shortest block
-  EXPECT_EQ(auto_block(1 << 20, kL2), 16);       // never below 16
-  EXPECT_EQ(auto_block(1024, std::uint64_t{8} << 20), 256);
-  EXPECT_GE(auto_block(1024), 16);  // this machine's cache, or 512 KiB
-  EXPECT_LE(auto_block(1024), 256);
+TEST(StudyTest, AutomaticBlockKeepsAnInstructionsArraysInHalfTheL1Cache) {
+  EXPECT_EQ(auto_block(32 << 10), 256);  // 4 x 256 x 8 bytes = 8 KiB <= 16 KiB
+  EXPECT_EQ(auto_block(16 << 10), 256);  // 8 KiB <= 8 KiB
+  EXPECT_EQ(auto_block(8 << 10), 128);
+  EXPECT_EQ(auto_block(1 << 10), 16);                  // never below 16
+  EXPECT_EQ(auto_block(std::uint64_t{1} << 30), 256);  // never above 256
+  EXPECT_GE(auto_block(), 16);                         // this machine's cache, or 32 KiB if unknown
+  EXPECT_LE(auto_block(), 256);
 }
 
 }  // namespace

@@ -18,7 +18,7 @@ struct AnalysisOptions {
   std::uint64_t runs = 10000;  ///< runs (the ceiling when ci_width is set)
   std::uint64_t seed = 1;
   int threads = 0;
-  int block = 0;  ///< runs evaluated together; 0: from the L2 cache size (StudyOptions)
+  int block = 0;  ///< runs evaluated together; 0: from the L1 cache size (StudyOptions)
   int chunk = 4096;
   double ci_width = 0;  ///< > 0: stop once every watched 95 % half-width is at most this
   const std::atomic<bool>* cancel = nullptr;

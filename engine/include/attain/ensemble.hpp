@@ -24,7 +24,7 @@ struct EnsembleOptions {
       0;  ///< run indices [first_run, first_run + runs): ranges for MPI or resume
   std::uint64_t seed = 1;
   int threads = 0;   ///< 0: every core
-  int block = 0;     ///< runs evaluated together; 0: from the L2 cache size (StudyOptions)
+  int block = 0;     ///< runs evaluated together; 0: from the L1 cache size (StudyOptions)
   int chunk = 4096;  ///< runs per reduction chunk; results depend on it, not on block or threads
   StoreLevel store = StoreLevel::kTargets;
   std::function<void(std::uint64_t runs_done)> progress;  ///< called in run order

@@ -303,9 +303,10 @@ inline constexpr std::uint64_t kChunkBufferBytes = std::uint64_t{64} << 20;
 /// chunks subdivide those of `chunk`. Counts and quantiles do not depend on the chunk
 /// size; means and sds may differ in the last bits, and adaptive stopping decides at
 /// the smaller chunk boundaries.
-/// The block auto_block chooses for `bytes_per_run` of values (steps x slots x 8 per
-/// variant) and an L2 cache of `l2_bytes` (0: this machine's, or 512 KiB if unknown).
-int auto_block(std::uint64_t bytes_per_run, std::uint64_t l2_bytes = 0);
+/// The automatic block: the largest power of two from 16 to 256 whose four arrays (an
+/// instruction's three operands and result) fill at most half an L1 data cache of
+/// `l1_bytes` (0: this machine's, or 32 KiB if unknown).
+int auto_block(std::uint64_t l1_bytes = 0);
 
 int buffered_chunk(int chunk, std::uint64_t bytes_per_run,
                    std::uint64_t budget = kChunkBufferBytes);
@@ -326,9 +327,8 @@ struct StudyOptions {
   std::uint64_t last = 10000;
   std::uint64_t seed = 1;
   int threads = 0;  ///< 0: every core
-  /// Runs evaluated together; results do not depend on it. 0: the largest power of two
-  /// from 16 to 256 whose values (steps x slots per variant) fill at most half the L2
-  /// cache (auto_block()).
+  /// Runs evaluated together; results do not depend on it. 0: auto_block(), from the L1
+  /// data cache size (256 on this project's machines).
   int block = 0;
   int chunk = 4096;  ///< runs per chunk; chunk c holds runs [c * chunk, (c + 1) * chunk)
   std::function<void(std::uint64_t runs_done)> progress;  ///< called in run order
