@@ -43,6 +43,29 @@ def loadavg():
         return " ".join(f.read().split()[:3])
 
 
+def idle_share(seconds):
+    """Share of all CPUs' time idle over the next `seconds` (from /proc/stat)."""
+    def read():
+        with open("/proc/stat") as f:
+            v = [int(x) for x in f.readline().split()[1:9]]
+        return sum(v), v[3] + v[4]
+    t0, i0 = read()
+    time.sleep(seconds)
+    t1, i1 = read()
+    return (i1 - i0) / max(1, t1 - t0)
+
+
+def wait_idle(limit):
+    """Before a measurement: wait (up to `limit` s) until the CPUs are 90 % idle over 5 s."""
+    if limit <= 0:
+        return
+    start = time.perf_counter()
+    while time.perf_counter() - start < limit:
+        if idle_share(5) >= 0.9:
+            return
+    print(f"  (the machine stayed busy for {limit} s; measuring anyway)")
+
+
 def children_cpu():
     r = resource.getrusage(resource.RUSAGE_CHILDREN)
     return r.ru_utime + r.ru_stime
@@ -112,6 +135,9 @@ def main():
     ap.add_argument("--python", default="/usr/bin/python3", help="python with numpy and scipy")
     ap.add_argument("--repeat", type=int, default=1,
                     help="measure everything this many times, keep the least (default 1)")
+    ap.add_argument("--wait-idle", type=int, default=0, metavar="SECONDS",
+                    help="before each measurement wait up to this long for the CPUs to be 90 %% "
+                         "idle over 5 s (a shared machine; default 0: do not wait)")
     ap.add_argument("--save", metavar="FILE", help="also write every result and time as JSON")
     args = ap.parse_args()
 
@@ -145,16 +171,20 @@ def main():
     for rep in range(args.repeat):
         if args.repeat > 1:
             print(f" round {rep + 1}:")
+        wait_idle(args.wait_idle)
         wall, cpu, attain2 = timed(attain_cmd + ["--threads", "2"])
         walls["attain_t2"].append(wall)
         print(f"  attain --threads 2        {wall:8.2f} s   (CPU {cpu:.2f} s; load {loadavg()})")
+        wait_idle(args.wait_idle)
         wall, cpu, attain1 = timed(attain_cmd + ["--threads", "1"])
         walls["attain_t1"].append(wall)
         print(f"  attain --threads 1        {wall:8.2f} s   (CPU {cpu:.2f} s; load {loadavg()})")
+        wait_idle(args.wait_idle)
         wall, cpu, peer1 = timed(peer_cmd + ["--runs", str(runs), "--seed", str(args.seed)])
         walls["numpy_p1"].append(wall)
         print(f"  numpy, 1 process          {wall:8.2f} s   (CPU {cpu:.2f} s; load {loadavg()}; "
               f"compute {peer1['seconds']:.2f} s)")
+        wait_idle(args.wait_idle)
         wall, cpu, peer2 = timed_parallel([
             peer_cmd + ["--runs", str(half), "--seed", str(args.seed + 1)],
             peer_cmd + ["--runs", str(runs - half), "--seed", str(args.seed + 2)]])
