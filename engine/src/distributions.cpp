@@ -708,20 +708,26 @@ double binomial_quantile(double n, double prob, double u) {
     pmf = std::exp(binomial_log_pmf(k0, n, prob));
     double sum = u <= 0.5 ? 1.0 : 0.0, term = 1.0;
     const double inv_odds = 1.0 / odds;
+    // Past the mean the terms fall like a Gaussian's: 9 sd reach 1e-17. A bound on the
+    // terms keeps a pathological case from looping; it then takes Boost's ibeta below.
+    const double most = 64.0 + 20.0 * (sd + 1.0) + std::fabs(k0 - n * prob);
+    bool ended = false;
     if (u <= 0.5) {
-      for (double j = k0; j > 0.0; j -= 1.0) {
+      for (double j = k0, i = 0; j > 0.0 && i < most; j -= 1.0, i += 1.0) {
         term *= j / (n - j + 1.0) * inv_odds;
         sum += term;
-        if (term <= 1e-17 * sum && j < n * prob) break;
+        ended = j == 1.0 || (term <= 1e-17 * sum && j < n * prob);
+        if (ended) break;
       }
     } else {
-      for (double j = k0; j < n; j += 1.0) {
+      for (double j = k0, i = 0; j < n && i < most; j += 1.0, i += 1.0) {
         term *= (n - j) / (j + 1.0) * odds;
         sum += term;
-        if (term <= 1e-17 * sum && j > n * prob) break;
+        ended = j + 1.0 == n || (term <= 1e-17 * sum && j > n * prob);
+        if (ended) break;
       }
     }
-    tail = pmf * sum;
+    tail = ended && std::isfinite(sum) ? pmf * sum : kNaN;
     slack = 1e-13;
   } else {
     tail = no_throw([&] { return u <= 0.5 ? lower(k0) : upper(k0); });
