@@ -990,7 +990,6 @@ QuantileFunction::QuantileFunction(DistKind kind, std::vector<double> p, const D
   }
   cells_.assign(cells, Cell{{0.0, 0.0, 0.0, 0.0, 0.0, kNaN}});
   bool finite = true;
-  std::size_t smooth = 0;
   for (std::size_t i = 1; i + 1 < cells; ++i) {
     const double x0 = x_[i], x1 = x_[i + 1];
     finite = finite && std::isfinite(x0) && std::isfinite(x1);
@@ -1002,7 +1001,6 @@ QuantileFunction::QuantileFunction(DistKind kind, std::vector<double> p, const D
     if (!ok) continue;
     const auto c = quintic(x0, x1, d_[i], d_[i + 1], dd_[i], dd_[i + 1]);
     cells_[i] = Cell{{c[0], c[1], c[2], c[3], c[4], c[5]}};
-    ++smooth;
   }
   tabulated_ = finite;
   if (!tabulated_) return;
@@ -1020,7 +1018,6 @@ QuantileFunction::QuantileFunction(DistKind kind, std::vector<double> p, const D
       if (w0 < end && !std::isnan(tail->cells[n].c[5])) share += w1 - w0;
     }
   }
-  (void)smooth;
   interpolated_ = share;
 }
 
@@ -1051,7 +1048,7 @@ void QuantileFunction::build_tail(Tail& tail, bool upper) {
       double hi = upper ? tail.x[n - 1] : (gamma_ ? kInf : 1.0);
       x = std::clamp(tail.x[n - 1] + (w - tail_node(n - 1)) * tail.dx[n - 1], lo, hi);
       for (int step = 0;; ++step) {
-        const double c = tail_cdf(x, upper), f = pdf(x);
+        const double c = cdf(x, upper), f = pdf(x);
         if (step == 12 || !std::isfinite(c) || !(f > 0) || !std::isfinite(f)) {
           x = kNaN;
           break;
@@ -1115,12 +1112,18 @@ double QuantileFunction::tail_value(const Tail& tail, bool upper, double w) cons
   // Newton on the exact tail probability inside the cell's nodes.
   const double x0 = tail.x[n], x1 = tail.x[n + 1];
   if (!std::isfinite(x0) || !std::isfinite(x1)) return kNaN;
+  return newton_in_cell(x0 + s * (x1 - x0), x0, x1, w, upper);
+}
+
+double QuantileFunction::newton_in_cell(double x, double x0, double x1, double target,
+                                        bool upper) const {
+  // The true quantile lies between the cell's nodes, so every step is kept there.
   const double lo = std::min(x0, x1), hi = std::max(x0, x1);
-  double x = std::clamp(x0 + s * (x1 - x0), lo, hi);
+  x = std::clamp(x, lo, hi);
   for (int step = 0; step < 8; ++step) {
-    const double c2 = tail_cdf(x, upper), f = pdf(x);
-    if (!std::isfinite(c2) || !(f > 0) || !std::isfinite(f)) return kNaN;
-    const double delta = (upper ? -1.0 : 1.0) * (c2 - w) / f;
+    const double c = cdf(x, upper), f = pdf(x);
+    if (!std::isfinite(c) || !(f > 0) || !std::isfinite(f)) return kNaN;
+    const double delta = (upper ? -1.0 : 1.0) * (c - target) / f;
     const double next = std::clamp(x - delta, lo, hi);
     const bool done = newton_done(next, delta);
     x = next;
@@ -1129,7 +1132,7 @@ double QuantileFunction::tail_value(const Tail& tail, bool upper, double w) cons
   return x;
 }
 
-double QuantileFunction::tail_cdf(double x, bool upper) const {
+double QuantileFunction::cdf(double x, bool upper) const {
   return no_throw([&] {
     if (gamma_)
       return upper ? boost::math::gamma_q(a_, x, Policy()) : boost::math::gamma_p(a_, x, Policy());
@@ -1168,12 +1171,6 @@ double QuantileFunction::standard(double u) const {
   return gamma_ ? gamma_inv(a_, u) : beta_inv(a_, b_, u);
 }
 
-double QuantileFunction::cdf(double x) const {
-  return no_throw([&] {
-    return gamma_ ? boost::math::gamma_p(a_, x, Policy()) : boost::math::ibeta(a_, b_, x, Policy());
-  });
-}
-
 double QuantileFunction::pdf(double x) const {
   return no_throw([&] {
     return gamma_ ? boost::math::gamma_p_derivative(a_, x, Policy())
@@ -1182,23 +1179,13 @@ double QuantileFunction::pdf(double x) const {
 }
 
 double QuantileFunction::polish(double u, std::size_t i, double s) const {
-  // Newton on the exact CDF from the Hermite value, kept inside the cell's nodes (the
-  // true quantile lies between them).
+  // Newton on the exact CDF from the Hermite value.
   const double x0 = x_[i], x1 = x_[i + 1];
   const auto c = quintic(x0, x1, d_[i], d_[i + 1], dd_[i], dd_[i + 1]);
   double x = c[0] + s * (c[1] + s * (c[2] + s * (c[3] + s * (c[4] + s * c[5]))));
   if (!std::isfinite(x)) x = x0 + s * (x1 - x0);
-  x = std::clamp(x, x0, x1);
-  for (int step = 0; step < 8; ++step) {
-    const double c = cdf(x), f = pdf(x);
-    if (!std::isfinite(c) || !(f > 0) || !std::isfinite(f)) return standard(u);
-    const double delta = (c - u) / f;
-    const double next = std::clamp(x - delta, x0, x1);
-    const bool done = newton_done(next, delta);
-    x = next;
-    if (done) break;
-  }
-  return x;
+  x = newton_in_cell(x, x0, x1, u, false);
+  return std::isnan(x) ? standard(u) : x;
 }
 
 bool QuantileFunction::newton_done(double x, double delta) const {

@@ -177,13 +177,15 @@ class QuantileFunction {
   }
   void build_tail(Tail& tail, bool upper);
   double tail_value(const Tail& tail, bool upper, double w) const;  ///< NaN outside
-  double tail_cdf(double x, bool upper) const;    ///< P(X <= x) or P(X > x), standardized
   double exact_tail(double w, bool upper) const;  ///< the solver's quantile of w or 1 - w
   double slow(double u) const;                    ///< the cases operator() does not inline
   double standard(double u) const;                ///< exact quantile of the standardized beta/gamma
-  double cdf(double x) const;
+  double cdf(double x, bool upper = false) const;  ///< P(X <= x) or P(X > x), standardized
   double pdf(double x) const;
   double polish(double u, std::size_t i, double s) const;
+  /// Newton on cdf(x, upper) = target from x, every step kept between the cell's nodes x0
+  /// and x1; NaN where the CDF or the density fails.
+  double newton_in_cell(double x, double x0, double x1, double target, bool upper) const;
   bool newton_done(double x, double delta) const;
   DistKind kind_;
   std::vector<double> p_;
