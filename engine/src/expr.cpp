@@ -24,6 +24,7 @@ constexpr std::array kBuiltins = {
     Builtin{"max", Op::kMax, 2, -1},      Builtin{"abs", Op::kAbs, 1, 1},
     Builtin{"exp", Op::kExp, 1, 1},       Builtin{"ln", Op::kLn, 1, 1},
     Builtin{"log10", Op::kLog10, 1, 1},   Builtin{"sqrt", Op::kSqrt, 1, 1},
+    Builtin{"sin", Op::kSin, 1, 1},       Builtin{"cos", Op::kCos, 1, 1},
     Builtin{"pow", Op::kPow, 2, 2},       Builtin{"floor", Op::kFloor, 1, 1},
     Builtin{"ceil", Op::kCeil, 1, 1},     Builtin{"round", Op::kRound, 1, 1},
     Builtin{"clamp", Op::kClamp, 3, 3},   Builtin{"step", Op::kStep, 2, 2},
@@ -486,6 +487,10 @@ std::string_view op_name(Op op) {
       return "log10";
     case Op::kSqrt:
       return "sqrt";
+    case Op::kSin:
+      return "sin";
+    case Op::kCos:
+      return "cos";
     case Op::kFloor:
       return "floor";
     case Op::kCeil:
@@ -562,6 +567,10 @@ double apply_scalar(Op op, const double* a, int n) {
       return std::log10(a[0]);
     case Op::kSqrt:
       return std::sqrt(a[0]);
+    case Op::kSin:
+      return std::sin(a[0]);
+    case Op::kCos:
+      return std::cos(a[0]);
     case Op::kFloor:
       return std::floor(a[0]);
     case Op::kCeil:

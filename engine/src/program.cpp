@@ -25,6 +25,11 @@ constexpr double kNaNValue = std::numeric_limits<double>::quiet_NaN();
 using ArrayMap = Eigen::Map<Eigen::ArrayXd>;
 using ConstMap = Eigen::Map<const Eigen::ArrayXd>;
 
+// Code repeats Op's operations in the same order (code_of casts one to the other).
+static_assert(static_cast<int>(Code::kLookup) == static_cast<int>(Op::kLookup) &&
+              static_cast<int>(Code::kSin) == static_cast<int>(Op::kSin) &&
+              static_cast<int>(Code::kCos) == static_cast<int>(Op::kCos));
+
 Code code_of(Op op) {
   return static_cast<Code>(static_cast<int>(op));
 }
@@ -692,6 +697,12 @@ void Program::evaluate(Block& block, std::uint64_t seed, std::uint64_t first_run
             break;
           case Code::kLog10:
             scalar_loop(d, array_of(in.a[0], 0), n, [](double x) { return std::log10(x); });
+            break;
+          case Code::kSin:
+            scalar_loop(d, array_of(in.a[0], 0), n, [](double x) { return std::sin(x); });
+            break;
+          case Code::kCos:
+            scalar_loop(d, array_of(in.a[0], 0), n, [](double x) { return std::cos(x); });
             break;
           case Code::kFloor:
             scalar_loop(d, array_of(in.a[0], 0), n, [](double x) { return std::floor(x); });

@@ -3,7 +3,12 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <bit>
 #include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <numbers>
 #include <string>
 #include <vector>
@@ -13,6 +18,10 @@
 #include "attain/graph.hpp"
 #include "attain/program.hpp"
 #include "attain/yaml_reader.hpp"
+
+#ifndef ATTAIN_TEST_DATA
+#define ATTAIN_TEST_DATA "tests/data"  // standalone builds run from the repository root
+#endif
 
 namespace attain {
 namespace {
@@ -180,6 +189,14 @@ TEST(ExprTest, FunctionsOfTheTable) {
       {"ln(exp(2))", 2},
       {"log10(1000)", 3},
       {"sqrt(16)", 4},
+      {"sin(0)", 0},
+      {"sin(1.5707963267948966)", 1},
+      {"sin(-1.5707963267948966)", -1},
+      {"sin(3.141592653589793)", 0},
+      {"cos(0)", 1},
+      {"cos(3.141592653589793)", -1},
+      {"cos(-3.141592653589793)", -1},
+      {"cos(1.5707963267948966)", 0},
       {"pow(2, 10)", 1024},
       {"pow(9, 0.5)", 3},
       {"floor(2.7)", 2},
@@ -202,6 +219,144 @@ TEST(ExprTest, FunctionsOfTheTable) {
     runtime.replace(runtime.find('('), 1, "(k * ");
     EXPECT_NEAR(eval(runtime), c.expected, 1e-12) << runtime;
   }
+}
+
+/// std::sin and std::cos of a value the compiler cannot fold (its folding may round
+/// differently from the C library that the engine calls).
+double libm_sin(double x) {
+  volatile double v = x;
+  return std::sin(v);
+}
+double libm_cos(double x) {
+  volatile double v = x;
+  return std::cos(v);
+}
+
+/// The shortest text that reads back as `x`, for a formula.
+std::string literal(double x) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.17g", x);
+  EXPECT_EQ(std::strtod(buf, nullptr), x) << buf;
+  return buf;
+}
+
+TEST(ExprTest, SinAndCosInRadians) {
+  const double pi = std::numbers::pi;
+  // Exact values of the C library at these points.
+  EXPECT_EQ(eval("sin(0)"), 0.0);
+  EXPECT_EQ(eval("cos(0)"), 1.0);
+  EXPECT_EQ(eval("sin(k * 0)"), 0.0);
+  EXPECT_EQ(eval("cos(k * 0)"), 1.0);
+  EXPECT_EQ(eval("sin(" + literal(pi / 2) + ")"), 1.0);
+  EXPECT_EQ(eval("cos(" + literal(pi) + ")"), -1.0);
+  // sin(pi) is the rounding error of pi, about 1.22e-16, not 0.
+  EXPECT_NEAR(eval("sin(" + literal(pi) + ")"), 0.0, 1e-15);
+  EXPECT_GT(eval("sin(" + literal(pi) + ")"), 0.0);
+  // Odd and even.
+  EXPECT_EQ(eval("sin(-0.5)"), -eval("sin(0.5)"));
+  EXPECT_EQ(eval("cos(-0.5)"), eval("cos(0.5)"));
+  EXPECT_NEAR(eval("sin(x)^2 + cos(x)^2"), 1.0, 1e-15);
+  EXPECT_NEAR(eval("sin(1) / cos(1)"), std::tan(1.0), 1e-15);
+  // Folded at compile time (a constant argument) and computed at run time (through the
+  // lever k = 1): both give the C library's value bit for bit, large arguments included.
+  for (double v : {0.0, -0.0, 0.5, -0.5, 1.0, pi / 2, pi, -pi, 2 * pi, 3.0, -7.25, 100.0, 1e6, -1e6,
+                   1e15, 1e22, 1e300, 5e-324}) {
+    const std::string a = literal(v);
+    EXPECT_EQ(eval("sin(" + a + ")"), libm_sin(v)) << "sin(" << a << ")";
+    EXPECT_EQ(eval("cos(" + a + ")"), libm_cos(v)) << "cos(" << a << ")";
+    EXPECT_EQ(eval("sin(k * " + a + ")"), libm_sin(v)) << "sin(k * " << a << ")";
+    EXPECT_EQ(eval("cos(k * " + a + ")"), libm_cos(v)) << "cos(k * " << a << ")";
+    EXPECT_EQ(apply_scalar(Op::kSin, &v, 1), libm_sin(v)) << a;
+    EXPECT_EQ(apply_scalar(Op::kCos, &v, 1), libm_cos(v)) << a;
+  }
+  // Over time: x = 1..5 from a lever.
+  std::vector<double> s = series_of("sin(x)"), c = series_of("cos(x)");
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(s[static_cast<std::size_t>(i)], libm_sin(i + 1.0)) << i;
+    EXPECT_EQ(c[static_cast<std::size_t>(i)], libm_cos(i + 1.0)) << i;
+  }
+}
+
+TEST(ExprTest, SinAndCosOverABlockMatchTheCLibraryBitForBit) {
+  // Uniform arguments of several magnitudes, computed on whole blocks (and a short tail
+  // block) by Program::evaluate: every lane equals std::sin / std::cos of its argument.
+  const std::string text =
+      header("{start: 2017, end: 2019}") +
+      "parameters:\n"
+      "  small: {label: s, unit: \"1\", description: s, source: s, dist: uniform, min: -4, "
+      "max: 4}\n"
+      "  large: {label: l, unit: \"1\", description: l, source: s, dist: uniform, min: -1e9, "
+      "max: 1e9}\n"
+      "auxiliaries:\n"
+      "  s1: {label: s1, unit: \"1\", description: d, formula: sin(small)}\n"
+      "  c1: {label: c1, unit: \"1\", description: d, formula: cos(small)}\n"
+      "  s2: {label: s2, unit: \"1\", description: d, formula: sin(large)}\n"
+      "  c2: {label: c2, unit: \"1\", description: d, formula: cos(large)}\n"
+      "  mix: {label: m, unit: \"1\", description: d, formula: \"sin(small * year) - "
+      "cos(2 * large)\"}\n";
+  Model m = parse_model(text, "t.yaml");
+  Program p = compile(m, build_graph(m));
+  EXPECT_NE(p.listing().find(" = sin(small)"), std::string::npos) << p.listing();
+  EXPECT_NE(p.listing().find(" = cos(large)"), std::string::npos) << p.listing();
+  auto slot = [&](const char* name) { return m.node_index.at(name); };
+  auto bits = [](double v) { return std::bit_cast<std::uint64_t>(v); };
+  constexpr int kCapacity = 256;
+  constexpr int kRuns = 1000;  // three full blocks and a tail of 232
+  Program::Block b = p.make_block(kCapacity);
+  int checked = 0;
+  for (int first = 0; first < kRuns; first += kCapacity) {
+    const int count = std::min(kCapacity, kRuns - first);
+    p.evaluate(b, 7, static_cast<std::uint64_t>(first), count);
+    for (int k = 0; k < p.steps(); ++k) {
+      const double year = p.time(k);
+      for (int i = 0; i < count; ++i) {
+        auto at = [&](const char* name) { return b.at(k, slot(name), i, p.slots()); };
+        const double small = at("small"), large = at("large");
+        ASSERT_EQ(bits(at("s1")), bits(libm_sin(small))) << small;
+        ASSERT_EQ(bits(at("c1")), bits(libm_cos(small))) << small;
+        ASSERT_EQ(bits(at("s2")), bits(libm_sin(large))) << large;
+        ASSERT_EQ(bits(at("c2")), bits(libm_cos(large))) << large;
+        ASSERT_EQ(bits(at("mix")), bits(libm_sin(small * year) - libm_cos(2 * large)))
+            << small << " " << large;
+        ++checked;
+      }
+    }
+  }
+  EXPECT_EQ(checked, kRuns * 3);
+}
+
+TEST(ExprTest, IshigamiModelFromTestData) {
+  // tests/data/ishigami.yaml: y = sin x1 + a sin^2 x2 + b x3^4 sin x1, x uniform on
+  // [-pi, pi], a = 7, b = 0.1 (Ishigami & Homma 1990); E[y] = a / 2 = 3.5.
+  Model m = load_model(std::string(ATTAIN_TEST_DATA) + "/ishigami.yaml");
+  Program p = compile(m, build_graph(m));
+  const int x1 = m.node_index.at("x1"), x2 = m.node_index.at("x2"), x3 = m.node_index.at("x3");
+  const int y = m.node_index.at("y");
+  EXPECT_EQ(p.parameters().size(), 5u);  // x1, x2, x3 and the fixed a and b
+  constexpr int kCapacity = 256;
+  constexpr int kRuns = 1 << 16;
+  Program::Block b = p.make_block(kCapacity);
+  double sum = 0;
+  for (int first = 0; first < kRuns; first += kCapacity) {
+    p.evaluate(b, 2024, static_cast<std::uint64_t>(first), kCapacity);
+    for (int k = 0; k < p.steps(); ++k) {
+      for (int i = 0; i < kCapacity; ++i) {
+        const double v1 = b.at(k, x1, i, p.slots()), v2 = b.at(k, x2, i, p.slots()),
+                     v3 = b.at(k, x3, i, p.slots());
+        ASSERT_LE(std::fabs(v1), std::numbers::pi);
+        ASSERT_LE(std::fabs(v2), std::numbers::pi);
+        ASSERT_LE(std::fabs(v3), std::numbers::pi);
+        const double expected =
+            std::sin(v1) + 7 * std::sin(v2) * std::sin(v2) + 0.1 * v3 * v3 * v3 * v3 * std::sin(v1);
+        ASSERT_NEAR(b.at(k, y, i, p.slots()), expected, 1e-12)
+            << "run " << first + i << ": x = " << v1 << ", " << v2 << ", " << v3;
+        if (k == p.steps() - 1) sum += b.at(k, y, i, p.slots());
+      }
+    }
+  }
+  // Standard deviation of y about 3.72: the mean of 65536 runs is within 0.1 of 3.5
+  // (about 7 standard errors).
+  EXPECT_NEAR(sum / kRuns, 3.5, 0.1);
 }
 
 TEST(ExprTest, MinMaxAreNary) {
@@ -363,7 +518,8 @@ TEST(ExprTest, ApplyScalarMatchesTheEvaluator) {
 }
 
 TEST(ExprTest, ReservedNamesAndIdentifiers) {
-  for (const char* n : {"year", "dt", "and", "or", "not", "min", "smooth", "prev", "lag", "if"})
+  for (const char* n :
+       {"year", "dt", "and", "or", "not", "min", "smooth", "prev", "lag", "if", "sin", "cos"})
     EXPECT_TRUE(is_reserved_name(n)) << n;
   EXPECT_FALSE(is_reserved_name("funding"));
   EXPECT_TRUE(is_identifier("_a1"));
@@ -394,6 +550,13 @@ TEST(ExprTest, ErrorTooFewArguments) {
   EXPECT_NE(e.text().find("ramp() takes 2 or 3 arguments, got 1"), std::string::npos) << e.what();
   e = parse_error("abs(a, b)");
   EXPECT_NE(e.text().find("abs() takes 1 argument, got 2"), std::string::npos) << e.what();
+  e = parse_error("sin(a, b)");
+  EXPECT_EQ(std::string(e.what()), "t.yaml:9:14: error: sin() takes 1 argument, got 2");
+  e = parse_error("2 * cos()");
+  EXPECT_EQ(std::string(e.what()), "t.yaml:9:18: error: cos() takes 1 argument, got 0");
+  e = parse_error("sin + 1");
+  EXPECT_NE(e.text().find("'sin' is a function; call it as sin(...)"), std::string::npos)
+      << e.what();
 }
 
 TEST(ExprTest, ErrorUnknownFunction) {
@@ -410,6 +573,10 @@ TEST(ExprTest, ErrorMisspelledFunctionSuggestsTheBuiltin) {
   // docs/model-language.md: "Unknown names get a 'did you mean'".
   InputError e = parse_error("sqrtt(a)");
   EXPECT_NE(e.text().find("did you mean 'sqrt'"), std::string::npos) << e.what();
+  e = parse_error("sinn(a)");
+  EXPECT_NE(e.text().find("did you mean 'sin'"), std::string::npos) << e.what();
+  e = parse_error("a + coss(b)");
+  EXPECT_NE(e.text().find("did you mean 'cos'"), std::string::npos) << e.what();
 }
 
 TEST(ExprTest, ErrorLagNotWhole) {

@@ -36,6 +36,8 @@ enum class Op {
   kLn,
   kLog10,
   kSqrt,
+  kSin,
+  kCos,
   kFloor,
   kCeil,
   kRound,

@@ -40,6 +40,8 @@ enum class Code : std::uint8_t {
   kLn,
   kLog10,
   kSqrt,
+  kSin,
+  kCos,
   kFloor,
   kCeil,
   kRound,
