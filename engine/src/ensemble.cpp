@@ -63,7 +63,6 @@ EnsembleResult run_ensemble(const Program& program, const EnsembleOptions& o, Ch
   const Model& m = program.model();
   Study s;
   s.variants = {&program};
-  s.design.parameters = o.uniforms;
   s.reducers.push_back(std::make_unique<AttainmentReducer>(m, 0));
   s.reducers.push_back(std::make_unique<ActualsReducer>(m, 0));
   s.reducers.push_back(std::make_unique<SummaryReducer>(program.nodes(), program.steps(), 0));

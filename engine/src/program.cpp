@@ -508,7 +508,7 @@ std::size_t Program::instructions_per_step() const {
 }
 
 void Program::evaluate(Block& block, std::uint64_t seed, std::uint64_t first_run, int count,
-                       const UniformSource* uniforms) const {
+                       const Draws* draws) const {
   const int cap = block.capacity;
   const auto ucap = static_cast<std::size_t>(cap);
   double* values = block.values.data();
@@ -526,17 +526,15 @@ void Program::evaluate(Block& block, std::uint64_t seed, std::uint64_t first_run
   // Each stage runs over the whole block for one parameter at a time: the Philox calls and
   // table lookups of different runs are independent, so the processor overlaps them.
   const auto np = parameters_.size();
-  const bool design = uniforms && *uniforms;
+  const StreamPurpose shock_purpose = draws ? draws->shocks : StreamPurpose::kSimulation;
   double* u = block.uniforms.data();
   auto u_of = [&](std::size_t j) { return u + j * ucap; };
-  for (std::size_t j = 0; j < np; ++j) {
-    const Node& n = model_.nodes[static_cast<std::size_t>(parameters_[j])];
-    if (design) {
-      for (int lane = 0; lane < count; ++lane)
-        u_of(j)[lane] =
-            (*uniforms)(first_run + static_cast<std::uint64_t>(lane), static_cast<int>(j));
-    } else if (!n.dist.fixed) {
-      first_uniforms(seed, first_run, n.id, kOncePerRun, count, u_of(j));
+  if (draws && draws->parameters) {
+    draws->parameters(first_run, count, cap, u);
+  } else {
+    for (std::size_t j = 0; j < np; ++j) {
+      const Node& n = model_.nodes[static_cast<std::size_t>(parameters_[j])];
+      if (!n.dist.fixed) first_uniforms(seed, first_run, n.id, kOncePerRun, count, u_of(j));
     }
   }
   for (const auto& c : correlated_) {
@@ -808,7 +806,8 @@ void Program::evaluate(Block& block, std::uint64_t seed, std::uint64_t first_run
             // word, so the numbers are those of one stream per run.
             const int node = shock_nodes_[static_cast<std::size_t>(in.extra)];
             const Node& sn = model_.nodes[static_cast<std::size_t>(node)];
-            first_uniforms(seed, first_run, sn.id, static_cast<std::uint64_t>(k), n, d);
+            first_uniforms(seed, first_run, sn.id, static_cast<std::uint64_t>(k), n, d,
+                           shock_purpose);
             if (const QuantileFunction* fixed =
                     shock_quantile_[static_cast<std::size_t>(in.extra)].get()) {
               (*fixed)(d, d, n);

@@ -22,39 +22,10 @@
 #include <mutex>
 
 #include "happens_before.hpp"
+#include "reducer_state.hpp"
 
 namespace attain {
 namespace {
-
-template <class R>
-const R& same_kind(const Reducer& later) {
-  const auto* r = dynamic_cast<const R*>(&later);
-  if (!r) throw std::logic_error("merge of reducers of different kinds");
-  return *r;
-}
-
-void add_counts(std::vector<std::uint64_t>& a, const std::vector<std::uint64_t>& b) {
-  if (a.size() != b.size()) throw std::logic_error("merge of reducers of different shapes");
-  for (std::size_t i = 0; i < a.size(); ++i) a[i] += b[i];
-}
-
-const std::vector<std::uint64_t>& counts_of(const ReducerState& s, const std::string& name,
-                                            std::size_t size) {
-  auto it = s.counts.find(name);
-  if (it == s.counts.end() || it->second.size() != size)
-    throw std::invalid_argument(
-        fmt::format("reducer state: '{}' is missing or has the wrong size", name));
-  return it->second;
-}
-
-const std::vector<double>& reals_of(const ReducerState& s, const std::string& name,
-                                    std::size_t size) {
-  auto it = s.reals.find(name);
-  if (it == s.reals.end() || it->second.size() != size)
-    throw std::invalid_argument(
-        fmt::format("reducer state: '{}' is missing or has the wrong size", name));
-  return it->second;
-}
 
 /// Saves moments as six parallel arrays under `prefix`.
 void save_moments(ReducerState& s, const std::string& prefix, std::vector<RunMoments>& m) {
@@ -723,7 +694,11 @@ StudyResult run_study(const Study& s, const StudyOptions& o) {
 
   const std::uint64_t first_chunk = o.first / chunk;
   const std::uint64_t end_chunk = (o.last - 1) / chunk + 1;
-  const UniformSource* uniforms = s.design.parameters ? &s.design.parameters : nullptr;
+  if (!s.design.draws.empty() && s.design.draws.size() != k_variants)
+    throw std::invalid_argument("run_study: the design's draws must be one per variant");
+  auto draws_of = [&](std::size_t v) -> const Draws* {
+    return s.design.draws.empty() ? nullptr : &s.design.draws[v];
+  };
 
   // ThreadSanitizer cannot see TBB's own synchronisation (Debian's libtbb is not
   // instrumented), so the orderings the pipeline guarantees and this function relies on
@@ -763,13 +738,13 @@ StudyResult run_study(const Study& s, const StudyOptions& o) {
         for (std::size_t v = 0; v < k_variants; ++v) {
           const Program& p = *s.variants[v];
           try {
-            p.evaluate(local[v], o.seed, run0, n, uniforms);
+            p.evaluate(local[v], o.seed, run0, n, draws_of(v));
           } catch (const RunError&) {
             // Name the lowest failing run of the block, whatever the block size: runs are
             // independent, so evaluate them alone in order until one fails.
             Program::Block one = p.make_block(1);
             for (int i = 0; i < n; ++i)
-              p.evaluate(one, o.seed, run0 + static_cast<std::uint64_t>(i), 1, uniforms);
+              p.evaluate(one, o.seed, run0 + static_cast<std::uint64_t>(i), 1, draws_of(v));
             throw;
           }
           views.emplace_back(p, local[v], run0, n);

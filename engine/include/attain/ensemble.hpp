@@ -29,7 +29,6 @@ struct EnsembleOptions {
   StoreLevel store = StoreLevel::kTargets;
   std::function<void(std::uint64_t runs_done)> progress;  ///< called in run order
   const std::atomic<bool>* cancel = nullptr;              ///< set to stop early (InterruptedError)
-  UniformSource uniforms;  ///< replaces the parameters' streams (design matrices)
 };
 
 struct TargetResult {

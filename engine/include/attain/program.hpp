@@ -12,6 +12,7 @@
 #include "attain/distributions.hpp"
 #include "attain/graph.hpp"
 #include "attain/model.hpp"
+#include "attain/random.hpp"
 
 namespace attain {
 
@@ -94,9 +95,18 @@ class RunError : public Error {
   std::uint64_t run_;
 };
 
-/// Source of the uniform number behind parameter `param` in run `run`; the default
-/// is the counter-based stream. A design matrix (Latin hypercube, Sobol) can replace it.
-using UniformSource = std::function<double(std::uint64_t run, int param)>;
+/// @brief Where a block's random numbers come from, when not from the counter-based
+/// streams (seed, run, node, step) of the simulation purpose. The study's Design gives
+/// one per variant (a Saltelli design: one per matrix A, B, AB_j).
+struct Draws {
+  /// Fills the uniforms behind the parameters for runs [first_run, first_run + count):
+  /// u[j * capacity + lane] for parameter j in Program::parameters() order, each in
+  /// (0, 1), before the Gaussian copula of correlated groups. Empty: the streams.
+  std::function<void(std::uint64_t first_run, int count, int capacity, double* u)> parameters;
+  /// The purpose (Philox key) of the shock streams: another purpose gives every shock
+  /// of every run other, independent numbers.
+  StreamPurpose shocks = StreamPurpose::kSimulation;
+};
 
 /// @brief A model compiled once into instructions over slots.
 ///
@@ -117,6 +127,8 @@ class Program {
   double time(int k) const { return model_.time.time(k); }
   /// Parameters (node indices) in file order; draws use this order.
   const std::vector<int>& parameters() const { return parameters_; }
+  /// Shock nodes the program draws (kDraw instructions), in node order of compilation.
+  int shocks() const { return static_cast<int>(shock_nodes_.size()); }
 
   /// Replaces a lever's rule (same random numbers; for policy search).
   void set_lever(const std::string& name, const LeverRule& rule);
@@ -140,7 +152,7 @@ class Program {
   /// Evaluates runs [first_run, first_run + count) into `block` (count <= capacity).
   /// Throws RunError on a non-finite value.
   void evaluate(Block& block, std::uint64_t seed, std::uint64_t first_run, int count,
-                const UniformSource* uniforms = nullptr) const;
+                const Draws* draws = nullptr) const;
 
   /// Human-readable listing of the instructions (for `attain graph --format program`).
   std::string listing() const;

@@ -12,6 +12,12 @@ namespace attain {
 enum class StreamPurpose : std::uint64_t {
   kSimulation = 0,  ///< uncertain parameters and shocks of an ensemble run
   kTest = 0x7e57,   ///< tests and benchmarks of the samplers
+  /// Sensitivity designs (sensitivity.hpp): the second matrix's parameters and shocks
+  /// (B; the first, A, uses kSimulation), the Sobol sequence's random shift, and the
+  /// bootstrap's resampling weights.
+  kDesignB = 0xb,
+  kSobolShift = 0x50b0,
+  kBootstrap = 0xb007,
 };
 
 /// Step index used for quantities drawn once per run (uncertain parameters).

@@ -39,6 +39,12 @@ class BlockView {
             static_cast<std::size_t>(node)) *
                static_cast<std::size_t>(block_->capacity);
   }
+  /// The uniform behind parameter j (Program::parameters() order) in each lane, after
+  /// the Gaussian copula: the parameter's value is its inverse CDF at this number.
+  /// Undefined for a fixed parameter.
+  const double* uniforms(std::size_t j) const {
+    return block_->uniforms.data() + j * static_cast<std::size_t>(block_->capacity);
+  }
   std::uint64_t first_run() const { return first_run_; }
   int count() const { return count_; }
   const Program& program() const { return *program_; }
@@ -279,11 +285,12 @@ class PairedReducer : public Reducer {
 // The study.
 
 /// Where a run's uniform numbers come from. The default is the counter-based streams
-/// (seed, run, node, step); a design matrix (Sobol/Saltelli) replaces the parameters'
-/// uniforms through `parameters`.
+/// (seed, run, node, step) for every variant; a design (the Saltelli matrices of
+/// sensitivity.hpp) gives each variant its own Draws: the parameters' uniforms from a
+/// design matrix, the shocks from streams of another purpose.
 struct Design {
   std::string name = "streams";
-  UniformSource parameters;  ///< empty: the streams
+  std::vector<Draws> draws;  ///< empty, or one per variant
 };
 
 /// Decides, after each chunk in run order, whether the study has seen enough runs.
