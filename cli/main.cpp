@@ -23,6 +23,7 @@
 #include "attain/graph.hpp"
 #include "attain/program.hpp"
 #include "attain/results_file.hpp"
+#include "attain/sensitivity.hpp"
 #include "attain/version.hpp"
 #include "attain/yaml_reader.hpp"
 
@@ -950,6 +951,334 @@ int cmd_search(const RunArgs& a, const SearchArgs& sa) {
   return 0;
 }
 
+/// Options of `attain sensitivity` beyond RunArgs.
+struct SensitivityArgs {
+  int resamples = 200;
+  std::string sampling = "sobol";
+  std::vector<std::string> factors;
+  int top = 12;
+  std::string prim_rows = "32768";
+  double prim_coverage = 0.5;
+  double prim_alpha = 0.05;
+};
+
+/// "NAME=a,b,c" -> a hand-made factor.
+attain::FactorGroup parse_factor(const std::string& text) {
+  const auto eq = text.find('=');
+  if (eq == std::string::npos || eq == 0 || eq + 1 == text.size())
+    bad_arg(fmt::format("--factor must be NAME=PARAMETER,PARAMETER,... (got '{}')", text));
+  attain::FactorGroup g;
+  g.name = text.substr(0, eq);
+  std::string rest = text.substr(eq + 1);
+  std::size_t at = 0;
+  while (at <= rest.size()) {
+    const auto comma = rest.find(',', at);
+    std::string name = rest.substr(at, comma == std::string::npos ? std::string::npos : comma - at);
+    if (name.empty())
+      bad_arg(fmt::format("--factor '{}': an empty parameter name in '{}'", g.name, rest));
+    g.parameters.push_back(name);
+    if (comma == std::string::npos) break;
+    at = comma + 1;
+  }
+  return g;
+}
+
+json estimate_json(const attain::Estimate& e) {
+  return {number(e.value), number(e.lo), number(e.hi)};
+}
+
+/// "0.42 [0.38, 0.47]", or "-" without an estimate.
+std::string estimate_text(const attain::Estimate& e) {
+  if (!std::isfinite(e.value)) return "-";
+  return fmt::format("{:.3f} [{:.3f}, {:.3f}]", e.value, e.lo, e.hi);
+}
+
+std::string percent(double p) {
+  if (!std::isfinite(p)) return "-";
+  if (p > 0 && p < 0.001) return "<0.1%";
+  return fmt::format("{:.1f}%", 100 * p);
+}
+
+/// A PRIM box in words: "x >= 0.7 and y <= 0.3", the limits whose quasi-p-value is
+/// below `max_p` (all by default).
+std::string box_words(const attain::PrimResult& p, const std::vector<std::string>& names,
+                      double max_p = 2) {
+  std::string s;
+  for (const auto& d : p.restricted) {
+    if (!(d.quasi_p < max_p)) continue;
+    const std::string& n = names[static_cast<std::size_t>(d.dim)];
+    std::string part;
+    if (d.lower_restricted && d.upper_restricted)
+      part = fmt::format("{:.4g} <= {} <= {:.4g}", d.lower, n, d.upper);
+    else if (d.lower_restricted)
+      part = fmt::format("{} >= {:.4g}", n, d.lower);
+    else
+      part = fmt::format("{} <= {:.4g}", n, d.upper);
+    s += (s.empty() ? "" : " and ") + part;
+  }
+  return s;
+}
+
+int cmd_sensitivity(const RunArgs& a, const SensitivityArgs& sa) {
+  RunArgs args = a;
+  args.store = "summary";
+  Common c = prepare(args);
+  if (sa.resamples < 10 || sa.resamples > 10000)
+    bad_arg(fmt::format("--resamples must be from 10 to 10000 (got {})", sa.resamples));
+  if (sa.sampling != "sobol" && sa.sampling != "random")
+    bad_arg(fmt::format("unknown --sampling '{}'; valid: 'sobol' or 'random'", sa.sampling));
+  if (sa.top < 1) bad_arg(fmt::format("--top must be >= 1 (got {})", sa.top));
+  auto prim_rows = parse_count(sa.prim_rows);
+  if (!prim_rows || *prim_rows > (std::uint64_t{1} << 24))
+    bad_arg(
+        fmt::format("--prim-rows must be a whole number from 0 to 2^24 (got '{}')", sa.prim_rows));
+  if (!(sa.prim_coverage > 0 && sa.prim_coverage <= 1))
+    bad_arg(fmt::format("--prim-coverage must be in (0, 1] (got {})", sa.prim_coverage));
+  if (!(sa.prim_alpha > 0 && sa.prim_alpha < 0.5))
+    bad_arg(fmt::format("--prim-alpha must be in (0, 0.5) (got {})", sa.prim_alpha));
+  if (c.options.runs < 2) bad_arg("--rows must be at least 2");
+  std::vector<attain::FactorGroup> groups;
+  for (const auto& f : sa.factors) groups.push_back(parse_factor(f));
+  catch_signals();
+  auto file = open_file(args, c, "sensitivity");
+  const Loaded& l = c.loaded;
+  const auto& m = l.model;
+  std::vector<attain::SensitivityResult> results;
+  for (std::size_t si = 0; si < l.scenarios.size(); ++si) {
+    const auto& s = l.scenarios[si];
+    attain::Program program = attain::compile(attain::apply_scenario(m, s), l.graph);
+    attain::SensitivityOptions o;
+    o.rows = c.options.runs;
+    o.seed = c.options.seed;
+    o.sampling = sa.sampling == "sobol" ? attain::Sampling::kSobol : attain::Sampling::kRandom;
+    o.resamples = sa.resamples;
+    o.groups = groups;
+    o.prim_rows = *prim_rows;
+    o.prim.min_coverage = sa.prim_coverage;
+    o.prim.alpha = sa.prim_alpha;
+    o.prim.paste_alpha = sa.prim_alpha;
+    o.threads = c.options.threads;
+    o.block = c.options.block;
+    o.cancel = &g_interrupted;
+    o.memory_limit = c.options.memory_limit;
+    o.memory_limit_source = c.options.memory_limit_source;
+    o.progress =
+        progress_bar(a, fmt::format("{} ({}/{})", s.name, si + 1, l.scenarios.size()), o.rows);
+    try {
+      results.push_back(attain::run_sensitivity(program, o));
+    } catch (const std::invalid_argument& e) {
+      bad_arg(fmt::format("scenario '{}': {}", s.name, e.what()));
+    }
+    clear_bar(a);
+    if (file) file->write_sensitivity(s.name, results.back());
+  }
+  if (file) file->commit();
+
+  auto target_label = [&](const attain::OutputSensitivity& o) {
+    if (o.output.target < 0) return std::string("all targets together");
+    const auto& t = m.targets[static_cast<std::size_t>(o.output.target)];
+    return fmt::format("{} ({} {} {:g} in {:g})", t.name, t.node, attain::cmp_name(t.op),
+                       t.threshold, t.year);
+  };
+  if (a.json) {
+    json j;
+    j["model"] = m.name;
+    j["seed"] = c.options.seed;
+    j["rows"] = c.options.runs;
+    j["sampling"] = sa.sampling;
+    j["resamples"] = sa.resamples;
+    j["output_file"] = a.out.empty() ? json(nullptr) : json(a.out);
+    j["first_order"] = "Saltelli et al. (2010), centred";
+    j["total"] = "Jansen (1999)";
+    j["interval"] = "95 % percentile interval, Poisson bootstrap of the design's rows";
+    json sens = json::array(), prim = json::array(), scen = json::array();
+    for (std::size_t si = 0; si < results.size(); ++si) {
+      const auto& r = results[si];
+      const std::string& sn = l.scenarios[si].name;
+      json factors = json::array();
+      for (const auto& f : r.factors)
+        factors.push_back({{"name", f.name}, {"kind", f.why}, {"parameters", f.members}});
+      scen.push_back({{"scenario", sn},
+                      {"rows", r.rows},
+                      {"runs", r.runs},
+                      {"factors", factors},
+                      {"seconds", r.seconds}});
+      std::map<std::string, std::size_t> q_of;
+      for (std::size_t q = 0; q < r.uncertain.size(); ++q) q_of[r.uncertain[q]] = q;
+      for (const auto& o : r.outputs) {
+        json fs = json::array();
+        for (std::size_t f = 0; f < r.factors.size(); ++f) {
+          const auto& fi = o.factors[f];
+          json e = {{"name", r.factors[f].name},  {"S1", number(fi.s1.value)},
+                    {"S1_low", number(fi.s1.lo)}, {"S1_high", number(fi.s1.hi)},
+                    {"ST", number(fi.st.value)},  {"ST_low", number(fi.st.lo)},
+                    {"ST_high", number(fi.st.hi)}};
+          const char* keys[3] = {"low_third", "mid_third", "high_third"};
+          const std::string prefix = o.output.met ? "p_" : "mean_";
+          for (int t = 0; t < 3; ++t) {
+            json v = nullptr;
+            if (r.factors[f].members.size() == 1)
+              v = number(
+                  o.thirds[q_of.at(r.factors[f].members[0])][static_cast<std::size_t>(t)].value);
+            e[prefix + keys[t]] = v;
+          }
+          fs.push_back(e);
+        }
+        json thirds = json::array();
+        for (std::size_t q = 0; q < r.uncertain.size(); ++q) {
+          json th = json::array();
+          for (const auto& t : o.thirds[q])
+            th.push_back({{"runs", t.runs},
+                          {"value", number(t.value)},
+                          {"low", number(t.lo)},
+                          {"high", number(t.hi)}});
+          thirds.push_back({{"parameter", r.uncertain[q]}, {"thirds", th}});
+        }
+        sens.push_back(
+            {{"scenario", sn},
+             {"target", o.output.target < 0
+                            ? json(nullptr)
+                            : json(m.targets[static_cast<std::size_t>(o.output.target)].name)},
+             {"output", o.output.met ? "met" : "value"},
+             {"mean", number(o.mean)},
+             {"variance", number(o.variance)},
+             {"sum_S1", estimate_json(o.sum_s1)},
+             {"sum_ST", estimate_json(o.sum_st)},
+             {"factors", fs},
+             {"conditional", thirds}});
+      }
+      for (const auto& pt : r.prim) {
+        const auto& p = pt.result;
+        json traj = json::array();
+        for (const auto& b : p.trajectory)
+          traj.push_back({{"mass", b.mass},
+                          {"coverage", b.coverage},
+                          {"density", b.density},
+                          {"restricted", b.restricted}});
+        json dims = json::array();
+        for (const auto& d : p.restricted)
+          dims.push_back({{"parameter", r.uncertain[static_cast<std::size_t>(d.dim)]},
+                          {"lower", d.lower_restricted ? json(d.lower) : json(nullptr)},
+                          {"upper", d.upper_restricted ? json(d.upper) : json(nullptr)},
+                          {"quasi_p", d.quasi_p}});
+        json e = {{"scenario", sn},
+                  {"target", m.targets[static_cast<std::size_t>(pt.target)].name},
+                  {"points", r.prim_points},
+                  {"reason", p.reason.empty() ? json(nullptr) : json(p.reason)},
+                  {"trajectory", traj},
+                  {"chosen", p.chosen},
+                  {"restricted", dims}};
+        if (p.reason.empty())
+          e["box"] = {{"mass", p.box.mass},
+                      {"coverage", p.box.coverage},
+                      {"density", p.box.density},
+                      {"in_words", box_words(p, r.uncertain)}};
+        prim.push_back(e);
+      }
+    }
+    j["scenarios"] = scen;
+    j["sensitivity"] = sens;
+    j["prim"] = prim;
+    std::cout << j.dump(2) << "\n";
+    return 0;
+  }
+  for (std::size_t si = 0; si < results.size(); ++si) {
+    const auto& r = results[si];
+    fmt::print(
+        "{}, scenario {}: Sobol indices of {} factors over {} rows of Saltelli's design "
+        "({} runs), {} sampling, seed {}\n",
+        m.name, l.scenarios[si].name, r.factors.size(), r.rows, r.runs,
+        sa.sampling == "sobol" ? "Sobol-sequence" : "random", c.options.seed);
+    fmt::print(
+        "S1: first-order index (Saltelli 2010), ST: total index (Jansen 1999), each with a 95 % "
+        "bootstrap interval ({} resamples);\nP by third: P(met) when the parameter lies in the "
+        "lower, middle, upper third of its distribution.\nCorrelated parameters form one factor; "
+        "Sobol indices assume independent factors.\n",
+        r.resamples);
+    std::map<std::string, std::size_t> q_of;
+    for (std::size_t q = 0; q < r.uncertain.size(); ++q) q_of[r.uncertain[q]] = q;
+    std::size_t w = 24;
+    for (const auto& f : r.factors) {
+      if (f.members.size() == 1 || f.shocks) w = std::max(w, f.name.size());
+      for (const auto& member : f.members) w = std::max(w, member.size() + 2);
+    }
+    for (std::size_t oi = 0; oi < r.outputs.size(); ++oi) {
+      const auto& o = r.outputs[oi];
+      if (!o.output.met) continue;
+      fmt::print("\n{}: P(met) = {}\n", target_label(o), percent(o.mean));
+      if (!(o.variance > 0)) {
+        fmt::print("  {} in every run: no variance to attribute\n",
+                   o.mean > 0.5 ? "met" : "not met");
+        continue;
+      }
+      std::vector<std::size_t> order(r.factors.size());
+      for (std::size_t f = 0; f < order.size(); ++f) order[f] = f;
+      std::stable_sort(order.begin(), order.end(), [&](std::size_t x, std::size_t y) {
+        const double a1 = o.factors[x].st.value, b1 = o.factors[y].st.value;
+        return (std::isfinite(a1) ? a1 : -1) > (std::isfinite(b1) ? b1 : -1);
+      });
+      std::string header = fmt::format("  {:<{}} {:>24} {:>24}   {:>7} {:>7} {:>7}", "factor", w,
+                                       "S1 [95 % CI]", "ST [95 % CI]", "P low", "P mid", "P high");
+      fmt::print("{}\n  {}\n", header, std::string(header.size() - 2, '-'));
+      std::size_t shown = 0;
+      for (std::size_t f : order) {
+        if (shown == static_cast<std::size_t>(sa.top)) break;
+        ++shown;
+        const auto& fi = o.factors[f];
+        std::string thirds = fmt::format("{:>7} {:>7} {:>7}", "", "", "");
+        if (r.factors[f].members.size() == 1) {
+          const auto& th = o.thirds[q_of.at(r.factors[f].members[0])];
+          thirds = fmt::format("{:>7} {:>7} {:>7}", percent(th[0].value), percent(th[1].value),
+                               percent(th[2].value));
+        }
+        std::string name = r.factors[f].name;
+        if (r.factors[f].members.size() > 1)
+          name = fmt::format("{} ({} parameters)", r.factors[f].why == "--factor" ? name : "group",
+                             r.factors[f].members.size());
+        fmt::print("  {:<{}} {:>24} {:>24}   {}\n", name, w, estimate_text(fi.s1),
+                   estimate_text(fi.st), thirds);
+        // A group's members: each parameter's thirds.
+        if (r.factors[f].members.size() > 1)
+          for (const auto& member : r.factors[f].members) {
+            const auto& th = o.thirds[q_of.at(member)];
+            fmt::print("    {:<{}} {:>24} {:>24}   {:>7} {:>7} {:>7}\n", member, w - 2, "", "",
+                       percent(th[0].value), percent(th[1].value), percent(th[2].value));
+          }
+      }
+      if (shown < order.size())
+        fmt::print("  ({} more factors with smaller ST: --top {} or --json shows them)\n",
+                   order.size() - shown, order.size());
+      if (std::isfinite(o.sum_s1.value))
+        fmt::print("  sum of S1 {}: {:.2f} of the variance is left to interactions\n",
+                   estimate_text(o.sum_s1), std::max(0.0, 1 - o.sum_s1.value));
+      for (const auto& pt : r.prim) {
+        if (pt.target != o.output.target) continue;
+        const auto& p = pt.result;
+        if (!p.reason.empty()) {
+          fmt::print("  scenario discovery (PRIM): {}\n", p.reason);
+        } else if (p.restricted.empty()) {
+          fmt::print("  scenario discovery (PRIM): no box denser than the whole space\n");
+        } else {
+          std::size_t weak = 0;
+          for (const auto& d : p.restricted) weak += !(d.quasi_p < 0.05);
+          std::string words = box_words(p, r.uncertain, 0.05);
+          fmt::print(
+              "  scenario discovery (PRIM): met in {} of the runs where {}\n    (the box holds "
+              "{} of the runs that meet it, {} of all runs{})\n",
+              percent(p.box.density), words.empty() ? "(no limit with quasi-p < 0.05)" : words,
+              percent(p.box.coverage), percent(p.box.mass),
+              weak ? fmt::format("; {} more limit{} with quasi-p >= 0.05 in --json", weak,
+                                 weak == 1 ? "" : "s")
+                   : "");
+        }
+      }
+    }
+    fmt::print("\n{} runs in {:.2f} s{}\n", r.runs, r.seconds,
+               a.out.empty() ? "" : fmt::format("; results in {}", a.out));
+  }
+  return 0;
+}
+
 int cmd_replay(const std::string& model_path, const std::vector<std::string>& scenarios,
                const std::string& run_text, const std::string& seed_text, bool as_json) {
   auto run_index = parse_count(run_text);
@@ -1093,6 +1422,33 @@ int main(int argc, char** argv) {
                    "LO:HI of the level (default 0 to 4x the level as written)");
   srch->add_option("--tolerance", sa.tolerance, "precision of the level (default 0.01)");
 
+  SensitivityArgs sens;
+  auto* sen = app.add_subcommand(
+      "sensitivity",
+      "Which uncertain inputs decide each target: Sobol indices, P by thirds, PRIM boxes");
+  add_common(sen,
+             "base rows N of Saltelli's design (default 4096; the model runs N (k + 2) "
+             "times for k factors)");
+  std::string sens_rows;
+  sen->add_option("--rows", sens_rows, "the same as --runs: base rows N of Saltelli's design");
+  sen->add_option("--scenario", ra.scenarios,
+                  "scenario file (YAML); repeatable, one analysis each");
+  sen->add_option("--resamples", sens.resamples,
+                  "bootstrap resamples for the intervals (default 200)");
+  sen->add_option(
+      "--sampling", sens.sampling,
+      "sobol (default: a shifted Sobol sequence) or random (the counter-based streams)");
+  sen->add_option("--factor", sens.factors,
+                  "NAME=a,b,c: vary these parameters together as one factor; repeatable");
+  sen->add_option("--top", sens.top, "factors shown per target in the table (default 12)");
+  sen->add_option("--prim-rows", sens.prim_rows,
+                  "rows whose A and B points PRIM peels (default 32768; 0: no PRIM)");
+  sen->add_option("--prim-coverage", sens.prim_coverage,
+                  "PRIM chooses the densest box holding at least this share of the runs that "
+                  "meet the target (default 0.5)");
+  sen->add_option("--prim-alpha", sens.prim_alpha,
+                  "PRIM's peeling and pasting share (default 0.05)");
+
   std::string replay_run, replay_seed = "1";
   auto* replay = app.add_subcommand("replay", "Re-run one run of an ensemble and print every node");
   replay->add_option("model", model, "model file (YAML)")->required();
@@ -1119,7 +1475,7 @@ int main(int argc, char** argv) {
   try {
     if (*check) return cmd_check(model, scenarios, as_json);
     if (*graph) return cmd_graph(model, format);
-    for (CLI::App* sub : {run, cmp, swp, srch}) {
+    for (CLI::App* sub : {run, cmp, swp, srch, sen}) {
       if (*sub && ra.threads == 0 && sub->count("--threads"))
         bad_arg("--threads must be >= 1 (got 0)");
       if (*sub) ra.out_given = sub->count("--out") > 0;
@@ -1128,6 +1484,15 @@ int main(int argc, char** argv) {
     if (*cmp) return cmd_compare(ra);
     if (*swp) return cmd_sweep(ra, sweep_levers);
     if (*srch) return cmd_search(ra, sa);
+    if (*sen) {
+      if (sen->count("--runs") && sen->count("--rows"))
+        bad_arg("give --rows or --runs (the same: base rows of the design), not both");
+      if (sen->count("--rows"))
+        ra.runs = sens_rows;
+      else if (!sen->count("--runs"))
+        ra.runs = "4096";
+      return cmd_sensitivity(ra, sens);
+    }
     if (*replay) return cmd_replay(model, scenarios, replay_run, replay_seed, as_json);
   } catch (const attain::InterruptedError& e) {
     // On a terminal, first clear a progress bar the interrupt left on the line.

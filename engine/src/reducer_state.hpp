@@ -25,7 +25,7 @@ inline void add_counts(std::vector<std::uint64_t>& a, const std::vector<std::uin
 }
 
 inline const std::vector<std::uint64_t>& counts_of(const ReducerState& s, const std::string& name,
-                                            std::size_t size) {
+                                                   std::size_t size) {
   auto it = s.counts.find(name);
   if (it == s.counts.end() || it->second.size() != size)
     throw std::invalid_argument(
@@ -34,7 +34,7 @@ inline const std::vector<std::uint64_t>& counts_of(const ReducerState& s, const 
 }
 
 inline const std::vector<double>& reals_of(const ReducerState& s, const std::string& name,
-                                    std::size_t size) {
+                                           std::size_t size) {
   auto it = s.reals.find(name);
   if (it == s.reals.end() || it->second.size() != size)
     throw std::invalid_argument(

@@ -658,6 +658,118 @@ void ResultsFile::write_search(const SearchResult& r) {
   proportions(eg, "", ps, {ps.size()});
 }
 
+void ResultsFile::write_sensitivity(const std::string& scenario, const SensitivityResult& r) {
+  Handle root = group(impl_->file, "sensitivity");
+  Handle g = group(root, scenario);
+  const Model& m = *impl_->model;
+  attr_string(g, "design",
+              "Saltelli (2010) matrices A, B, AB_j; N rows, N (k + 2) runs; variant order A, B, "
+              "AB_0 .. AB_k-1");
+  attr_string(g, "sampling",
+              r.sampling == Sampling::kSobol
+                  ? "Sobol sequence (Boost.Random), shifted modulo 1 (seeded)"
+                  : "counter-based streams");
+  attr_string(g, "first_order", "Saltelli et al. (2010), centred on the mean of f(B)");
+  attr_string(g, "total", "Jansen (1999)");
+  attr_string(g, "interval",
+              "95 % percentile interval of a Poisson(1) bootstrap of the design's rows");
+  attr_value<std::uint64_t>(g, "rows", r.rows);
+  attr_value<std::uint64_t>(g, "runs", r.runs);
+  attr_value<int>(g, "resamples", r.resamples);
+  attr_value<std::uint64_t>(g, "prim_points", r.prim_points);
+  const hsize_t k = r.factors.size(), no = r.outputs.size(), nu = r.uncertain.size();
+  std::vector<std::string> names, kinds, members;
+  for (const auto& f : r.factors) {
+    names.push_back(f.name);
+    kinds.push_back(f.why);
+    std::string list;
+    for (const auto& name : f.members) list += (list.empty() ? "" : ",") + name;
+    members.push_back(list);
+  }
+  string_dataset(g, "factors", names);
+  string_dataset(g, "factor_kind", kinds);
+  string_dataset(g, "factor_parameters", members);
+  string_dataset(g, "parameters", r.uncertain);
+  std::vector<std::string> target, output;
+  std::vector<double> mean, variance, s1, s1l, s1h, st, stl, sth, sums;
+  std::vector<std::uint64_t> third_runs;
+  std::vector<double> third_v, third_l, third_h;
+  for (const auto& o : r.outputs) {
+    target.push_back(
+        o.output.target < 0 ? "" : m.targets[static_cast<std::size_t>(o.output.target)].name);
+    output.push_back(o.output.met ? "met" : "value");
+    mean.push_back(o.mean);
+    variance.push_back(o.variance);
+    for (const auto& f : o.factors) {
+      s1.push_back(f.s1.value), s1l.push_back(f.s1.lo), s1h.push_back(f.s1.hi);
+      st.push_back(f.st.value), stl.push_back(f.st.lo), sth.push_back(f.st.hi);
+    }
+    for (const Estimate* e : {&o.sum_s1, &o.sum_st})
+      sums.insert(sums.end(), {e->value, e->lo, e->hi});
+    for (const auto& th : o.thirds)
+      for (const auto& t : th) {
+        third_runs.push_back(t.runs);
+        third_v.push_back(t.value), third_l.push_back(t.lo), third_h.push_back(t.hi);
+      }
+  }
+  string_dataset(g, "output_target", target);
+  string_dataset(g, "output_kind", output);
+  dataset(g, "mean", mean, {no});
+  dataset(g, "variance", variance, {no});
+  dataset(g, "S1", s1, {no, k});
+  dataset(g, "S1_low", s1l, {no, k});
+  dataset(g, "S1_high", s1h, {no, k});
+  dataset(g, "ST", st, {no, k});
+  dataset(g, "ST_low", stl, {no, k});
+  dataset(g, "ST_high", sth, {no, k});
+  dataset(g, "sums", sums, {no, 2, 3});
+  dataset(g, "third_runs", third_runs, {no, nu, 3});
+  dataset(g, "third_value", third_v, {no, nu, 3});
+  dataset(g, "third_low", third_l, {no, nu, 3});
+  dataset(g, "third_high", third_h, {no, nu, 3});
+  if (r.prim.empty()) return;
+  Handle pg = group(g, "prim");
+  for (const auto& pt : r.prim) {
+    const PrimResult& p = pt.result;
+    Handle tg = group(pg, m.targets[static_cast<std::size_t>(pt.target)].name);
+    attr_string(tg, "reason", p.reason);
+    attr_value<int>(tg, "chosen", p.chosen);
+    attr_value<int>(tg, "pastes", p.pastes);
+    std::vector<double> mass, coverage, density;
+    std::vector<int> restricted;
+    for (const auto& b : p.trajectory) {
+      mass.push_back(b.mass), coverage.push_back(b.coverage), density.push_back(b.density);
+      restricted.push_back(b.restricted);
+    }
+    const hsize_t steps = p.trajectory.size();
+    dataset(tg, "trajectory_mass", mass, {steps});
+    dataset(tg, "trajectory_coverage", coverage, {steps});
+    dataset(tg, "trajectory_density", density, {steps});
+    dataset(tg, "trajectory_restricted", restricted, {steps});
+    if (p.box.lower.size() == nu) {
+      attr_value<double>(tg, "mass", p.box.mass);
+      attr_value<double>(tg, "coverage", p.box.coverage);
+      attr_value<double>(tg, "density", p.box.density);
+      attr_value<std::uint64_t>(tg, "points", p.box.points);
+      attr_value<std::uint64_t>(tg, "hits", p.box.hits);
+      dataset(tg, "box_lower", p.box.lower, {nu});
+      dataset(tg, "box_upper", p.box.upper, {nu});
+    }
+    std::vector<std::string> dims;
+    std::vector<double> lo, hi, qp;
+    for (const auto& d : p.restricted) {
+      dims.push_back(r.uncertain[static_cast<std::size_t>(d.dim)]);
+      lo.push_back(d.lower_restricted ? d.lower : -std::numeric_limits<double>::infinity());
+      hi.push_back(d.upper_restricted ? d.upper : std::numeric_limits<double>::infinity());
+      qp.push_back(d.quasi_p);
+    }
+    string_dataset(tg, "restricted", dims);
+    dataset(tg, "restricted_lower", lo, {dims.size()});
+    dataset(tg, "restricted_upper", hi, {dims.size()});
+    dataset(tg, "quasi_p", qp, {dims.size()});
+  }
+}
+
 namespace {
 
 /// Names of the links in a group, in creation-independent (name) order.

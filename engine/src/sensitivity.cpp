@@ -46,8 +46,7 @@ std::uint32_t poisson1(double u) {
 /// The 2.5 % and 97.5 % points of the finite values (linear interpolation between order
 /// statistics, Hyndman and Fan type 7).
 std::pair<double, double> percentile_interval(std::vector<double> v) {
-  v.erase(std::remove_if(v.begin(), v.end(), [](double x) { return !std::isfinite(x); }),
-          v.end());
+  v.erase(std::remove_if(v.begin(), v.end(), [](double x) { return !std::isfinite(x); }), v.end());
   if (v.size() < 2) return {kNaN, kNaN};
   std::sort(v.begin(), v.end());
   auto at = [&](double q) {
@@ -80,10 +79,10 @@ std::vector<Factor> sensitivity_factors(const Program& p, const std::vector<Fact
       uncertain_names.push_back(m.nodes[static_cast<std::size_t>(params[j])].name);
   auto list = [&] {
     if (uncertain_names.empty()) return std::string("the model has none");
-    std::vector<std::string> shown(uncertain_names.begin(),
-                                   uncertain_names.begin() +
-                                       static_cast<std::ptrdiff_t>(
-                                           std::min<std::size_t>(uncertain_names.size(), 12)));
+    std::vector<std::string> shown(
+        uncertain_names.begin(),
+        uncertain_names.begin() +
+            static_cast<std::ptrdiff_t>(std::min<std::size_t>(uncertain_names.size(), 12)));
     return "uncertain parameters: " + join(shown, ", ") +
            (uncertain_names.size() > 12 ? ", ..." : "");
   };
@@ -103,8 +102,8 @@ std::vector<Factor> sensitivity_factors(const Program& p, const std::vector<Fact
       auto it = position.find(name);
       if (it == position.end() || !uncertain_param(p, it->second))
         throw std::invalid_argument(fmt::format(
-            "--factor '{}': '{}' is not an uncertain parameter of the model{}; {}", fg.name,
-            name, it == position.end() ? "" : " (it is fixed in this scenario)", list()));
+            "--factor '{}': '{}' is not an uncertain parameter of the model{}; {}", fg.name, name,
+            it == position.end() ? "" : " (it is fixed in this scenario)", list()));
       if (group_of[it->second] >= 0)
         throw std::invalid_argument(fmt::format(
             "--factor '{}': '{}' is already in --factor '{}'; a parameter belongs to one factor",
@@ -141,22 +140,24 @@ std::vector<Factor> sensitivity_factors(const Program& p, const std::vector<Fact
       auto [it, fresh] = hand_factor.emplace(group_of[j], factors.size());
       if (fresh)
         factors.push_back(
-            {groups[static_cast<std::size_t>(group_of[j])].name, {}, false, "--factor"});
+            {groups[static_cast<std::size_t>(group_of[j])].name, {}, {}, false, "--factor"});
       factors[it->second].parameters.push_back(ji);
+      factors[it->second].members.push_back(name);
     } else if (corr_of[j] >= 0) {
       auto [it, fresh] = corr_factor.emplace(corr_of[j], factors.size());
       if (fresh) {
         std::vector<std::string> members;
         for (const auto& n : m.correlations[static_cast<std::size_t>(corr_of[j])].parameters)
           if (position.count(n)) members.push_back(n);
-        factors.push_back({join(members, " + "), {}, false, "correlation group"});
+        factors.push_back({join(members, " + "), {}, {}, false, "correlation group"});
       }
       factors[it->second].parameters.push_back(ji);
+      factors[it->second].members.push_back(name);
     } else {
-      factors.push_back({name, {ji}, false, "parameter"});
+      factors.push_back({name, {ji}, {name}, false, "parameter"});
     }
   }
-  if (p.shocks() > 0) factors.push_back({"year-to-year randomness", {}, true, "shocks"});
+  if (p.shocks() > 0) factors.push_back({"year-to-year randomness", {}, {}, true, "shocks"});
   return factors;
 }
 
@@ -261,7 +262,8 @@ Design saltelli_design(const Program& p, const std::vector<Factor>& factors, std
     if (v >= 2) {
       const Factor& f = factors[v - 2];
       shocks_b = f.shocks;
-      for (int j : f.parameters) from_b[static_cast<std::size_t>(q_of[static_cast<std::size_t>(j)])] = 1;
+      for (int j : f.parameters)
+        from_b[static_cast<std::size_t>(q_of[static_cast<std::size_t>(j)])] = 1;
     }
     Draws d;
     d.shocks = shocks_b ? StreamPurpose::kDesignB : StreamPurpose::kSimulation;
@@ -629,12 +631,14 @@ SensitivityResult run_sensitivity(const Program& p, const SensitivityOptions& o)
   res.rows = sr.runs();
   res.runs = sr.runs() * (res.factors.size() + 2);
   res.resamples = o.resamples;
+  res.sampling = o.sampling;
   if (prim) {
     const auto& sample = sr.get<DesignSampleReducer>(1);
     const auto columns = sample.columns();
     res.prim_points = sample.points();
     for (std::size_t t = 0; t < p.model().targets.size(); ++t)
-      res.prim.push_back({static_cast<int>(t), attain::prim(columns, sample.met(t), o.prim, res.uncertain)});
+      res.prim.push_back(
+          {static_cast<int>(t), attain::prim(columns, sample.met(t), o.prim, res.uncertain)});
   }
   res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return res;

@@ -35,15 +35,15 @@ std::string uniform_param(const std::string& name) {
 }
 
 /// Met iff a > 0.7 and b < 0.3; c and d are irrelevant.
-const std::string kBoxModel = "model: box\ndescription: d\ntime: {start: 2020, end: 2021}\n"
-                              "parameters:\n" +
-                              uniform_param("a") + uniform_param("b") + uniform_param("c") +
-                              uniform_param("d") +
-                              "auxiliaries:\n"
-                              "  z: {label: z, unit: '1', description: d, formula: 'if(a > 0.7 "
-                              "and b < 0.3, 1, 0) + 0 * c * d'}\n"
-                              "targets:\n"
-                              "  - {node: z, op: '>=', threshold: 0.5, label: box, source: s}\n";
+const std::string kBoxModel =
+    "model: box\ndescription: d\ntime: {start: 2020, end: 2021}\n"
+    "parameters:\n" +
+    uniform_param("a") + uniform_param("b") + uniform_param("c") + uniform_param("d") +
+    "auxiliaries:\n"
+    "  z: {label: z, unit: '1', description: d, formula: 'if(a > 0.7 "
+    "and b < 0.3, 1, 0) + 0 * c * d'}\n"
+    "targets:\n"
+    "  - {node: z, op: '>=', threshold: 0.5, label: box, source: s}\n";
 
 /// y = a + 2 b (+ 0 c): S1 = ST = 1/5, 4/5, 0.
 const std::string kLinearModel =
@@ -317,7 +317,8 @@ TEST(SensitivityTest, SobolDesignIsTheShiftedSequence) {
   }
   // One coordinate of 8 consecutive Sobol points, shifted modulo 1: one in each eighth.
   std::vector<int> eighth(8, 0);
-  for (int i = 0; i < 8; ++i) ++eighth[static_cast<std::size_t>(a[static_cast<std::size_t>(i)] * 8)];
+  for (int i = 0; i < 8; ++i)
+    ++eighth[static_cast<std::size_t>(a[static_cast<std::size_t>(i)] * 8)];
   // Points 1..8 of a base-2 sequence: 7 of the 8 elementary intervals of one (0..7) plus
   // point 8; shifted, at most 2 share an eighth.
   for (int c : eighth) EXPECT_LE(c, 2);

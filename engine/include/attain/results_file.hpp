@@ -8,6 +8,7 @@
 #include "attain/analysis.hpp"
 #include "attain/ensemble.hpp"
 #include "attain/model.hpp"
+#include "attain/sensitivity.hpp"
 
 namespace attain {
 
@@ -51,6 +52,8 @@ class ResultsFile {
   void write_sweep(const SweepResult& sweep);
   /// Group /search.
   void write_search(const SearchResult& search);
+  /// Group /sensitivity/<scenario>: Sobol indices, conditional thirds and PRIM boxes.
+  void write_sensitivity(const std::string& scenario, const SensitivityResult& result);
   void commit();
 
  private:

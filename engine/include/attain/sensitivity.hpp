@@ -26,7 +26,8 @@ namespace attain {
 /// their shock streams.
 struct Factor {
   std::string name;
-  std::vector<int> parameters;  ///< positions in Program::parameters()
+  std::vector<int> parameters;       ///< positions in Program::parameters()
+  std::vector<std::string> members;  ///< the parameters' names
   bool shocks = false;
   std::string why;  ///< "parameter", "correlation group", "--factor", "shocks"
 };
@@ -102,9 +103,8 @@ class SobolReducer : public Reducer {
   std::uint64_t rows() const { return rows_; }
   /// The sums of output o in replicate b (layout: see sums_size()).
   const double* sums(std::size_t o, int b) const {
-    return sums_.data() + (o * static_cast<std::size_t>(resamples_ + 1) +
-                           static_cast<std::size_t>(b)) *
-                              stride_;
+    return sums_.data() +
+           (o * static_cast<std::size_t>(resamples_ + 1) + static_cast<std::size_t>(b)) * stride_;
   }
   /// Conditional sums of output o, uncertain parameter q (position among the uncertain
   /// ones), third t: {runs, sum of f, sum of f^2}.
@@ -161,7 +161,7 @@ class DesignSampleReducer : public Reducer {
   std::vector<int> uncertain_;  ///< node indices
   std::vector<Ref> targets_;
   std::uint64_t max_rows_ = 0;
-  std::vector<double> x_;         ///< [point][uncertain]
+  std::vector<double> x_;          ///< [point][uncertain]
   std::vector<std::uint8_t> met_;  ///< [point][target]
 };
 
@@ -193,8 +193,8 @@ struct OutputSensitivity {
   double mean = 0;      ///< over the runs of A and B
   double variance = 0;  ///< of A and B together; 0: no index can be computed
   std::vector<FactorIndices> factors;
-  Estimate sum_s1;   ///< the sum of the first-order indices
-  Estimate sum_st;   ///< the sum of the total indices
+  Estimate sum_s1;  ///< the sum of the first-order indices
+  Estimate sum_st;  ///< the sum of the total indices
   /// per uncertain parameter: lower, middle, upper third
   std::vector<std::array<Third, 3>> thirds;
 };
@@ -229,6 +229,7 @@ struct SensitivityResult {
   std::vector<PrimTarget> prim;
   std::uint64_t rows = 0, runs = 0, prim_points = 0;
   int resamples = 0;
+  Sampling sampling = Sampling::kSobol;
   double seconds = 0;
 };
 
