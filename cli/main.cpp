@@ -1220,9 +1220,16 @@ int cmd_sensitivity(const RunArgs& a, const SensitivityArgs& sa) {
       std::string header = fmt::format("  {:<{}} {:>24} {:>24}   {:>7} {:>7} {:>7}", "factor", w,
                                        "S1 [95 % CI]", "ST [95 % CI]", "P low", "P mid", "P high");
       fmt::print("{}\n  {}\n", header, std::string(header.size() - 2, '-'));
+      // Factors that change nothing (every AB_j run equal to A's: ST exactly 0 in every
+      // resample) are counted, not listed.
+      auto inert = [&](std::size_t f) {
+        return o.factors[f].st.value == 0 && o.factors[f].st.hi == 0;
+      };
+      std::size_t none = 0;
+      for (std::size_t f : order) none += inert(f);
       std::size_t shown = 0;
       for (std::size_t f : order) {
-        if (shown == static_cast<std::size_t>(sa.top)) break;
+        if (shown == static_cast<std::size_t>(sa.top) || inert(f)) break;
         ++shown;
         const auto& fi = o.factors[f];
         std::string thirds = fmt::format("{:>7} {:>7} {:>7}", "", "", "");
@@ -1245,9 +1252,12 @@ int cmd_sensitivity(const RunArgs& a, const SensitivityArgs& sa) {
                        percent(th[0].value), percent(th[1].value), percent(th[2].value));
           }
       }
-      if (shown < order.size())
+      if (shown + none < order.size())
         fmt::print("  ({} more factors with smaller ST: --top {} or --json shows them)\n",
-                   order.size() - shown, order.size());
+                   order.size() - shown - none, order.size());
+      if (none > 0)
+        fmt::print("  ({} factor{} cannot change this output at all: ST = 0 exactly)\n", none,
+                   none == 1 ? "" : "s");
       if (std::isfinite(o.sum_s1.value))
         fmt::print("  sum of S1 {}: {:.2f} of the variance is left to interactions\n",
                    estimate_text(o.sum_s1), std::max(0.0, 1 - o.sum_s1.value));
