@@ -94,6 +94,13 @@ Handle group(hid_t parent, const std::string& name) {
                 "create group " + name);
 }
 
+/// The group `name` under `parent`, created when it is not there yet.
+Handle open_or_create_group(hid_t parent, const std::string& name) {
+  if (H5Lexists(parent, name.c_str(), H5P_DEFAULT) > 0)
+    return Handle(H5Gopen2(parent, name.c_str(), H5P_DEFAULT), H5Gclose, "open group " + name);
+  return group(parent, name);
+}
+
 Handle utf8_type() {
   Handle t(H5Tcopy(H5T_C_S1), H5Tclose, "copy string type");
   check(H5Tset_size(t, H5T_VARIABLE), "set string size");
@@ -659,7 +666,7 @@ void ResultsFile::write_search(const SearchResult& r) {
 }
 
 void ResultsFile::write_sensitivity(const std::string& scenario, const SensitivityResult& r) {
-  Handle root = group(impl_->file, "sensitivity");
+  Handle root = open_or_create_group(impl_->file, "sensitivity");
   Handle g = group(root, scenario);
   const Model& m = *impl_->model;
   attr_string(g, "design",
@@ -809,6 +816,105 @@ T read_attr(hid_t obj, const std::string& name) {
 }
 
 }  // namespace
+
+namespace {
+
+Handle open_results(const std::string& path) {
+  quiet_hdf5();
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec))
+    throw OutputError(fmt::format("'{}' does not exist", path));
+  if (!std::filesystem::is_regular_file(path, ec))
+    throw OutputError(fmt::format("'{}' is not a regular file, so not a results file", path));
+  if (H5Fis_hdf5(path.c_str()) <= 0)
+    throw OutputError(fmt::format("'{}' is not an HDF5 file, so not an attain results file", path));
+  Handle f(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose,
+           "open '" + path + "' (is it an attain results file?)");
+  if (H5Aexists(f, "filetype") <= 0)
+    throw OutputError(fmt::format("'{}' is not an attain results file (no 'filetype')", path));
+  return f;
+}
+
+std::vector<std::string> read_string_array(hid_t obj, const std::string& name, bool attribute) {
+  Handle type = utf8_type();
+  Handle h = attribute ? Handle(H5Aopen(obj, name.c_str(), H5P_DEFAULT), H5Aclose,
+                                "open attribute " + name)
+                       : Handle(H5Dopen2(obj, name.c_str(), H5P_DEFAULT), H5Dclose,
+                                "open dataset " + name);
+  Handle space(attribute ? H5Aget_space(h) : H5Dget_space(h), H5Sclose, "get dataspace");
+  const hssize_t n = H5Sget_simple_extent_npoints(space);
+  if (n < 0) throw OutputError("HDF5: cannot size " + name);
+  std::vector<char*> ptrs(static_cast<std::size_t>(n), nullptr);
+  if (n > 0) {
+    if (attribute)
+      check(H5Aread(h, type, ptrs.data()), "read attribute " + name);
+    else
+      check(H5Dread(h, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, ptrs.data()), "read " + name);
+  }
+  std::vector<std::string> out;
+  for (char* p : ptrs) {
+    out.emplace_back(p ? p : "");
+    H5free_memory(p);
+  }
+  return out;
+}
+
+std::string read_string_attr(hid_t obj, const std::string& name) {
+  Handle type = utf8_type();
+  Handle a(H5Aopen(obj, name.c_str(), H5P_DEFAULT), H5Aclose, "open attribute " + name);
+  char* text = nullptr;
+  check(H5Aread(a, type, &text), "read attribute " + name);
+  std::string s = text ? text : "";
+  H5free_memory(text);
+  return s;
+}
+
+}  // namespace
+
+std::vector<std::string> stored_scenarios(const std::string& path) {
+  Handle f = open_results(path);
+  if (H5Aexists(f, "scenarios") <= 0) return {};
+  return read_string_array(f, "scenarios", true);
+}
+
+StoredRuns read_runs(const std::string& path, const std::string& scenario) {
+  Handle f = open_results(path);
+  StoredRuns r;
+  r.model = read_string_attr(f, "model");
+  r.seed = read_attr<std::uint64_t>(f, "seed");
+  const std::string g = "scenarios/" + scenario;
+  if (H5Lexists(f, "scenarios", H5P_DEFAULT) <= 0 || H5Lexists(f, g.c_str(), H5P_DEFAULT) <= 0)
+    throw OutputError(fmt::format("'{}' has no scenario '{}'", path, scenario));
+  Handle sg(H5Gopen2(f, g.c_str(), H5P_DEFAULT), H5Gclose, "open " + g);
+  if (H5Lexists(sg, "runs", H5P_DEFAULT) <= 0)
+    throw OutputError(fmt::format(
+        "'{}' holds no per-run rows for scenario '{}' (it was written with --store summary; "
+        "write it with --store targets)",
+        path, scenario));
+  Handle rg(H5Gopen2(sg, "runs", H5P_DEFAULT), H5Gclose, "open runs");
+  r.first_run = read_attr<std::uint64_t>(f, "first_run");
+  Handle mg(H5Gopen2(f, "model", H5P_DEFAULT), H5Gclose, "open model");
+  r.parameters = read_string_array(mg, "parameters", false);
+  Handle tg(H5Gopen2(sg, "targets", H5P_DEFAULT), H5Gclose, "open targets");
+  r.targets = read_string_array(tg, "name", false);
+  r.ops = read_string_array(tg, "op", false);
+  r.thresholds = read_array<double>(tg, "threshold");
+  const auto params = read_array<double>(rg, "parameters");
+  const auto values = read_array<double>(rg, "target_values");
+  const std::size_t np = r.parameters.size(), nt = r.targets.size();
+  const std::size_t rows = np ? params.size() / np : (nt ? values.size() / nt : 0);
+  if ((np && params.size() != rows * np) || (nt && values.size() != rows * nt) ||
+      r.ops.size() != nt || r.thresholds.size() != nt)
+    throw OutputError(fmt::format("'{}': scenario '{}' has rows of inconsistent sizes", path,
+                                  scenario));
+  r.values.assign(np, std::vector<double>(rows));
+  r.target_values.assign(nt, std::vector<double>(rows));
+  for (std::size_t i = 0; i < rows; ++i) {
+    for (std::size_t q = 0; q < np; ++q) r.values[q][i] = params[i * np + q];
+    for (std::size_t t = 0; t < nt; ++t) r.target_values[t][i] = values[i * nt + t];
+  }
+  return r;
+}
 
 StudyState read_state(const std::string& path, const std::string& scenario,
                       const std::vector<std::unique_ptr<Reducer>>& prototypes, std::uint64_t* first,

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <boost/math/distributions/students_t.hpp>
 #include <boost/random/sobol.hpp>
 #include <chrono>
 #include <cmath>
@@ -592,6 +593,122 @@ std::vector<OutputSensitivity> sobol_indices(const Program& p, const SobolReduce
       s.thirds.push_back(th);
     }
     result.push_back(std::move(s));
+  }
+  return result;
+}
+
+std::vector<std::vector<GivenDataIndex>> given_data_indices(
+    const std::vector<std::vector<double>>& x, const std::vector<std::vector<double>>& y,
+    const std::vector<char>& indicator, const GivenDataOptions& o) {
+  const std::size_t no = y.size(), np = x.size();
+  if (indicator.size() != no) throw std::invalid_argument("given data: one flag per output");
+  const std::size_t n = no ? y[0].size() : (np ? x[0].size() : 0);
+  for (const auto& c : x)
+    if (c.size() != n) throw std::invalid_argument("given data: columns of different lengths");
+  for (const auto& c : y)
+    if (c.size() != n) throw std::invalid_argument("given data: outputs of different lengths");
+  const std::size_t bins =
+      o.bins > 0 ? static_cast<std::size_t>(o.bins) : std::clamp<std::size_t>(n / 200, 2, 32);
+  const std::size_t G = static_cast<std::size_t>(std::max(o.batches, 2));
+  if (n < 2 * bins * G)
+    throw std::invalid_argument(fmt::format(
+        "given data: {} runs are too few for {} bins in {} batches (2 runs a bin at least; "
+        "store more runs)",
+        n, bins, G));
+  auto batch_of = [&](std::size_t i) { return i * G / n; };
+  // Per output and batch (G = the whole sample): runs, sum y, sum y^2.
+  std::vector<double> tot(no * (G + 1) * 3, 0.0);
+  for (std::size_t out = 0; out < no; ++out)
+    for (std::size_t i = 0; i < n; ++i) {
+      const double v = y[out][i];
+      for (std::size_t g : {batch_of(i), G}) {
+        double* t = tot.data() + (out * (G + 1) + g) * 3;
+        t[0] += 1, t[1] += v, t[2] += v * v;
+      }
+    }
+  boost::math::students_t student(static_cast<double>(G - 1));
+  const double tq = boost::math::quantile(student, 0.975);
+  std::vector<std::vector<GivenDataIndex>> result(no, std::vector<GivenDataIndex>(np));
+  std::vector<std::size_t> order(n), bin(n);
+  std::vector<std::uint8_t> third(n);
+  std::vector<double> cnt((G + 1) * bins), sum((G + 1) * bins), s1(G + 1);
+  for (std::size_t q = 0; q < np; ++q) {
+    for (std::size_t i = 0; i < n; ++i) order[i] = i;
+    const auto& c = x[q];
+    std::stable_sort(order.begin(), order.end(),
+                     [&](std::size_t a1, std::size_t b1) { return c[a1] < c[b1]; });
+    for (std::size_t rank = 0; rank < n; ++rank) {
+      bin[order[rank]] = rank * bins / n;
+      third[order[rank]] = static_cast<std::uint8_t>(rank * 3 / n);
+    }
+    std::fill(cnt.begin(), cnt.end(), 0.0);
+    for (std::size_t i = 0; i < n; ++i) {
+      cnt[batch_of(i) * bins + bin[i]] += 1;
+      cnt[G * bins + bin[i]] += 1;
+    }
+    for (std::size_t out = 0; out < no; ++out) {
+      const auto& yo = y[out];
+      std::fill(sum.begin(), sum.end(), 0.0);
+      double tn[3] = {0, 0, 0}, ts[3] = {0, 0, 0}, tss[3] = {0, 0, 0};
+      for (std::size_t i = 0; i < n; ++i) {
+        sum[batch_of(i) * bins + bin[i]] += yo[i];
+        sum[G * bins + bin[i]] += yo[i];
+        const std::size_t t = third[i];
+        tn[t] += 1, ts[t] += yo[i], tss[t] += yo[i] * yo[i];
+      }
+      for (std::size_t g = 0; g <= G; ++g) {
+        const double* t = tot.data() + (out * (G + 1) + g) * 3;
+        const double W = t[0], mean = t[1] / W;
+        const double sst = t[2] - W * mean * mean;
+        double ssb = 0;
+        std::size_t used = 0;
+        for (std::size_t m = 0; m < bins; ++m) {
+          const double nm = cnt[g * bins + m];
+          if (nm <= 0) continue;
+          ++used;
+          const double d = sum[g * bins + m] / nm - mean;
+          ssb += nm * d * d;
+        }
+        s1[g] = kNaN;
+        if (!(sst > 1e-12 * std::max(1.0, W * mean * mean)) || W <= static_cast<double>(used))
+          continue;
+        const double msw = (sst - ssb) / (W - static_cast<double>(used));
+        s1[g] = (ssb - static_cast<double>(used - 1) * msw) / sst;
+      }
+      GivenDataIndex& gi = result[out][q];
+      gi.s1.value = s1[G];
+      if (std::isfinite(s1[G])) {
+        double m = 0, ss = 0;
+        std::size_t k = 0;
+        for (std::size_t g = 0; g < G; ++g)
+          if (std::isfinite(s1[g])) m += s1[g], ++k;
+        if (k >= 2) {
+          m /= static_cast<double>(k);
+          for (std::size_t g = 0; g < G; ++g)
+            if (std::isfinite(s1[g])) ss += (s1[g] - m) * (s1[g] - m);
+          const double half =
+              tq * std::sqrt(ss / static_cast<double>(k - 1)) / std::sqrt(static_cast<double>(k));
+          gi.s1.lo = s1[G] - half;
+          gi.s1.hi = s1[G] + half;
+        }
+      }
+      for (std::size_t t = 0; t < 3; ++t) {
+        Third& th = gi.thirds[t];
+        th.runs = static_cast<std::uint64_t>(tn[t]);
+        if (th.runs == 0) continue;
+        if (indicator[out]) {
+          const Proportion pr = proportion(static_cast<std::uint64_t>(std::llround(ts[t])), th.runs);
+          th.value = pr.p, th.lo = pr.lo, th.hi = pr.hi;
+        } else {
+          Moments mo;
+          mo.n = th.runs;
+          mo.sum = ts[t];
+          mo.sumsq = tss[t];
+          const MeanInterval mi = mean_interval(mo);
+          th.value = mi.mean, th.lo = mi.lo, th.hi = mi.hi;
+        }
+      }
+    }
   }
   return result;
 }

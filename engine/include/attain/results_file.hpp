@@ -72,6 +72,25 @@ StudyState read_state(const std::string& path, const std::string& scenario,
                       const std::vector<std::unique_ptr<Reducer>>& prototypes,
                       std::uint64_t* first = nullptr, std::uint64_t* last = nullptr);
 
+/// @brief The per-run rows of one scenario of a results file (`--store targets` or
+/// `full`): what a given-data analysis reads.
+struct StoredRuns {
+  std::string model;                          ///< the root attribute `model`
+  std::uint64_t first_run = 0;                ///< row i is run first_run + i
+  std::uint64_t seed = 0;
+  std::vector<std::string> parameters;        ///< column names of `parameters`
+  std::vector<std::vector<double>> values;    ///< [parameter][row]
+  std::vector<std::string> targets;           ///< target names
+  std::vector<std::string> ops;               ///< `>=`, `>`, `<=`, `<`
+  std::vector<double> thresholds;
+  std::vector<std::vector<double>> target_values;  ///< [target][row]
+};
+/// The scenario names of a results file (its root attribute `scenarios`).
+std::vector<std::string> stored_scenarios(const std::string& path);
+/// Reads scenario `scenario`'s rows; throws OutputError naming what is missing (a file
+/// written with `--store summary` has no rows).
+StoredRuns read_runs(const std::string& path, const std::string& scenario);
+
 /// A temporary results file that a killed run left beside its output.
 struct StaleTemporary {
   std::string path;  ///< the temporary file, `output` + ".tmp-<pid>-<16 hex digits>"

@@ -237,6 +237,33 @@ struct SensitivityResult {
 /// target of one program: one study of `rows` rows of Saltelli's design.
 SensitivityResult run_sensitivity(const Program& program, const SensitivityOptions& options);
 
+/// @brief Given-data first-order indices: from an ordinary run's stored rows, with no
+/// extra runs (a quick look; no total indices, no shock factor).
+///
+/// The runs are put in `bins` equal-count bins by the rank of a parameter's value (ties
+/// by run order); S1 = Var(E[y | bin]) / Var(y), the between-bin variance corrected for
+/// the noise of the bins' means (the ANOVA estimator: (SSB - (M - 1) MSW) / SST). For a
+/// correlated parameter the index includes what its partners explain through it. The
+/// 95 % interval comes from `batches` batches of consecutive runs, each estimated alone
+/// with the same bins: S1 +- t(G - 1) sd(batches) / sqrt(G), the batch estimates'
+/// spread scaled to the whole sample (G batches of n / G runs). Thirds: the mean of y
+/// (for an indicator, P with its Wilson interval) in the lower, middle and upper third of
+/// the runs by the parameter's rank.
+struct GivenDataOptions {
+  int bins = 0;      ///< 0: n / 200 runs a bin, from 2 to 32 bins
+  int batches = 20;  ///< for the interval
+};
+struct GivenDataIndex {
+  Estimate s1;
+  std::array<Third, 3> thirds;
+};
+/// `x[q][r]`: parameter q in run r; `y[o][r]`: output o (0/1 when `indicator[o]`).
+/// Returns [output][parameter]. Throws std::invalid_argument for fewer than 2 runs a bin
+/// in a batch or mismatched sizes.
+std::vector<std::vector<GivenDataIndex>> given_data_indices(
+    const std::vector<std::vector<double>>& x, const std::vector<std::vector<double>>& y,
+    const std::vector<char>& indicator, const GivenDataOptions& options);
+
 /// The indices from a SobolReducer's sums (exposed for tests and merged states).
 std::vector<OutputSensitivity> sobol_indices(const Program& program, const SobolReducer& sums);
 
