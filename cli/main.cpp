@@ -1152,7 +1152,7 @@ int cmd_given_data(const RunArgs& a, const SensitivityArgs& sa) {
       std::size_t w = 24;
       for (std::size_t c : cols) w = std::max(w, r.parameters[c].size());
       std::string header = fmt::format("  {:<{}} {:>24}   {:>7} {:>7} {:>7}", "parameter", w,
-                                        "S1 [95 % CI]", "P low", "P mid", "P high");
+                                       "S1 [95 % CI]", "P low", "P mid", "P high");
       fmt::print("{}\n  {}\n", header, std::string(header.size() - 2, '-'));
       for (std::size_t k = 0; k < order.size() && k < static_cast<std::size_t>(sa.top); ++k) {
         const auto& g = idx[order[k]];

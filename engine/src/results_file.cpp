@@ -837,10 +837,10 @@ Handle open_results(const std::string& path) {
 
 std::vector<std::string> read_string_array(hid_t obj, const std::string& name, bool attribute) {
   Handle type = utf8_type();
-  Handle h = attribute ? Handle(H5Aopen(obj, name.c_str(), H5P_DEFAULT), H5Aclose,
-                                "open attribute " + name)
-                       : Handle(H5Dopen2(obj, name.c_str(), H5P_DEFAULT), H5Dclose,
-                                "open dataset " + name);
+  Handle h =
+      attribute
+          ? Handle(H5Aopen(obj, name.c_str(), H5P_DEFAULT), H5Aclose, "open attribute " + name)
+          : Handle(H5Dopen2(obj, name.c_str(), H5P_DEFAULT), H5Dclose, "open dataset " + name);
   Handle space(attribute ? H5Aget_space(h) : H5Dget_space(h), H5Sclose, "get dataspace");
   const hssize_t n = H5Sget_simple_extent_npoints(space);
   if (n < 0) throw OutputError("HDF5: cannot size " + name);
@@ -905,8 +905,8 @@ StoredRuns read_runs(const std::string& path, const std::string& scenario) {
   const std::size_t rows = np ? params.size() / np : (nt ? values.size() / nt : 0);
   if ((np && params.size() != rows * np) || (nt && values.size() != rows * nt) ||
       r.ops.size() != nt || r.thresholds.size() != nt)
-    throw OutputError(fmt::format("'{}': scenario '{}' has rows of inconsistent sizes", path,
-                                  scenario));
+    throw OutputError(
+        fmt::format("'{}': scenario '{}' has rows of inconsistent sizes", path, scenario));
   r.values.assign(np, std::vector<double>(rows));
   r.target_values.assign(nt, std::vector<double>(rows));
   for (std::size_t i = 0; i < rows; ++i) {

@@ -697,7 +697,8 @@ std::vector<std::vector<GivenDataIndex>> given_data_indices(
         th.runs = static_cast<std::uint64_t>(tn[t]);
         if (th.runs == 0) continue;
         if (indicator[out]) {
-          const Proportion pr = proportion(static_cast<std::uint64_t>(std::llround(ts[t])), th.runs);
+          const Proportion pr =
+              proportion(static_cast<std::uint64_t>(std::llround(ts[t])), th.runs);
           th.value = pr.p, th.lo = pr.lo, th.hi = pr.hi;
         } else {
           Moments mo;

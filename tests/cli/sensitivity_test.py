@@ -513,6 +513,52 @@ def case_prim_box():
               f"the table describes the box: {r.stdout}")
 
 
+def case_given_data():
+    """--given-data on the stored rows of an ordinary run: Ishigami's analytic S1, errors."""
+    with tempfile.TemporaryDirectory() as tmp:
+        h5 = os.path.join(tmp, "ish.h5")
+        r = subprocess.run([attain, "run", ishigami, "--runs", "100000", "--out", h5, "--quiet"],
+                           capture_output=True, text=True)
+        check(r.returncode == 0, f"attain run --out: {r.stderr.strip()}")
+        j = run_json([ishigami, "--given-data", h5])
+        if j is None:
+            return
+        value = [e for e in j["sensitivity"] if e["output"] == "value"]
+        check(len(value) == 1, "one value entry")
+        truth = {"x1": 0.3139, "x2": 0.4424, "x3": 0.0}
+        for f in value[0]["factors"] if value else []:
+            if f["name"] not in truth:
+                check(False, f"given-data factor {f['name']} is not an uncertain parameter")
+                continue
+            # Binning smooths E[y | x]: 0.01 beyond the interval at most.
+            t = truth[f["name"]]
+            check(f["S1_low"] - 0.01 <= t <= f["S1_high"] + 0.01,
+                  f"given-data S1 of {f['name']}: {f['S1']} [{f['S1_low']}, {f['S1_high']}] vs {t}")
+            check(f["ST"] is None, "given data has no total index")
+        names = sorted(f["name"] for f in value[0]["factors"]) if value else []
+        check(names == ["x1", "x2", "x3"], f"fixed parameters a and b are left out: {names}")
+        table = run([ishigami, "--given-data", h5])
+        check(table.returncode == 0 and "given-data first-order indices" in table.stdout,
+              "the table names the method")
+        # Errors: a summary-only file, another model's file, a file that is not HDF5.
+        summary = os.path.join(tmp, "summary.h5")
+        subprocess.run([attain, "run", ishigami, "--runs", "1000", "--store", "summary",
+                        "--out", summary, "--quiet"], check=True, capture_output=True)
+        for args, what in [
+            ([ishigami, "--given-data", summary], "--store summary"),
+            ([os.path.join(root, "models/teaching_firms.yaml"), "--given-data", h5],
+             "model mismatch"),
+            ([ishigami, "--given-data", ishigami], "not HDF5"),
+            ([ishigami, "--given-data", os.path.join(tmp, "none.h5")], "missing file"),
+            ([ishigami, "--given-data", h5, "--out", os.path.join(tmp, "x.h5")], "--out"),
+        ]:
+            r = run(args)
+            check(r.returncode == 2 and r.stderr.startswith("attain: error: --given-data")
+                  and len(r.stderr.splitlines()) == 1,
+                  f"{what}: exit {r.returncode}, stderr {r.stderr!r}")
+        check(not os.path.exists(os.path.join(tmp, "x.h5")), "no file written with --out")
+
+
 cases = {
     "every_model": case_every_model,
     "ishigami_analytic": case_ishigami_analytic,
@@ -521,6 +567,7 @@ cases = {
     "errors": case_errors,
     "factor_grouping": case_factor_grouping,
     "prim_box": case_prim_box,
+    "given_data": case_given_data,
 }
 if case not in cases:
     sys.exit(f"unknown case '{case}'; valid: {', '.join(cases)}")

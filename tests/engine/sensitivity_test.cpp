@@ -330,5 +330,46 @@ TEST(SensitivityTest, SobolDesignIsTheShiftedSequence) {
   }
 }
 
+TEST(SensitivityTest, GivenDataFirstOrderByBinning) {
+  // Ishigami on 100 000 independent points (the streams of the test purpose).
+  constexpr double pi = std::numbers::pi, a = 7, b = 0.1;
+  const std::size_t n = 100000;
+  std::vector<std::vector<double>> x(4, std::vector<double>(n));
+  std::vector<std::vector<double>> y(2, std::vector<double>(n));
+  for (std::size_t i = 0; i < n; ++i) {
+    Stream s(3, i, 0, 0, StreamPurpose::kTest);
+    for (auto& c : x) c[i] = -pi + 2 * pi * s.u01();
+    const double x1 = x[0][i], x2 = x[1][i], x3 = x[2][i];
+    y[0][i] = std::sin(x1) + a * std::pow(std::sin(x2), 2) + b * std::pow(x3, 4) * std::sin(x1);
+    y[1][i] = y[0][i] >= 3.5 ? 1.0 : 0.0;
+  }
+  const auto r = given_data_indices(x, y, {0, 1}, {});
+  ASSERT_EQ(r.size(), 2u);
+  ASSERT_EQ(r[0].size(), 4u);
+  const double v1 = 0.5 * std::pow(1 + b * std::pow(pi, 4) / 5, 2), v2 = a * a / 8;
+  const double v = v1 + v2 + b * b * std::pow(pi, 8) * 8 / 225;
+  const double truth[4] = {v1 / v, v2 / v, 0, 0};
+  for (std::size_t q = 0; q < 4; ++q) {
+    // Binning into 32 bins smooths E[y | x] a little: allow 0.01 beyond the interval.
+    EXPECT_LE(r[0][q].s1.lo - 0.01, truth[q]) << q << ": " << r[0][q].s1.value;
+    EXPECT_GE(r[0][q].s1.hi + 0.01, truth[q]) << q << ": " << r[0][q].s1.value;
+    EXPECT_LT(r[0][q].s1.hi - r[0][q].s1.lo, 0.05);
+  }
+  // The unused x4: an interval around 0.
+  EXPECT_LE(r[0][3].s1.lo, 0.0);
+  EXPECT_GE(r[0][3].s1.hi, 0.0);
+  EXPECT_LE(r[1][3].s1.lo, 0.0);
+  EXPECT_GE(r[1][3].s1.hi, 0.0);
+  // Thirds by rank: a third of the runs each; P(y >= 3.5 | x2 in its middle third) is the
+  // lowest (sin^2 x2 is small near 0).
+  for (const auto& t : r[1][1].thirds) EXPECT_NEAR(static_cast<double>(t.runs), n / 3.0, 1);
+  EXPECT_LT(r[1][1].thirds[1].value, r[1][1].thirds[0].value);
+  EXPECT_LT(r[1][1].thirds[1].value, r[1][1].thirds[2].value);
+  // Too few runs for the bins and batches: refused.
+  std::vector<std::vector<double>> small_x(1, std::vector<double>(50, 1.0));
+  std::vector<std::vector<double>> small_y(1, std::vector<double>(50, 1.0));
+  EXPECT_THROW(given_data_indices(small_x, small_y, {0}, {}), std::invalid_argument);
+}
+
 }  // namespace
 }  // namespace attain

@@ -75,13 +75,13 @@ StudyState read_state(const std::string& path, const std::string& scenario,
 /// @brief The per-run rows of one scenario of a results file (`--store targets` or
 /// `full`): what a given-data analysis reads.
 struct StoredRuns {
-  std::string model;                          ///< the root attribute `model`
-  std::uint64_t first_run = 0;                ///< row i is run first_run + i
+  std::string model;            ///< the root attribute `model`
+  std::uint64_t first_run = 0;  ///< row i is run first_run + i
   std::uint64_t seed = 0;
-  std::vector<std::string> parameters;        ///< column names of `parameters`
-  std::vector<std::vector<double>> values;    ///< [parameter][row]
-  std::vector<std::string> targets;           ///< target names
-  std::vector<std::string> ops;               ///< `>=`, `>`, `<=`, `<`
+  std::vector<std::string> parameters;      ///< column names of `parameters`
+  std::vector<std::vector<double>> values;  ///< [parameter][row]
+  std::vector<std::string> targets;         ///< target names
+  std::vector<std::string> ops;             ///< `>=`, `>`, `<=`, `<`
   std::vector<double> thresholds;
   std::vector<std::vector<double>> target_values;  ///< [target][row]
 };
