@@ -203,7 +203,7 @@ struct SaltelliPoints {
         first_uniforms(seed, first, node_ids[q], kOncePerRun, count, c.b.data() + q * n,
                        StreamPurpose::kDesignB);
       }
-    } else {
+    } else if (u > 0) {
       if (!c.sobol || c.sobol_id != id) {
         c.sobol.emplace(static_cast<std::size_t>(2 * u));
         c.sobol_id = id;

@@ -224,6 +224,32 @@ TEST(SensitivityTest, ShockFactorTakesTheWholeVariance) {
   }
 }
 
+TEST(SensitivityTest, ShocksAloneOrNothingUncertain) {
+  // No uncertain parameter: the shocks are the only factor, on either sampling.
+  const std::string shocks_only =
+      "model: s\ndescription: d\ntime: {start: 2017, end: 2020}\n"
+      "shocks:\n  e: {label: e, unit: '1', description: d, dist: normal, mean: 0, sd: 1}\n"
+      "stocks:\n  s: {label: s, unit: '1', description: d, source: s, initial: 0, change: e}\n"
+      "targets:\n  - {node: s, op: '>=', threshold: 0, label: s, source: s}\n";
+  const Program p = compile_text(shocks_only);
+  for (Sampling sampling : {Sampling::kSobol, Sampling::kRandom}) {
+    SensitivityOptions o;
+    o.rows = 512;
+    o.sampling = sampling;
+    const SensitivityResult r = run_sensitivity(p, o);
+    ASSERT_EQ(r.factors.size(), 1u);
+    EXPECT_NEAR(value_output(r, 0).factors[0].st.value, 1.0, 0.1);
+    EXPECT_TRUE(r.prim.empty());  // no parameter to put limits on
+  }
+  // Nothing uncertain at all: refused with a reason.
+  const Program fixed = compile_text(
+      "model: f\ndescription: d\ntime: {start: 2017, end: 2020}\n"
+      "parameters:\n  a: {label: a, unit: '1', description: d, source: s, value: 2}\n"
+      "stocks:\n  s: {label: s, unit: '1', description: d, source: s, initial: 0, change: a}\n"
+      "targets:\n  - {node: s, op: '>=', threshold: 0, label: s, source: s}\n");
+  EXPECT_THROW(run_sensitivity(fixed, {}), std::invalid_argument);
+}
+
 TEST(SensitivityTest, CorrelationGroupsAndHandMadeFactors) {
   Model m = load_model(std::string(ATTAIN_TEST_DATA) + "/stochastic.yaml");
   const Program p = compile(m, build_graph(m));
