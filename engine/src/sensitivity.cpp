@@ -330,17 +330,21 @@ void SobolReducer::add(const StudyBlock& b) {
   if (b.variants.size() != nv)
     throw std::logic_error("SobolReducer: the study must have k + 2 variants (A, B, AB_j)");
   const auto B = static_cast<std::size_t>(resamples_);
-  f_.resize(nv * no);
-  delta_.resize(k);
-  term_.resize(k);
-  weights_.resize(B + 1);
+  const auto n = static_cast<std::size_t>(b.count);
+  // The block's outputs, [row][variant][output], and bootstrap multiplicities,
+  // [row][replicate]. Then, per output and replicate, the rows are added in run order:
+  // the replicate's sums stay in the L1 cache over the block, and the additions to each
+  // sum happen in run order whatever the block size, so the bits do not depend on it.
+  f_.resize(n * nv * no);
+  weights_.resize(n * (B + 1));
+  term_.resize(n * stride_);
   std::vector<char> met(nt);
   const Stream::Philox philox;
   const Stream::Philox::key_type key = {
       {seed_, static_cast<std::uint64_t>(StreamPurpose::kBootstrap)}};
-  for (int i = 0; i < b.count; ++i) {
-    const std::uint64_t row = b.first_run + static_cast<std::uint64_t>(i);
-    // Each variant's outputs in this row.
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::uint64_t row = b.first_run + i;
+    double* fi = f_.data() + i * nv * no;
     for (std::size_t v = 0; v < nv; ++v) {
       const BlockView& view = b.variants[v];
       bool all = true;
@@ -358,51 +362,55 @@ void SobolReducer::add(const StudyBlock& b) {
           f = met[static_cast<std::size_t>(r.target)] ? 1.0 : 0.0;
         else
           f = view.values(r.step, r.node)[i];
-        f_[v * no + o] = f;
+        fi[v * no + o] = f;
       }
     }
-    // Bootstrap multiplicities of this row: word b % 4 of Philox(row, b / 4).
-    weights_[0] = 1;
+    // Bootstrap multiplicities of this row: word r % 4 of Philox(row, r / 4).
+    std::uint32_t* wi = weights_.data() + i * (B + 1);
+    wi[0] = 1;
     for (std::size_t r = 1; r <= B; r += 4) {
       const Stream::Philox::ctr_type ctr = {{row, (r - 1) / 4, 0, 0}};
       const auto w = philox(ctr, key);
-      for (std::size_t q = 0; q < 4 && r + q <= B; ++q) weights_[r + q] = poisson1(u01_of(w[q]));
+      for (std::size_t q = 0; q < 4 && r + q <= B; ++q) wi[r + q] = poisson1(u01_of(w[q]));
     }
-    for (std::size_t o = 0; o < no; ++o) {
-      const double fa = f_[o], fb = f_[no + o];
+  }
+  for (std::size_t o = 0; o < no; ++o) {
+    // Each row's terms: f(A), f(B), their squares, then per factor
+    // f(B) (f(AB_j) - f(A)), f(AB_j) - f(A) and its square; the first is the weight.
+    for (std::size_t i = 0; i < n; ++i) {
+      const double* fi = f_.data() + i * nv * no;
+      double* t = term_.data() + i * stride_;
+      const double fa = fi[o], fb = fi[no + o];
+      t[0] = 1, t[1] = fa, t[2] = fb, t[3] = fa * fa, t[4] = fb * fb;
       for (std::size_t j = 0; j < k; ++j) {
-        delta_[j] = f_[(2 + j) * no + o] - fa;
-        term_[j] = fb * delta_[j];
+        const double d = fi[(2 + j) * no + o] - fa;
+        t[5 + j] = fb * d;
+        t[5 + k + j] = d;
+        t[5 + 2 * k + j] = d * d;
       }
-      for (std::size_t rep = 0; rep <= B; ++rep) {
-        const std::uint32_t wi = weights_[rep];
+    }
+    for (std::size_t rep = 0; rep <= B; ++rep) {
+      double* acc = sums_.data() + (o * (B + 1) + rep) * stride_;
+      for (std::size_t i = 0; i < n; ++i) {
+        const std::uint32_t wi = weights_[i * (B + 1) + rep];
         if (wi == 0) continue;
         const double w = static_cast<double>(wi);
-        double* acc = sums_.data() + (o * (B + 1) + rep) * stride_;
-        acc[0] += w;
-        acc[1] += w * fa;
-        acc[2] += w * fb;
-        acc[3] += w * fa * fa;
-        acc[4] += w * fb * fb;
-        double* s_term = acc + 5;
-        double* s_delta = acc + 5 + k;
-        double* s_sq = acc + 5 + 2 * k;
-        for (std::size_t j = 0; j < k; ++j) {
-          s_term[j] += w * term_[j];
-          s_delta[j] += w * delta_[j];
-          s_sq[j] += w * delta_[j] * delta_[j];
-        }
+        const double* t = term_.data() + i * stride_;
+        for (std::size_t c = 0; c < stride_; ++c) acc[c] += w * t[c];
       }
     }
-    // Thirds of each uncertain parameter, over A and B.
-    const std::size_t nu = uncertain_.size();
+  }
+  // Thirds of each uncertain parameter, over A and B.
+  const std::size_t nu = uncertain_.size();
+  for (std::size_t i = 0; i < n; ++i) {
+    const double* fi = f_.data() + i * nv * no;
     for (std::size_t v = 0; v < 2; ++v) {
       const BlockView& view = b.variants[v];
       for (std::size_t q = 0; q < nu; ++q) {
         const double u = view.uniforms(static_cast<std::size_t>(uncertain_[q]))[i];
         const std::size_t third = u < 1.0 / 3 ? 0 : (u < 2.0 / 3 ? 1 : 2);
         for (std::size_t o = 0; o < no; ++o) {
-          const double f = f_[v * no + o];
+          const double f = fi[v * no + o];
           double* t = thirds_.data() + ((o * nu + q) * 3 + third) * 3;
           t[0] += 1;
           t[1] += f;

@@ -129,7 +129,7 @@ class SobolReducer : public Reducer {
   std::vector<double> sums_;    ///< [output][replicate][stride]
   std::vector<double> thirds_;  ///< [output][uncertain][third][3]
   // Work arrays (not state).
-  std::vector<double> f_, delta_, term_;
+  std::vector<double> f_, term_;
   std::vector<std::uint32_t> weights_;
 };
 
