@@ -5,6 +5,7 @@
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <memory>
@@ -131,10 +132,11 @@ const char* sobol_set_name(int set) {
 }
 
 /// The study of run_sensitivity (Saltelli's design on the Guandu plan, Sobol sampling,
-/// seed 1) with only some of its reducers, one thread, process CPU time. The differences
-/// to evaluate_only are what the reducers cost; sobol:resamples=200 against =0 is the
-/// bootstrap's cost. PRIM and the indices' final computation are not in it (BM_Sensitivity
-/// minus the kBoth study is their share).
+/// seed 1) with only some of its reducers, `threads` threads. Counters: ns of process CPU
+/// time per model run (one thread: the differences to evaluate_only are what the reducers
+/// cost; sobol:resamples=200 against =0 is the bootstrap's cost) and runs per wall second
+/// (two threads: how the study scales). PRIM and the indices' final computation are not in
+/// it (BM_Sensitivity minus the sobol(200)+design_sample study is their share).
 void BM_SobolReducer_Guandu(benchmark::State& state) {
   const Guandu& g = guandu();
   const int set = static_cast<int>(state.range(0));
@@ -153,21 +155,27 @@ void BM_SobolReducer_Guandu(benchmark::State& state) {
   o.first = 0;
   o.last = rows;
   o.seed = 1;
-  o.threads = 1;
+  o.threads = static_cast<int>(state.range(2));
   o.chunk = 256;  // as run_sensitivity
+  const auto start = std::chrono::steady_clock::now();
   for (auto _ : state) {
     const StudyResult r = run_study(s, o);
     keep(r.last);
   }
+  const double wall =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const double runs = static_cast<double>(rows) * static_cast<double>(factors.size() + 2);
+  const auto iterations = static_cast<double>(state.iterations());
   state.counters["runs"] = runs;
-  state.counters["ns_per_run"] =
-      benchmark::Counter(static_cast<double>(state.iterations()) * runs * 1e-9,
-                         benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+  state.counters["ns_per_run"] = benchmark::Counter(
+      iterations * runs * 1e-9, benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+  state.counters["runs_per_wall_s"] = iterations * runs / wall;
 }
 BENCHMARK(BM_SobolReducer_Guandu)
-    ->ArgsProduct({{kEvaluate, kSample, kSobol0, kSobol200, kBoth}, {4096}})
-    ->ArgNames({"set", "rows"})
+    ->ArgsProduct({{kEvaluate, kSample, kSobol0, kSobol200, kBoth}, {4096}, {1}})
+    ->Args({kEvaluate, 4096, 2})
+    ->Args({kBoth, 4096, 2})
+    ->ArgNames({"set", "rows", "threads"})
     ->Unit(benchmark::kMillisecond)
     ->MeasureProcessCPUTime()  // one thread: CPU time is steadier than wall on a shared VM
     ->Iterations(2);
