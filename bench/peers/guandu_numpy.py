@@ -240,6 +240,65 @@ def draw_parameters(rng, n):
     return q
 
 
+def parameters_from_uniforms(u):
+    """Every parameter's values from given uniforms (a dict of arrays of n).
+
+    u: runs x parameters, columns in the model's (and PERT's) order. Each parameter goes
+    through its inverse CDF; a correlation group's uniforms first through the Gaussian
+    copula (normal quantiles times the Cholesky factor, back to uniforms), as
+    draw_parameters does with fresh normals. For designs (guandu_sobol_numpy.py).
+    """
+    names = list(PERT)
+    col = {name: j for j, name in enumerate(names)}
+    u = np.asarray(u, dtype=float)
+    v = u.copy()
+    for group, rank in CORRELATIONS:
+        pearson = 2 * np.sin(np.pi * np.array(rank) / 6)
+        chol = np.linalg.cholesky(pearson)
+        cols = [col[name] for name in group]
+        v[:, cols] = norm.cdf(norm.ppf(u[:, cols]) @ chol.T)
+    q = {}
+    for name, (lo, mode, hi) in PERT.items():
+        a, b = pert_shape(lo, mode, hi)
+        q[name] = lo + (hi - lo) * betaincinv(a, b, v[:, col[name]])
+    return q
+
+
+class UniformShocks:
+    """Stands in for the generator in simulate(): every shock by its inverse CDF from
+    given uniforms (runs x shocks of all steps, taken column by column in the order
+    simulate() draws them: 12 a step), so that two simulations given the same uniforms
+    share their year-to-year randomness (common random numbers, as a design needs)."""
+
+    def __init__(self, u):
+        self.u = np.asarray(u, dtype=float)
+        self.k = 0
+
+    def _next(self):
+        u = self.u[:, self.k]
+        self.k += 1
+        return u
+
+    def normal(self, loc, scale, size=None):
+        return loc + scale * norm.ppf(self._next())
+
+    def random(self, size=None):
+        return self._next()
+
+    def poisson(self, lam):
+        from scipy.stats import poisson
+        return poisson.ppf(self._next(), lam)
+
+    def binomial(self, n, p):
+        from scipy.stats import binom
+        u = self._next()
+        n, p = np.broadcast_arrays(n, p)
+        p = np.broadcast_to(p, u.shape)
+        n = np.broadcast_to(n, u.shape)
+        x = binom.ppf(u, n, np.minimum(p, 1))
+        return np.where(p >= 1, n, x)        # scipy's ppf is wrong at p = 1
+
+
 # --- the model --------------------------------------------------------------------------------
 
 class Params:
