@@ -375,8 +375,13 @@ void SobolReducer::add(const StudyBlock& b) {
     }
   }
   for (std::size_t o = 0; o < no; ++o) {
-    // Each row's terms: f(A), f(B), their squares, then per factor
-    // f(B) (f(AB_j) - f(A)), f(AB_j) - f(A) and its square; the first is the weight.
+    // Each row's terms: the weight's 1, f(A), f(B), their squares; then, for the factors
+    // whose AB_j output differs from A's (most do not reach a given target, and an
+    // indicator rarely flips), f(B) (f(AB_j) - f(A)), f(AB_j) - f(A) and its square. The
+    // other factors' terms are exact zeros, and adding w * 0 leaves every sum's bits as
+    // they are, so they are skipped.
+    nonzero_.clear();
+    offsets_.assign(n + 1, 0);
     for (std::size_t i = 0; i < n; ++i) {
       const double* fi = f_.data() + i * nv * no;
       double* t = term_.data() + i * stride_;
@@ -384,10 +389,13 @@ void SobolReducer::add(const StudyBlock& b) {
       t[0] = 1, t[1] = fa, t[2] = fb, t[3] = fa * fa, t[4] = fb * fb;
       for (std::size_t j = 0; j < k; ++j) {
         const double d = fi[(2 + j) * no + o] - fa;
+        if (d == 0) continue;
         t[5 + j] = fb * d;
         t[5 + k + j] = d;
         t[5 + 2 * k + j] = d * d;
+        nonzero_.push_back(static_cast<std::uint32_t>(j));
       }
+      offsets_[i + 1] = nonzero_.size();
     }
     for (std::size_t rep = 0; rep <= B; ++rep) {
       double* acc = sums_.data() + (o * (B + 1) + rep) * stride_;
@@ -396,7 +404,13 @@ void SobolReducer::add(const StudyBlock& b) {
         if (wi == 0) continue;
         const double w = static_cast<double>(wi);
         const double* t = term_.data() + i * stride_;
-        for (std::size_t c = 0; c < stride_; ++c) acc[c] += w * t[c];
+        for (std::size_t c = 0; c < 5; ++c) acc[c] += w * t[c];
+        for (std::size_t z = offsets_[i]; z < offsets_[i + 1]; ++z) {
+          const std::size_t j = nonzero_[z];
+          acc[5 + j] += w * t[5 + j];
+          acc[5 + k + j] += w * t[5 + k + j];
+          acc[5 + 2 * k + j] += w * t[5 + 2 * k + j];
+        }
       }
     }
   }

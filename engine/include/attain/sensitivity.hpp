@@ -130,7 +130,8 @@ class SobolReducer : public Reducer {
   std::vector<double> thirds_;  ///< [output][uncertain][third][3]
   // Work arrays (not state).
   std::vector<double> f_, term_;
-  std::vector<std::uint32_t> weights_;
+  std::vector<std::uint32_t> weights_, nonzero_;
+  std::vector<std::size_t> offsets_;
 };
 
 /// @brief The design's A and B rows as points for scenario discovery: the uncertain
