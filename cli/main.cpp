@@ -1067,11 +1067,6 @@ int cmd_given_data(const RunArgs& a, const SensitivityArgs& sa) {
         x.push_back(c);
       }
     }
-    auto meets = [&](std::size_t t, double v) {
-      const std::string& op = r.ops[t];
-      const double thr = r.thresholds[t];
-      return op == ">=" ? v >= thr : op == ">" ? v > thr : op == "<=" ? v <= thr : v < thr;
-    };
     struct Output {
       std::string target;
       bool met;
@@ -1082,7 +1077,7 @@ int cmd_given_data(const RunArgs& a, const SensitivityArgs& sa) {
     for (std::size_t t = 0; t < r.targets.size(); ++t) {
       Output met{r.targets[t], true, std::vector<double>(rows)};
       for (std::size_t i = 0; i < rows; ++i) {
-        met.y[i] = meets(t, r.target_values[t][i]) ? 1.0 : 0.0;
+        met.y[i] = attain::compare(r.ops[t], r.target_values[t][i], r.thresholds[t]) ? 1.0 : 0.0;
         joint[i] = joint[i] * met.y[i];
       }
       outputs.push_back(std::move(met));

@@ -39,6 +39,12 @@ std::string_view kind_name(NodeKind kind) {
   return "?";
 }
 
+std::optional<Cmp> cmp_of(std::string_view text) {
+  for (Cmp c : {Cmp::kGe, Cmp::kGt, Cmp::kLe, Cmp::kLt})
+    if (cmp_name(c) == text) return c;
+  return std::nullopt;
+}
+
 std::string_view cmp_name(Cmp c) {
   switch (c) {
     case Cmp::kGe:

@@ -897,7 +897,13 @@ StoredRuns read_runs(const std::string& path, const std::string& scenario) {
   r.parameters = read_string_array(mg, "parameters", false);
   Handle tg(H5Gopen2(sg, "targets", H5P_DEFAULT), H5Gclose, "open targets");
   r.targets = read_string_array(tg, "name", false);
-  r.ops = read_string_array(tg, "op", false);
+  for (const auto& op : read_string_array(tg, "op", false)) {
+    auto c = cmp_of(op);
+    if (!c)
+      throw OutputError(
+          fmt::format("'{}': scenario '{}' has a target with comparison '{}'", path, scenario, op));
+    r.ops.push_back(*c);
+  }
   r.thresholds = read_array<double>(tg, "threshold");
   const auto params = read_array<double>(rg, "parameters");
   const auto values = read_array<double>(rg, "target_values");
@@ -952,17 +958,9 @@ StudyState read_state(const std::string& path, const std::string& scenario,
         throw OutputError(
             fmt::format("'{}': the stored state has fewer reducers than asked", path));
       Handle rg(H5Gopen2(pg, std::to_string(j).c_str(), H5P_DEFAULT), H5Gclose, "open reducer");
-      {
-        Handle a(H5Aopen(rg, "kind", H5P_DEFAULT), H5Aclose, "open attribute kind");
-        Handle type = utf8_type();
-        char* text = nullptr;
-        check(H5Aread(a, type, &text), "read attribute kind");
-        const std::string kind = text ? text : "";
-        H5free_memory(text);
-        if (kind != prototypes[j]->kind())
-          throw OutputError(fmt::format("'{}': stored reducer {} is '{}', not '{}'", path, j, kind,
-                                        prototypes[j]->kind()));
-      }
+      if (const std::string kind = read_string_attr(rg, "kind"); kind != prototypes[j]->kind())
+        throw OutputError(fmt::format("'{}': stored reducer {} is '{}', not '{}'", path, j, kind,
+                                      prototypes[j]->kind()));
       ReducerState st;
       Handle cg(H5Gopen2(rg, "counts", H5P_DEFAULT), H5Gclose, "open counts");
       for (const auto& name : members(cg)) st.counts[name] = read_array<std::uint64_t>(cg, name);

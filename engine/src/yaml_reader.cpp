@@ -656,14 +656,8 @@ void read_targets(const Reader& r, const YAML::Node& root, Model& m) {
     target.year = read_year(r, t, m, what, target.year_loc);
     YAML::Node op = r.require(t, "op", what);
     std::string ops = r.string_of(op, "'op' of a target");
-    if (ops == ">=")
-      target.op = Cmp::kGe;
-    else if (ops == ">")
-      target.op = Cmp::kGt;
-    else if (ops == "<=")
-      target.op = Cmp::kLe;
-    else if (ops == "<")
-      target.op = Cmp::kLt;
+    if (auto c = cmp_of(ops))
+      target.op = *c;
     else
       fail(r.loc(op),
            fmt::format("{}: unknown comparison '{}'; valid: '>=', '>', '<=', '<'", what, ops));

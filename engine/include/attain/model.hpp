@@ -80,6 +80,8 @@ struct Lookup {
 
 enum class Cmp { kGe, kGt, kLe, kLt };
 std::string_view cmp_name(Cmp c);
+/// The comparison written `text` (">=", ">", "<=", "<"), if it is one.
+std::optional<Cmp> cmp_of(std::string_view text);
 inline bool compare(Cmp c, double v, double t) {
   switch (c) {
     case Cmp::kGe:

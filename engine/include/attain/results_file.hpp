@@ -81,7 +81,7 @@ struct StoredRuns {
   std::vector<std::string> parameters;      ///< column names of `parameters`
   std::vector<std::vector<double>> values;  ///< [parameter][row]
   std::vector<std::string> targets;         ///< target names
-  std::vector<std::string> ops;             ///< `>=`, `>`, `<=`, `<`
+  std::vector<Cmp> ops;
   std::vector<double> thresholds;
   std::vector<std::vector<double>> target_values;  ///< [target][row]
 };
