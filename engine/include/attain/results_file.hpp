@@ -2,6 +2,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -90,6 +91,45 @@ std::vector<std::string> stored_scenarios(const std::string& path);
 /// Reads scenario `scenario`'s rows; throws OutputError naming what is missing (a file
 /// written with `--store summary` has no rows).
 StoredRuns read_runs(const std::string& path, const std::string& scenario);
+
+/// Every node's distribution at every step, as a scenario's summary stores it.
+struct StoredSummary {
+  std::vector<double> mean, sd, min, max;  ///< [node * steps + step]
+  std::vector<double> levels;              ///< the quantile levels (0.05 .. 0.95)
+  std::vector<double> quantiles;           ///< [(node * steps + step) * levels.size() + q]
+};
+
+/// One scenario of a results file.
+struct StoredScenario {
+  std::string name, description, path;
+  std::string source;  ///< the scenario file and every file it extends, each after "# path"
+  double seconds = 0;  ///< wall time (not reproducible)
+  /// targets, joint and actuals (moments and quantiles empty: see `summary`)
+  EnsembleResult result;
+  std::optional<StoredSummary> summary;  ///< absent when the file holds none
+};
+
+/// @brief Everything a results file holds except the per-run rows (read_runs) and the
+/// reducer state (read_state): what `attain export` and `attain report` read.
+struct StoredResults {
+  std::string path;  ///< the file read
+  int version_major = 0, version_minor = 0;
+  std::string engine_version, created, rng;
+  RunInfo info;         ///< seed, runs, first_run, chunk, store, analysis, ci_width
+  Model model;          ///< parsed again from the model source stored in the file
+  std::vector<StoredScenario> scenarios;  ///< in the order they ran
+  std::vector<Comparison> comparisons;    ///< `compare`: each scenario against the first
+  std::optional<SweepResult> sweep;       ///< `sweep`
+  std::optional<SearchResult> search;     ///< `search`
+  std::string analysis_scenario;  ///< the scenario a sweep or search ran on
+  /// `sensitivity`: per scenario name, its indices, thirds and PRIM boxes
+  std::vector<std::pair<std::string, SensitivityResult>> sensitivity;
+};
+
+/// @brief Reads a whole results file (docs/results-format.md). Throws OutputError for a
+/// file that is not an attain results file, has another major version, or lacks a part
+/// its `analysis` promises; a model source that no longer parses is an OutputError too.
+StoredResults read_results(const std::string& path);
 
 /// A temporary results file that a killed run left beside its output.
 struct StaleTemporary {
