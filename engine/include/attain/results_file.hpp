@@ -103,6 +103,8 @@ struct StoredSummary {
 struct StoredScenario {
   std::string name, description, path;
   std::string source;  ///< the scenario file and every file it extends, each after "# path"
+  /// (path, text) of the scenario file and each file it extends, as Scenario::sources
+  std::vector<std::pair<std::string, std::string>> sources;
   double seconds = 0;  ///< wall time (not reproducible)
   /// targets, joint and actuals (moments and quantiles empty: see `summary`)
   EnsembleResult result;
