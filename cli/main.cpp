@@ -6,10 +6,12 @@
 #include <CLI/CLI.hpp>
 #include <atomic>
 #include <charconv>
+#include <chrono>
 #include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <iostream>
 #include <map>
@@ -26,6 +28,8 @@
 #include "attain/sensitivity.hpp"
 #include "attain/version.hpp"
 #include "attain/yaml_reader.hpp"
+#include "build_commit.hpp"
+#include "format.hpp"
 
 namespace {
 
@@ -197,7 +201,8 @@ struct RunArgs {
   bool json = false;
   bool quiet = false;
   bool save_state = false;
-  bool out_given = false;  ///< --out was on the command line (perhaps empty)
+  bool out_given = false;    ///< --out was on the command line (perhaps empty)
+  bool store_given = false;  ///< --store was on the command line
   bool force_threads = false;
   std::string memory_limit;
 };
@@ -278,6 +283,13 @@ Common prepare(const RunArgs& a, std::size_t row_variants = 0) {
     if (a.store == attain::store_name(s)) store = s;
   if (!store)
     bad_arg(fmt::format("unknown --store '{}'; valid: 'summary', 'targets' or 'full'", a.store));
+  // Per-run rows go only to a results file: without one, 'targets' or 'full' would keep
+  // nothing ('summary', per-run data kept by no one, is what happens anyway).
+  if (a.store_given && !a.out_given && *store != attain::StoreLevel::kSummary)
+    bad_arg(
+        fmt::format("--store {} keeps per-run data in the results file; add --out FILE.h5, "
+                    "or leave out --store",
+                    a.store));
   if (!a.ci_width.empty()) {
     auto w = parse_number(a.ci_width);
     if (!w || *w <= 0 || *w >= 0.5)
@@ -351,16 +363,29 @@ std::unique_ptr<attain::ResultsFile> open_file(const RunArgs& a, const Common& c
   return file;
 }
 
-/// A progress bar on stderr when it is a terminal.
+/// A progress bar on stderr when it is a terminal: the share done, the speed in `unit`s
+/// per second and the time left at that speed (at most, with --ci-width).
 std::function<void(std::uint64_t)> progress_bar(const RunArgs& a, const std::string& what,
-                                                std::uint64_t total) {
+                                                std::uint64_t total,
+                                                const std::string& unit = "runs") {
   if (a.quiet || !::isatty(2)) return nullptr;
-  return [what, total](std::uint64_t done) {
-    const int filled = static_cast<int>(static_cast<double>(std::min(done, total)) /
-                                        static_cast<double>(total) * 40);
-    fmt::print(stderr, "\r{:<24} [{:<40}] {:>3}%", what.substr(0, 24),
-               std::string(static_cast<std::size_t>(filled), '#'),
-               std::min(done, total) * 100 / total);
+  const auto start = std::chrono::steady_clock::now();
+  return [what, total, unit, start](std::uint64_t done) {
+    done = std::min(done, total);
+    const int filled =
+        static_cast<int>(static_cast<double>(done) / static_cast<double>(total) * 24);
+    const double elapsed =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const double per_second = elapsed > 0 ? static_cast<double>(done) / elapsed : 0;
+    const std::string speed = per_second > 0 ? attain::cli::rate(per_second) : std::string("--");
+    const std::string left =
+        per_second > 0 ? attain::cli::duration(static_cast<double>(total - done) / per_second)
+                       : std::string("--");
+    // At most 90 columns, which clear_bar blanks.
+    fmt::print(stderr, "\r{:<22} [{:<24}] {:>3}% {:>7} {}/s {:<15}",
+               attain::cli::pad(what.substr(0, 22), 22),
+               std::string(static_cast<std::size_t>(filled), '#'), done * 100 / total, speed, unit,
+               fmt::format("{} left", left));
   };
 }
 
@@ -373,13 +398,6 @@ void clear_bar(const RunArgs& a) {
 std::string interval(double p, double lo, double hi) {
   if (hi < 0.001 || (p > 0 && p < 0.001)) return fmt::format("{:.1e} [{:.1e}, {:.1e}]", p, lo, hi);
   return fmt::format("{:.3f} [{:.3f}, {:.3f}]", p, lo, hi);
-}
-
-/// A signed difference with its interval.
-std::string signed_interval(double d, double lo, double hi) {
-  if (std::max(std::abs(lo), std::abs(hi)) < 0.001 && d != 0)
-    return fmt::format("{:+.1e} [{:+.1e}, {:+.1e}]", d, lo, hi);
-  return fmt::format("{:+.3f} [{:+.3f}, {:+.3f}]", d, lo, hi);
 }
 
 json proportion_json(const attain::Proportion& p) {
@@ -435,43 +453,72 @@ json scenario_json(const attain::Model& m, const attain::Scenario& s,
           {"seconds", r.seconds}};
 }
 
-/// The attainment table: one row per target, one column per scenario.
+/// "name  label" lines for each target, the label wrapped under itself to fit the terminal.
+void print_target_labels(const attain::Model& m) {
+  std::size_t w = 0;
+  for (const auto& t : m.targets) w = std::max(w, attain::cli::display_width(t.name));
+  // A name so long that little room is left puts its label on the next lines.
+  const bool own_line = w + 4 > attain::cli::kTerminalColumns / 2;
+  const std::size_t indent = own_line ? 4 : 2 + w + 2;
+  for (const auto& t : m.targets) {
+    const auto lines =
+        attain::cli::wrap(fmt::format("{} {} in {:g}: {}", attain::cmp_name(t.op), t.threshold,
+                                      t.year, attain::printable(t.label, 300)),
+                          attain::cli::kTerminalColumns - indent);
+    if (own_line) fmt::print("  {}\n", t.name);
+    for (std::size_t i = 0; i < lines.size(); ++i)
+      fmt::print(
+          "{}{}\n",
+          own_line || i > 0 ? std::string(indent, ' ') : "  " + attain::cli::pad(t.name, w) + "  ",
+          lines[i]);
+  }
+}
+
+/// The attainment table: one row per target, one column per scenario, in percent; as
+/// many scenarios side by side as fit the terminal's 100 columns, the rest in blocks below.
 void print_table(const attain::Model& m, const std::vector<attain::Scenario>& scenarios,
                  const std::vector<attain::EnsembleResult>& results) {
-  // The first column fits the longest target name.
-  std::size_t w = 24;
-  for (const auto& t : m.targets) w = std::max(w, t.name.size());
-  for (const auto& t : m.targets)
-    fmt::print("  {:<{}} {}\n", t.name, w, attain::printable(t.label, 300));
+  print_target_labels(m);
   fmt::print("\n");
-  std::string header = fmt::format("{:<{}} {:>14}", "target", w, "threshold");
-  for (const auto& s : scenarios) header += fmt::format("  {:>26}", s.name);
-  fmt::print("{}\n{}\n", header, std::string(header.size(), '-'));
+  attain::cli::Table table;
+  table.name_header = "target";
+  table.fixed_headers = {"threshold"};
+  for (const auto& s : scenarios) table.group_headers.push_back(s.name);
   for (std::size_t t = 0; t < m.targets.size(); ++t) {
     const auto& tt = m.targets[t];
-    std::string row = fmt::format("{:<{}} {:>14}", tt.name, w,
-                                  fmt::format("{} {:g}", attain::cmp_name(tt.op), tt.threshold));
+    table.names.push_back(tt.name);
+    table.fixed.push_back({fmt::format("{} {:g}", attain::cmp_name(tt.op), tt.threshold)});
+    std::vector<std::string> row;
     for (const auto& r : results)
-      row += fmt::format("  {:>26}", interval(r.targets[t].probability, r.targets[t].ci_low,
-                                              r.targets[t].ci_high));
-    fmt::print("{}\n", row);
+      row.push_back(attain::cli::percent_interval(r.targets[t].probability, r.targets[t].ci_low,
+                                                  r.targets[t].ci_high));
+    table.cells.push_back(row);
   }
   if (!m.targets.empty()) {
-    std::string row = fmt::format("{:<{}} {:>14}", "all targets together", w, "");
+    table.names.push_back("all targets together");
+    table.fixed.push_back({""});
+    std::vector<std::string> row;
     for (const auto& r : results)
-      row += fmt::format("  {:>26}", interval(r.joint_probability, r.joint_low, r.joint_high));
-    fmt::print("{}\n", row);
+      row.push_back(attain::cli::percent_interval(r.joint_probability, r.joint_low, r.joint_high));
+    table.cells.push_back(row);
   }
+  for (const auto& line : table.render()) fmt::print("{}\n", line);
   if (!m.actuals.empty()) {
     fmt::print("\nwhere the known actuals fall in the predicted distribution (percentile)\n");
+    attain::cli::Table actuals;
+    actuals.name_header = "actual";
+    actuals.fixed_headers = {"value"};
+    for (const auto& s : scenarios) actuals.group_headers.push_back(s.name);
     for (std::size_t i = 0; i < m.actuals.size(); ++i) {
       const auto& ac = m.actuals[i];
-      std::string row = fmt::format("{:<{}} {:>14}", fmt::format("{} {}", ac.node, ac.year), w,
-                                    fmt::format("{:g}", ac.value));
+      actuals.names.push_back(fmt::format("{} {}", ac.node, ac.year));
+      actuals.fixed.push_back({fmt::format("{:g}", ac.value)});
+      std::vector<std::string> row;
       for (const auto& r : results)
-        row += fmt::format("  {:>26}", fmt::format("{:.1f} %", 100 * r.actuals[i].percentile));
-      fmt::print("{}\n", row);
+        row.push_back(fmt::format("{:.1f} %", 100 * r.actuals[i].percentile));
+      actuals.cells.push_back(row);
     }
+    for (const auto& line : actuals.render()) fmt::print("{}\n", line);
   }
 }
 
@@ -530,13 +577,18 @@ int cmd_run(const RunArgs& a) {
     std::string used;
     for (std::size_t si = 0; si < l.scenarios.size(); ++si)
       used += fmt::format("{}{} {}", si ? ", " : "", l.scenarios[si].name, results[si].runs);
-    fmt::print(
-        "{}: until every 95 % half-width <= {:g} (at most {} runs), seed {}; runs used: {}\n",
-        m.name, c.options.ci_width, c.options.runs, c.options.seed, used);
+    for (const auto& line : attain::cli::wrap(
+             fmt::format("{}: until every 95 % half-width <= {:g} (at most {} runs), seed {}; "
+                         "runs used: {}",
+                         m.name, c.options.ci_width, c.options.runs, c.options.seed, used),
+             attain::cli::kTerminalColumns))
+      fmt::print("{}\n", line);
   } else {
     fmt::print("{}: {} runs per scenario, seed {}\n", m.name, c.options.runs, c.options.seed);
   }
-  fmt::print("probability of meeting each target, with its 95 % Wilson interval\n\n");
+  fmt::print(
+      "probability of meeting each target in percent, with its 95 % Wilson interval (rounded "
+      "outwards)\n\n");
   print_table(m, l.scenarios, results);
   fmt::print("\n{} runs in {:.2f} s ({:.0f} runs/s){}\n", total_runs, seconds,
              static_cast<double>(total_runs) / std::max(seconds, 1e-9),
@@ -627,8 +679,6 @@ int cmd_compare(const RunArgs& a) {
     adaptive_note(c);
     return 0;
   }
-  std::size_t w = 24;
-  for (const auto& t : m.targets) w = std::max(w, t.name.size());
   fmt::print("{}: {} paired runs (the same runs under every scenario), seed {}{}\n", m.name, r.runs,
              c.options.seed,
              c.options.ci_width > 0
@@ -636,15 +686,15 @@ int cmd_compare(const RunArgs& a) {
                                c.options.ci_width)
                  : "");
   fmt::print(
-      "difference = P(scenario) - P(reference), 95 % interval for paired proportions (Newcombe "
-      "1998, method 10);\nhelped / hurt: runs meeting the target only under the scenario / only "
-      "under the reference; p: exact McNemar test\n");
+      "difference = P(scenario) - P(reference) in percentage points, with its 95 % interval for\n"
+      "paired proportions (Newcombe 1998, method 10); helped / hurt: runs meeting the target only\n"
+      "under the scenario / only under the reference; p: exact McNemar test\n");
   for (const auto& cmp : r.comparisons) {
     fmt::print("\n{} against {} (reference)\n", cmp.scenario, cmp.reference);
-    std::string header =
-        fmt::format("{:<{}} {:>9} {:>9}  {:>27} {:>9} {:>9} {:>9}  {:>8}", "target", w, "P(ref)",
-                    "P(scen)", "difference [95 % CI]", "helped", "hurt", "p", "narrower");
-    fmt::print("{}\n{}\n", header, std::string(header.size(), '-'));
+    attain::cli::Table table;
+    table.name_header = "target";
+    table.fixed_headers = {"P(ref)", "P(scen)", "difference [95 % CI]", "helped", "hurt",
+                           "p",      "narrower"};
     double ratio_sum = 0;
     int ratio_n = 0;
     auto row = [&](const attain::PairedTarget& t, const std::string& name) {
@@ -653,25 +703,40 @@ int cmd_compare(const RunArgs& a) {
       const bool discordant = t.table.helped + t.table.hurt > 0;
       std::string narrower = discordant && pw > 0 ? fmt::format("{:.1f}x", uw / pw) : "-";
       if (discordant && pw > 0) ratio_sum += uw / pw, ++ratio_n;
-      fmt::print("{:<{}} {:>9.4f} {:>9.4f}  {:>27} {:>9} {:>9} {:>9.2g}  {:>8}\n", name, w,
-                 t.reference.p, t.other.p,
-                 signed_interval(t.paired.difference, t.paired.lo, t.paired.hi), t.table.helped,
-                 t.table.hurt, t.p_value, narrower);
+      table.names.push_back(name);
+      table.fixed.push_back(
+          {attain::cli::percent(t.reference.p), attain::cli::percent(t.other.p),
+           attain::cli::points_interval(t.paired.difference, t.paired.lo, t.paired.hi),
+           fmt::format("{}", t.table.helped), fmt::format("{}", t.table.hurt),
+           fmt::format("{:.2g}", t.p_value), narrower});
     };
     for (const auto& t : cmp.targets) row(t, t.name);
     if (!m.targets.empty()) row(cmp.joint, "all targets together");
+    for (const auto& line : table.render()) fmt::print("{}\n", line);
     if (ratio_n > 0)
       fmt::print(
-          "paired intervals are {:.1f}x narrower than unpaired ones of the same runs "
-          "(mean over rows where some run differs)\n",
+          "paired intervals are {:.1f}x narrower than unpaired ones of the same runs\n(mean over "
+          "rows where some run differs)\n",
           ratio_sum / ratio_n);
     fmt::print("\nmean paired difference of each target's node at the target's year\n");
+    attain::cli::Table values;
+    values.name_header = "target";
+    values.fixed_headers = {"node", "difference [95 % CI]", "unit"};
+    values.fixed_left = {true, false, true};
+    auto signed_number = [](double x) {
+      return x == 0 ? std::string("0") : fmt::format("{:+.4g}", x);
+    };
     for (std::size_t t = 0; t < cmp.targets.size(); ++t) {
       const auto& v = *cmp.targets[t].value_difference;
-      fmt::print("  {:<{}} {:>14} {:+.6g} [{:+.6g}, {:+.6g}] {}\n", m.targets[t].name, w,
-                 m.targets[t].node, v.mean, v.lo, v.hi,
-                 m.nodes[static_cast<std::size_t>(m.node_index.at(m.targets[t].node))].unit);
+      values.names.push_back(m.targets[t].name);
+      values.fixed.push_back(
+          {m.targets[t].node,
+           fmt::format("{} [{}, {}]", signed_number(v.mean), signed_number(v.lo),
+                       signed_number(v.hi)),
+           attain::printable(
+               m.nodes[static_cast<std::size_t>(m.node_index.at(m.targets[t].node))].unit, 60)});
     }
+    for (const auto& line : values.render()) fmt::print("{}\n", line);
   }
   fmt::print("\n{} runs x {} scenarios in {:.2f} s{}\n", r.runs, l.scenarios.size(), r.seconds,
              a.out.empty() ? "" : fmt::format("; results in {}", a.out));
@@ -734,7 +799,7 @@ int cmd_sweep(const RunArgs& a, const std::vector<std::string>& lever_texts) {
   catch_signals();  // before the temporary exists: no signal can leave it behind
   auto file = open_file(a, c, "sweep");
   attain::AnalysisOptions o = c.options;
-  o.progress = progress_bar(a, "sweep", total);
+  o.progress = progress_bar(a, "sweep", total, "points");
   attain::SweepResult r = attain::sweep(base, sm, axes, o);
   clear_bar(a);
   if (file) {
@@ -865,7 +930,7 @@ int cmd_search(const RunArgs& a, const SearchArgs& sa) {
   catch_signals();  // before the temporary exists: no signal can leave it behind
   auto file = open_file(a, c, "search");
   attain::AnalysisOptions o = c.options;
-  o.progress = progress_bar(a, "search (evaluations)", 40);
+  o.progress = progress_bar(a, "search", 40, "evals");
   attain::SearchResult r = attain::search(base, sm, spec, o);
   clear_bar(a);
   if (file) {
@@ -1217,8 +1282,8 @@ int cmd_sensitivity(const RunArgs& a, const SensitivityArgs& sa) {
     o.cancel = &g_interrupted;
     o.memory_limit = c.options.memory_limit;
     o.memory_limit_source = c.options.memory_limit_source;
-    o.progress =
-        progress_bar(a, fmt::format("{} ({}/{})", s.name, si + 1, l.scenarios.size()), o.rows);
+    o.progress = progress_bar(a, fmt::format("{} ({}/{})", s.name, si + 1, l.scenarios.size()),
+                              o.rows, "rows");
     try {
       results.push_back(attain::run_sensitivity(program, o));
     } catch (const std::invalid_argument& e) {
@@ -1444,32 +1509,13 @@ int cmd_sensitivity(const RunArgs& a, const SensitivityArgs& sa) {
   return 0;
 }
 
-int cmd_replay(const std::string& model_path, const std::vector<std::string>& scenarios,
-               const std::string& run_text, const std::string& seed_text, bool as_json) {
-  auto run_index = parse_count(run_text);
-  auto seed_value = parse_count(seed_text);
-  if (!run_index) {
-    fmt::print(stderr, "attain: error: --run must be a whole number >= 0 (got '{}')\n", run_text);
-    return kExitInput;
-  }
-  if (!seed_value) {
-    fmt::print(stderr, "attain: error: --seed must be a whole number from 0 to 2^64-1 (got '{}')\n",
-               seed_text);
-    return kExitInput;
-  }
-  const std::uint64_t run = *run_index, seed = *seed_value;
-  Loaded l = load(model_path, scenarios);
-  if (l.scenarios.size() != 1) {
-    fmt::print(stderr, "attain: error: replay takes at most one --scenario\n");
-    return kExitInput;
-  }
-  attain::Program p = attain::compile(attain::apply_scenario(l.model, l.scenarios[0]), l.graph);
-  auto values = attain::replay_run(p, seed, run);
-  const auto& m = l.model;
+/// One run's every node at every step, as a table or JSON.
+void print_replay(const attain::Model& m, const std::string& scenario, std::uint64_t seed,
+                  std::uint64_t run, const std::vector<std::vector<double>>& values, bool as_json) {
   if (as_json) {
     json j;
     j["model"] = m.name;
-    j["scenario"] = l.scenarios[0].name;
+    j["scenario"] = scenario;
     j["seed"] = seed;
     j["run"] = run;
     json years = json::array();
@@ -1483,17 +1529,112 @@ int cmd_replay(const std::string& model_path, const std::vector<std::string>& sc
     }
     j["values"] = nodes;
     std::cout << j.dump(2) << "\n";
-    return 0;
+    return;
   }
   std::string header = fmt::format("{:<28}", "node");
   for (int k = 0; k < m.time.steps(); ++k)
     header += fmt::format(" {:>14}", fmt::format("{:g}", m.time.time(k)));
-  fmt::print("{} / {}: run {} with seed {}\n{}\n", m.name, l.scenarios[0].name, run, seed, header);
+  fmt::print("{} / {}: run {} with seed {}\n{}\n", m.name, scenario, run, seed, header);
   for (std::size_t n = 0; n < m.nodes.size(); ++n) {
     std::string row = fmt::format("{:<28}", m.nodes[n].name);
     for (const auto& step : values) row += fmt::format(" {:>14.6g}", step[n]);
     fmt::print("{}\n", row);
   }
+}
+
+/// Whether `path` is a regular file that starts with HDF5's signature (a results file).
+bool is_hdf5_file(const std::string& path) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) return false;
+  std::ifstream in(path, std::ios::binary);
+  char head[8] = {};
+  in.read(head, sizeof head);
+  return in.gcount() == 8 && std::string(head, 8) == std::string("\x89HDF\r\n\x1a\n", 8);
+}
+
+/// `attain replay RESULTS.h5 --run R [--scenario NAME]`: the run again from what the file
+/// stored (its seed, the model's and the scenario's texts), by this engine only if it is
+/// the version that wrote the file.
+int cmd_replay_results(const std::string& path, const std::vector<std::string>& scenarios,
+                       std::uint64_t run, bool seed_given, bool as_json) {
+  if (seed_given)
+    bad_arg(fmt::format("--seed: '{}' is a results file, which gives the seed; leave out --seed",
+                        path));
+  if (scenarios.size() > 1)
+    bad_arg("replay takes at most one --scenario (with a results file: a scenario's name)");
+  const attain::StoredResults r = attain::read_results(path);
+  if (r.engine_version != attain::kEngineVersion)
+    bad_arg(fmt::format(
+        "'{}' was written by attain {}, this is attain {}: another engine version may draw "
+        "other values, so the run would not be the one the file holds; replay it with attain {}",
+        path, attain::printable(r.engine_version, 100), attain::kEngineVersion,
+        attain::printable(r.engine_version, 100)));
+  if (r.info.analysis != "run" && r.info.analysis != "compare")
+    bad_arg(
+        fmt::format("'{}' holds a {}, whose model evaluations are not the numbered runs of an "
+                    "ensemble; replay takes a file of 'attain run' or 'attain compare'",
+                    path, attain::printable(r.info.analysis, 100)));
+  std::vector<std::string> names;
+  for (const auto& sc : r.scenarios) names.push_back(sc.name);
+  if (names.empty()) bad_arg(fmt::format("'{}' holds no scenario to replay", path));
+  const attain::StoredScenario* chosen = nullptr;
+  if (scenarios.empty()) {
+    if (r.scenarios.size() > 1)
+      bad_arg(fmt::format("'{}' holds {} scenarios; name one with --scenario NAME: {}", path,
+                          names.size(), attain::one_of(names)));
+    chosen = &r.scenarios[0];
+  } else {
+    for (const auto& sc : r.scenarios)
+      if (sc.name == scenarios[0]) chosen = &sc;
+    if (!chosen)
+      bad_arg(fmt::format("--scenario '{}' is not in '{}'{}; valid: {}",
+                          attain::printable(scenarios[0], 200), path,
+                          attain::did_you_mean(scenarios[0], names), attain::one_of(names)));
+  }
+  const std::uint64_t first = r.info.first_run, used = chosen->result.runs;
+  if (run < first || run - first >= used)
+    bad_arg(fmt::format("--run {} is not a run of scenario '{}' in '{}'; it holds runs {} to {}",
+                        run, chosen->name, path, first, first + used - 1));
+  const attain::Model& m = r.model;
+  // The scenario from the texts the file stored, never from files on disk (which may
+  // have changed since); a model run as written has none.
+  attain::Scenario scenario = chosen->sources.empty()
+                                  ? attain::default_scenario(m)
+                                  : attain::parse_stored_scenario(chosen->path, chosen->sources, m);
+  if (scenario.name != chosen->name)
+    bad_arg(fmt::format("'{}': the stored source of scenario '{}' names scenario '{}'", path,
+                        chosen->name, attain::printable(scenario.name, 200)));
+  const attain::DependencyGraph graph = attain::build_graph(m);
+  attain::Program p = attain::compile(attain::apply_scenario(m, scenario), graph);
+  print_replay(m, scenario.name, r.info.seed, run, attain::replay_run(p, r.info.seed, run),
+               as_json);
+  return 0;
+}
+
+int cmd_replay(const std::string& model_path, const std::vector<std::string>& scenarios,
+               const std::string& run_text, const std::string& seed_text, bool seed_given,
+               bool as_json) {
+  auto run_index = parse_count(run_text);
+  auto seed_value = parse_count(seed_text);
+  if (!run_index) {
+    fmt::print(stderr, "attain: error: --run must be a whole number >= 0 (got '{}')\n", run_text);
+    return kExitInput;
+  }
+  if (is_hdf5_file(model_path))
+    return cmd_replay_results(model_path, scenarios, *run_index, seed_given, as_json);
+  if (!seed_value) {
+    fmt::print(stderr, "attain: error: --seed must be a whole number from 0 to 2^64-1 (got '{}')\n",
+               seed_text);
+    return kExitInput;
+  }
+  const std::uint64_t run = *run_index, seed = *seed_value;
+  Loaded l = load(model_path, scenarios);
+  if (l.scenarios.size() != 1) {
+    fmt::print(stderr, "attain: error: replay takes at most one --scenario\n");
+    return kExitInput;
+  }
+  attain::Program p = attain::compile(attain::apply_scenario(l.model, l.scenarios[0]), l.graph);
+  print_replay(l.model, l.scenarios[0].name, seed, run, attain::replay_run(p, seed, run), as_json);
   return 0;
 }
 
@@ -1501,7 +1642,8 @@ int cmd_replay(const std::string& model_path, const std::vector<std::string>& sc
 
 int main(int argc, char** argv) {
   CLI::App app{"attain: probability of reaching a plan's targets, by Monte Carlo over its model"};
-  app.set_version_flag("--version", std::string("attain ") + attain::kEngineVersion);
+  app.set_version_flag("--version", fmt::format("attain {} (commit {})", attain::kEngineVersion,
+                                                attain::cli::build_commit()));
   app.require_subcommand(1);
 
   std::string model;
@@ -1618,13 +1760,18 @@ int main(int argc, char** argv) {
                   "stored runs by binning, with no extra runs");
 
   std::string replay_run, replay_seed = "1";
-  auto* replay = app.add_subcommand("replay", "Re-run one run of an ensemble and print every node");
-  replay->add_option("model", model, "model file (YAML)")->required();
-  replay->add_option("--scenario", scenarios, "scenario file (YAML)");
+  auto* replay = app.add_subcommand(
+      "replay",
+      "Re-run one run of an ensemble and print every node: of a model, or of a results file "
+      "(with its seed, model and scenarios as stored)");
+  replay->add_option("model", model, "model file (YAML), or a results file (HDF5)")->required();
+  replay->add_option("--scenario", scenarios,
+                     "scenario file (YAML); with a results file, a stored scenario's name");
   replay->add_option("--scenario-dir", g_scenario_dirs.roots, dir_help)
       ->check(CLI::ExistingDirectory);
   replay->add_option("--run", replay_run, "run index")->required();
-  replay->add_option("--seed", replay_seed, "random seed (default 1)");
+  replay->add_option("--seed", replay_seed,
+                     "random seed (default 1; with a results file, the file's seed)");
   replay->add_flag("--json", as_json, "print as JSON");
 
   try {
@@ -1647,6 +1794,7 @@ int main(int argc, char** argv) {
       if (*sub && ra.threads == 0 && sub->count("--threads"))
         bad_arg("--threads must be >= 1 (got 0)");
       if (*sub) ra.out_given = sub->count("--out") > 0;
+      if (*sub && sub->get_option_no_throw("--store")) ra.store_given = sub->count("--store") > 0;
     }
     if (*run) return cmd_run(ra);
     if (*cmp) return cmd_compare(ra);
@@ -1661,7 +1809,9 @@ int main(int argc, char** argv) {
         ra.runs = "4096";
       return cmd_sensitivity(ra, sens);
     }
-    if (*replay) return cmd_replay(model, scenarios, replay_run, replay_seed, as_json);
+    if (*replay)
+      return cmd_replay(model, scenarios, replay_run, replay_seed, replay->count("--seed") > 0,
+                        as_json);
   } catch (const attain::InterruptedError& e) {
     // On a terminal, first clear a progress bar the interrupt left on the line.
     if (::isatty(2)) fmt::print(stderr, "\r{:90}\r", "");

@@ -125,6 +125,10 @@ class Parser {
       }
       if (j == i) {
         std::string bad(text_.substr(i, c >= 0x80 ? 1 : 1));
+        if (bad == "%")
+          fail(origin_.at(i),
+               "'%' is not an operator; write a percentage as a plain number in the node's "
+               "unit (2.5 for 2.5 % when the unit is '%', or 0.025 for a share)");
         fail(origin_.at(i),
              fmt::format("unexpected character '{}'; expressions use numbers, names, "
                          "+ - * / ^, comparisons, and/or/not and function calls",

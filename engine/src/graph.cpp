@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <boost/graph/adjacency_list.hpp>
 #include <boost/graph/breadth_first_search.hpp>
 #include <boost/graph/depth_first_search.hpp>
@@ -13,6 +14,7 @@
 #include <map>
 #include <set>
 #include <sstream>
+#include <utility>
 
 #include "attain/validate.hpp"
 
@@ -218,37 +220,58 @@ std::string graph_to_dot(const Model& m, const DependencyGraph& g) {
   std::set<std::string> target_nodes;
   for (const auto& t : m.targets) target_nodes.insert(t.node);
 
-  auto vertex_writer = [&](std::ostream& os, Vertex v) {
-    const Node& node = m.nodes[v];
-    const char* shape = "ellipse";
-    switch (node.kind) {
+  auto shape_of = [](NodeKind kind) {
+    switch (kind) {
       case NodeKind::kLever:
-        shape = "invhouse";
-        break;
+        return "invhouse";
       case NodeKind::kParameter:
-        shape = "diamond";
-        break;
+        return "diamond";
       case NodeKind::kShock:
-        shape = "octagon";
-        break;
+        return "octagon";
       case NodeKind::kStock:
-        shape = "box";
-        break;
+        return "box";
       case NodeKind::kAuxiliary:
-        shape = "ellipse";
         break;
     }
+    return "ellipse";
+  };
+  auto vertex_writer = [&](std::ostream& os, Vertex v) {
+    const Node& node = m.nodes[v];
     os << fmt::format("[label=\"{}\\n{}\", shape={}{}]", dot_escape(node.name),
-                      dot_escape(node.label), shape,
+                      dot_escape(node.label), shape_of(node.kind),
                       target_nodes.count(node.name) ? ", peripheries=2" : "");
   };
+  // A legend of the shapes and lines the model uses (docs/model-language.md, "The graph").
+  std::string legend;
+  for (auto [kind, meaning] : {std::pair{NodeKind::kLever, "lever: policy input"},
+                               {NodeKind::kParameter, "parameter: drawn once per run"},
+                               {NodeKind::kShock, "shock: drawn at every step"},
+                               {NodeKind::kAuxiliary, "auxiliary: formula"},
+                               {NodeKind::kStock, "stock: accumulates its change"}})
+    if (std::any_of(m.nodes.begin(), m.nodes.end(), [&](const Node& n) { return n.kind == kind; }))
+      legend += fmt::format("  legend_{} [label=\"{}\", shape={}];\n", kind_name(kind), meaning,
+                            shape_of(kind));
+  if (!m.targets.empty())
+    legend +=
+        "  legend_target [label=\"double outline: has a target\", shape=ellipse, "
+        "peripheries=2];\n";
+  legend += "  legend_from [label=\"\", shape=point]; legend_to [label=\"\", shape=point];\n";
+  legend += "  legend_from -> legend_to [label=\"same step\"];\n";
+  if (std::any_of(g.edges.begin(), g.edges.end(), [](const auto& e) { return e.lagged; })) {
+    legend +=
+        "  legend_lag_from [label=\"\", shape=point]; legend_lag_to [label=\"\", "
+        "shape=point];\n";
+    legend += "  legend_lag_from -> legend_lag_to [style=dashed, label=\"earlier step\"];\n";
+  }
   auto edge_writer = [&](std::ostream& os, EdgeDesc e) {
     if (is_lagged[{boost::source(e, graph), boost::target(e, graph)}]) os << "[style=dashed]";
   };
   auto graph_writer = [&](std::ostream& os) {
     os << fmt::format(
-        "label=\"{}\";\nrankdir=LR;\nnode [fontname=\"Noto Sans CJK SC,sans-serif\"];\n",
-        dot_escape(m.name));
+        "label=\"{}\";\nrankdir=LR;\nnode [fontname=\"Noto Sans CJK SC,sans-serif\"];\n"
+        "subgraph cluster_legend {{\n  label=\"legend\";\n  style=dashed;\n  color=gray;\n"
+        "  fontname=\"sans-serif\";\n  node [fontsize=10];\n  edge [fontsize=10];\n{}}}\n",
+        dot_escape(m.name), legend);
   };
   std::ostringstream os;
   boost::write_graphviz(os, graph, vertex_writer, edge_writer, graph_writer);

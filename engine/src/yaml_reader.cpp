@@ -25,6 +25,47 @@ namespace {
 
 using Keys = std::vector<std::string>;
 
+/// @brief Fails with yaml-cpp's complaint about `text` at `mark`, and a hint where a
+/// common mistake explains it: a tab in the indentation of the line (or the line
+/// before), or an unquoted comparison such as `op: >=` (YAML reads `>` as the start of
+/// a folded block scalar, and flow mappings reject it).
+[[noreturn]] void fail_yaml(const std::string& text, const std::string& path,
+                            const YAML::Mark& mark, const std::string& msg) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  const int at = mark.line;  // 0-based
+  for (int l : {at, at - 1}) {
+    if (l < 0 || l >= static_cast<int>(lines.size())) continue;
+    const std::string& line = lines[static_cast<std::size_t>(l)];
+    const std::size_t indent = line.find_first_not_of(" \t");
+    const std::size_t tab = line.find('\t');
+    if (tab != std::string::npos && tab < std::min(indent, line.size()))
+      fail({path, l + 1, static_cast<int>(tab) + 1},
+           fmt::format("malformed YAML: {}: a tab in the indentation; YAML indents with spaces "
+                       "only, so replace the tab with spaces",
+                       msg));
+  }
+  if (at >= 0 && at < static_cast<int>(lines.size())) {
+    const std::string& line = lines[static_cast<std::size_t>(at)];
+    // An unquoted comparison as a value, before the place yaml-cpp stopped.
+    const std::size_t upto = std::min(line.size(), static_cast<std::size_t>(mark.column) + 1);
+    for (std::size_t colon = line.find(':'); colon != std::string::npos && colon < upto;
+         colon = line.find(':', colon + 1)) {
+      std::size_t v = line.find_first_not_of(' ', colon + 1);
+      if (v == std::string::npos || v == colon + 1 || line[v] != '>') continue;
+      std::size_t e = v + 1;
+      if (e < line.size() && line[e] == '=') ++e;
+      const std::string op = line.substr(v, e - v);
+      fail({path, at + 1, static_cast<int>(v) + 1},
+           fmt::format("malformed YAML: {}: quote the comparison, op: \"{}\" (YAML reads an "
+                       "unquoted '>' as the start of a folded block of text)",
+                       msg, op));
+    }
+  }
+  fail({path, mark.line + 1, mark.column + 1}, fmt::format("malformed YAML: {}", msg));
+}
+
 const Keys kCommonKeys = {"label", "unit", "description", "source", "history"};
 
 /// Shared state of one file being read: its path and lines (for expression columns).
@@ -53,7 +94,7 @@ class Reader {
                        "or scenario needs only a few levels",
                        e.depth()));
     } catch (const YAML::ParserException& e) {
-      fail({path_, e.mark.line + 1, e.mark.column + 1}, fmt::format("malformed YAML: {}", e.msg));
+      fail_yaml(text, path_, e.mark, e.msg);
     }
   }
 
@@ -125,8 +166,14 @@ class Reader {
     char* end = nullptr;
     errno = 0;
     double x = std::strtod(begin, &end);
-    if (s.empty() || end != begin + s.size() || errno == ERANGE || !std::isfinite(x))
+    if (s.empty() || end != begin + s.size() || errno == ERANGE || !std::isfinite(x)) {
+      // "2.5%": a number followed by a percent sign.
+      if (s.size() > 1 && s.back() == '%' && end == begin + s.size() - 1 && std::isfinite(x))
+        fail(loc(v), fmt::format("{} must be a number, got '{}': write it without '%', in the "
+                                 "unit of its node ({} when the unit is '%', or {:g} for a share)",
+                                 what, s, s.substr(0, s.size() - 1), x / 100));
       fail(loc(v), fmt::format("{} must be a finite number, got '{}'", what, s));
+    }
     return x;
   }
 
@@ -658,6 +705,11 @@ void read_targets(const Reader& r, const YAML::Node& root, Model& m) {
     std::string ops = r.string_of(op, "'op' of a target");
     if (auto c = cmp_of(ops))
       target.op = *c;
+    else if (ops.empty())
+      fail(r.loc(op), fmt::format("{}: 'op' is empty; an unquoted '>' starts a folded block of "
+                                  "text in YAML (which is empty here): quote it, op: \">\" or "
+                                  "op: \">=\"",
+                                  what));
     else
       fail(r.loc(op),
            fmt::format("{}: unknown comparison '{}'; valid: '>=', '>', '<=', '<'", what, ops));
@@ -712,9 +764,13 @@ Model parse_model_impl(const std::string& original, const std::string& path) {
   return m;
 }
 
+/// The (path, text) pairs of a scenario's chain: where `extends` leads when a scenario is
+/// rebuilt from what a results file stored rather than from files.
+using Sources = std::vector<std::pair<std::string, std::string>>;
+
 Scenario parse_scenario_impl(const std::string& original, const std::string& path,
                              const Model& model, const IncludeRules& rules,
-                             std::vector<std::string>& chain) {
+                             std::vector<std::string>& chain, const Sources* stored = nullptr) {
   const std::string text = normalise_line_breaks(original);
   Reader r(text, path);
   const YAML::Node root = r.load(text);
@@ -728,19 +784,36 @@ Scenario parse_scenario_impl(const std::string& original, const std::string& pat
   Scenario s;
   if (YAML::Node ext = root["extends"]; ext && !ext.IsNull()) {
     std::string rel = r.string_of(ext, "'extends'");
-    const std::string base = resolve_extends(path, rel, rules, r.loc(ext));
+    std::string base, base_text;
+    if (stored) {
+      // The path resolve_extends gave when the file was written, found among the texts.
+      namespace fs = std::filesystem;
+      base = fs::path(rel).is_absolute()
+                 ? fs::path(rel).lexically_normal().string()
+                 : (fs::path(path).parent_path() / rel).lexically_normal().string();
+      auto it = std::find_if(stored->begin(), stored->end(),
+                             [&](const auto& source) { return source.first == base; });
+      if (it == stored->end())
+        fail(r.loc(ext), fmt::format("the stored sources hold no text of the extended scenario "
+                                     "'{}' ({})",
+                                     rel, base));
+      base_text = it->second;
+    } else {
+      base = resolve_extends(path, rel, rules, r.loc(ext));
+    }
     if (std::find(chain.begin(), chain.end(), base) != chain.end())
       fail(r.loc(ext), fmt::format("scenario '{}' extends itself through '{}'", path, rel));
     if (chain.size() > 64)
       fail(r.loc(ext), "more than 64 scenarios extend one another; flatten the chain");
     chain.push_back(base);
-    std::string base_text;
-    try {
-      base_text = read_text_file(base);
-    } catch (const InputError& e) {
-      fail(r.loc(ext), fmt::format("cannot read the extended scenario '{}': {}", rel, e.text()));
+    if (!stored) {
+      try {
+        base_text = read_text_file(base);
+      } catch (const InputError& e) {
+        fail(r.loc(ext), fmt::format("cannot read the extended scenario '{}': {}", rel, e.text()));
+      }
     }
-    s = parse_scenario_impl(base_text, base, model, rules, chain);
+    s = parse_scenario_impl(base_text, base, model, rules, chain, stored);
   }
   s.path = path;
   s.sources.emplace_back(path, original);
@@ -818,7 +891,7 @@ Model parse_model(const std::string& text, const std::string& path) {
   try {
     return parse_model_impl(text, path);
   } catch (const YAML::Exception& e) {
-    fail({path, e.mark.line + 1, e.mark.column + 1}, fmt::format("malformed YAML: {}", e.msg));
+    fail_yaml(normalise_line_breaks(text), path, e.mark, e.msg);
   }
 }
 
@@ -835,7 +908,23 @@ Scenario parse_scenario(const std::string& text, const std::string& path, const 
   try {
     return parse_scenario_impl(text, path, model, with_own, chain);
   } catch (const YAML::Exception& e) {
-    fail({path, e.mark.line + 1, e.mark.column + 1}, fmt::format("malformed YAML: {}", e.msg));
+    fail_yaml(normalise_line_breaks(text), path, e.mark, e.msg);
+  }
+}
+
+Scenario parse_stored_scenario(const std::string& path,
+                               const std::vector<std::pair<std::string, std::string>>& sources,
+                               const Model& model) {
+  auto own = std::find_if(sources.begin(), sources.end(),
+                          [&](const auto& source) { return source.first == path; });
+  if (own == sources.end())
+    fail({path, 1, 1}, "the stored sources hold no text of this scenario file");
+  const std::string& text = own->second;
+  std::vector<std::string> chain{std::filesystem::path(path).lexically_normal().string()};
+  try {
+    return parse_scenario_impl(text, path, model, {}, chain, &sources);
+  } catch (const YAML::Exception& e) {
+    fail_yaml(normalise_line_breaks(text), path, e.mark, e.msg);
   }
 }
 

@@ -304,8 +304,27 @@ TEST(GraphTest, DotOutput) {
       "targets:\n  - {node: s, op: \">=\", threshold: 1, label: t, source: x}\n";
   Model m = parse(text);
   DependencyGraph g = build_graph(m);
-  std::string dot = graph_to_dot(m, g);
-  EXPECT_TRUE(contains(dot, "digraph")) << dot;
+  const std::string all = graph_to_dot(m, g);
+  EXPECT_TRUE(contains(all, "digraph")) << all;
+  // The legend: a cluster with the shapes of the kinds the model has (lever, auxiliary,
+  // stock; no parameter or shock), the double outline of a target, both kinds of edge.
+  const auto legend_at = all.find("subgraph cluster_legend {");
+  ASSERT_NE(legend_at, std::string::npos) << all;
+  const auto legend_end = all.find("}\n", legend_at);
+  ASSERT_NE(legend_end, std::string::npos) << all;
+  const std::string legend = all.substr(legend_at, legend_end - legend_at);
+  for (const char* entry :
+       {"legend_lever [label=\"lever: policy input\", shape=invhouse];",
+        "legend_auxiliary [label=\"auxiliary: formula\", shape=ellipse];",
+        "legend_stock [label=\"stock: accumulates its change\", shape=box];",
+        "legend_target [label=\"double outline: has a target\", shape=ellipse, peripheries=2];",
+        "legend_from -> legend_to [label=\"same step\"];",
+        "legend_lag_from -> legend_lag_to [style=dashed, label=\"earlier step\"];"})
+    EXPECT_TRUE(contains(legend, entry)) << entry << "\n" << legend;
+  EXPECT_FALSE(contains(legend, "diamond")) << legend;  // no parameter in the model
+  EXPECT_FALSE(contains(legend, "octagon")) << legend;  // no shock
+  // The model's own nodes and edges, after the legend.
+  const std::string dot = all.substr(legend_end);
   EXPECT_TRUE(contains(dot, "style=dashed")) << dot;
   // One dashed edge (the stock change), one plain edge.
   std::size_t dashed = 0;
@@ -321,7 +340,7 @@ TEST(GraphTest, DotOutput) {
   fs::path dir = fs::temp_directory_path() / ("attain-graph-test-" + std::to_string(::getpid()) +
                                               "-" + std::to_string(counter++));
   fs::create_directories(dir);
-  std::ofstream(dir / "g.dot") << dot;
+  std::ofstream(dir / "g.dot") << all;
   std::string cmd = "dot -Tsvg '" + (dir / "g.dot").string() + "' -o '" + (dir / "g.svg").string() +
                     "' 2>'" + (dir / "err.txt").string() + "'";
   int rc = std::system(cmd.c_str());
@@ -330,6 +349,9 @@ TEST(GraphTest, DotOutput) {
   EXPECT_EQ(rc, 0) << err_text;
   EXPECT_FALSE(contains(err_text, "rror")) << err_text;  // no syntax error (font warnings are fine)
   EXPECT_GT(fs::file_size(dir / "g.svg"), 100u);
+  std::ifstream svg(dir / "g.svg");
+  std::string svg_text((std::istreambuf_iterator<char>(svg)), std::istreambuf_iterator<char>());
+  EXPECT_TRUE(contains(svg_text, "<title>cluster_legend</title>"));  // the legend was drawn
   fs::remove_all(dir);
 }
 

@@ -183,6 +183,43 @@ TEST(ScenarioTest, ScaleOnTopOfTheExtendedScenariosRule) {
   EXPECT_EQ(lever_series(r, "funding"), (std::vector<double>{4, 4, 4, 4}));
 }
 
+TEST(ScenarioTest, StoredSourcesRebuildTheScenarioWithoutTheFiles) {
+  TempDir dir;
+  Model m = model();
+  dir.write("a.yaml", scenario_text("a",
+                                    "parameters:\n  other: {value: 1}\n"
+                                    "levers:\n  funding: {value: 10}\n"));
+  dir.write("sub/b.yaml", scenario_text("b", "parameters:\n  other: {value: 2}\n", "../a.yaml"));
+  std::string c = dir.write("sub/deeper/c.yaml",
+                            scenario_text("c", "levers:\n  funding: {scale: 0.5}\n", "../b.yaml"));
+  const Scenario read = load_scenario(c, m, IncludeRules{{dir.root()}});
+  const auto expected = run_of(apply_scenario(m, read), 3);
+  // The files change on disk (or go): the stored texts still give the same scenario, in
+  // whatever order they come.
+  fs::remove_all(dir.root());
+  auto sources = read.sources;
+  std::reverse(sources.begin(), sources.end());
+  const Scenario stored = parse_stored_scenario(c, sources, m);
+  EXPECT_EQ(stored.name, "c");
+  EXPECT_EQ(stored.sources, read.sources);
+  EXPECT_EQ(run_of(apply_scenario(m, stored), 3), expected);
+  // A text missing from the chain is named.
+  sources.erase(std::find_if(sources.begin(), sources.end(),
+                             [](const auto& p) { return p.first.ends_with("b.yaml"); }));
+  try {
+    parse_stored_scenario(c, sources, m);
+    ADD_FAILURE() << "no error without b.yaml's text";
+  } catch (const InputError& e) {
+    EXPECT_TRUE(contains(e.text(),
+                         "the stored sources hold no text of the extended scenario "
+                         "'../b.yaml'"))
+        << e.what();
+    EXPECT_EQ(e.loc().file, c);
+    EXPECT_EQ(e.loc().line, 4);
+  }
+  EXPECT_THROW(parse_stored_scenario("elsewhere.yaml", read.sources, m), InputError);
+}
+
 TEST(ScenarioTest, ExtendsChainOfThree) {
   TempDir dir;
   Model m = model();

@@ -910,5 +910,51 @@ TEST(YamlReaderTest, DeepNestingIsNamed) {
   }
 }
 
+// ---- Hints for common YAML mistakes -----------------------------------------------------
+
+TEST(YamlReaderTest, TabInIndentationIsNamed) {
+  // A tab before a key, at the key's place in a block mapping.
+  std::string text = replace(kBase, "    unit: firms\n", "\tunit: firms\n");
+  expect_error_at(text, "a tab in the indentation; YAML indents with spaces only", "\tunit");
+  EXPECT_TRUE(contains(error_of(text).text(), "malformed YAML")) << error_of(text).text();
+  // After spaces, and at the top level.
+  text = replace(kBase, "    unit: firms\n", "  \tunit: firms\n");
+  expect_error_at(text, "a tab in the indentation", "\tunit");
+  text = replace(kBase, "description: a test model", "\tdescription: a test model");
+  expect_error_at(text, "a tab in the indentation", "\tdescription");
+  // A tab after the indentation (between a key and its value) is no mistake.
+  EXPECT_NO_THROW(parse_model(replace(kBase, "    value: 3", "    value:\t3"), "t.yaml"));
+}
+
+TEST(YamlReaderTest, UnquotedComparisonIsNamed) {
+  const std::string block = replace(kBase,
+                                    "  - {node: firms, op: \">=\", threshold: 60, label: 60 firms, "
+                                    "source: teaching}",
+                                    "  - node: firms\n    op: >=\n    threshold: 60\n    label: "
+                                    "60 firms\n    source: teaching");
+  expect_error_at(block, "quote the comparison, op: \">=\"", ">=");
+  // In a flow mapping.
+  const std::string flow = replace(kBase, "op: \">=\"", "op: >=");
+  expect_error_at(flow, "quote the comparison, op: \">=\"", ">=");
+  // A lone '>' is an empty folded block: the reader sees an empty 'op'.
+  const std::string lone = replace(block, "op: >=", "op: >");
+  expect_error_at(lone, "'op' is empty; an unquoted '>' starts a folded block", ">\n    threshold");
+  // '<=' needs no quotes in YAML.
+  EXPECT_NO_THROW(parse_model(replace(block, "op: >=", "op: <="), "t.yaml"));
+}
+
+TEST(YamlReaderTest, PercentSignInNumberIsNamed) {
+  std::string text = replace(kBase, "threshold: 60", "threshold: 2.5%");
+  expect_error_at(text,
+                  "write it without '%', in the unit of its node (2.5 when the unit is '%', "
+                  "or 0.025 for a share)",
+                  "2.5%");
+  // In an expression (a parameter's bounds are expressions too).
+  text = replace(kBase, "    min: 2\n", "    min: 20%\n");
+  expect_error_at(text, "'%' is not an operator; write a percentage as a plain number", "%");
+  text = replace(kBase, "initial: 40", "initial: 40%");
+  expect_error_at(text, "'%' is not an operator; write a percentage as a plain number", "%");
+}
+
 }  // namespace
 }  // namespace attain

@@ -2,6 +2,8 @@
 #pragma once
 
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "attain/input_file.hpp"
 #include "attain/model.hpp"
@@ -22,5 +24,13 @@ Model parse_model(const std::string& text, const std::string& path);
 Scenario load_scenario(const std::string& path, const Model& model, const IncludeRules& rules = {});
 Scenario parse_scenario(const std::string& text, const std::string& path, const Model& model,
                         const IncludeRules& rules = {});
+
+/// @brief Rebuilds the scenario of file `path` from the (path, text) pairs of its chain, as
+/// Scenario::sources holds them and a results file stores them: the text of `path` and of
+/// each file it extends are looked up among `sources` (in any order), never on disk.
+/// Throws InputError as parse_scenario does, and when a text is missing.
+Scenario parse_stored_scenario(const std::string& path,
+                               const std::vector<std::pair<std::string, std::string>>& sources,
+                               const Model& model);
 
 }  // namespace attain
