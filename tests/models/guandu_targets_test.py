@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Checks that models/guandu_innovation.yaml carries the 14 quantitative 2020 targets of the
-Guandu innovation action plan (shared/seed/targets.md) with the plan's thresholds.
+Guandu innovation action plan (docs/models/sources/targets.md) with the plan's thresholds.
 
 Usage: python3 tests/models/guandu_targets_test.py <path-to-attain> <repo-root>
 
