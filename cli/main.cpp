@@ -23,6 +23,7 @@
 #include "attain/graph.hpp"
 #include "attain/program.hpp"
 #include "attain/results_file.hpp"
+#include "attain/results_json.hpp"
 #include "attain/sensitivity.hpp"
 #include "attain/version.hpp"
 #include "attain/yaml_reader.hpp"
@@ -303,6 +304,29 @@ Common prepare(const RunArgs& a, std::size_t row_variants = 0) {
   return c;
 }
 
+/// How a command's results are made, as a results file records it.
+attain::RunInfo run_info(const Common& c, const std::string& analysis) {
+  attain::RunInfo info;
+  info.seed = c.options.seed;
+  info.runs = c.options.runs;
+  info.chunk = c.options.chunk;
+  info.store = c.store;
+  info.analysis = analysis;
+  info.ci_width = c.options.ci_width;
+  return info;
+}
+
+/// The results of a command as a results file would hold them, for the JSON documents
+/// (attain/results_json.hpp): `--json` and `attain export` then print the same document.
+attain::StoredResults stored(const RunArgs& a, const Common& c, const std::string& analysis) {
+  return attain::stored_results(c.loaded.model, run_info(c, analysis), a.out);
+}
+
+/// Prints a JSON document on stdout.
+void print_document(const json& document) {
+  std::cout << attain::document_text(document);
+}
+
 std::unique_ptr<attain::ResultsFile> open_file(const RunArgs& a, const Common& c,
                                                const std::string& analysis) {
   std::unique_ptr<attain::ResultsFile> file;
@@ -324,13 +348,7 @@ std::unique_ptr<attain::ResultsFile> open_file(const RunArgs& a, const Common& c
     if (fs::equivalent(a.out, in, ec))
       bad_arg(fmt::format("--out '{}' is the input file '{}'; the results would replace it", a.out,
                           in));
-  attain::RunInfo info;
-  info.seed = c.options.seed;
-  info.runs = c.options.runs;
-  info.chunk = c.options.chunk;
-  info.store = c.store;
-  info.analysis = analysis;
-  info.ci_width = c.options.ci_width;
+  const attain::RunInfo info = run_info(c, analysis);
   // Temporaries of this output left by killed runs (kill -9, a crash, a power cut).
   for (const auto& t : attain::remove_stale_temporaries(a.out)) {
     if (t.removed)
@@ -382,57 +400,9 @@ std::string signed_interval(double d, double lo, double hi) {
   return fmt::format("{:+.3f} [{:+.3f}, {:+.3f}]", d, lo, hi);
 }
 
-json proportion_json(const attain::Proportion& p) {
-  return {{"hits", p.hits},
-          {"runs", p.runs},
-          {"probability", p.p},
-          {"ci_low", p.lo},
-          {"ci_high", p.hi}};
-}
-
 /// A number, or null when it is not finite (JSON has no NaN).
 json number(double v) {
   return std::isfinite(v) ? json(v) : json(nullptr);
-}
-
-json scenario_json(const attain::Model& m, const attain::Scenario& s,
-                   const attain::EnsembleResult& r) {
-  json targets = json::array();
-  for (std::size_t t = 0; t < m.targets.size(); ++t) {
-    const auto& tr = r.targets[t];
-    json first = json::object();
-    for (int k = 0; k < m.time.steps(); ++k)
-      if (tr.first_met[static_cast<std::size_t>(k)])
-        first[fmt::format("{}", m.time.time(k))] = tr.first_met[static_cast<std::size_t>(k)];
-    json t_json = targets_json(m)[t];
-    t_json.update({{"hits", tr.hits},
-                   {"runs", tr.runs},
-                   {"probability", tr.probability},
-                   {"ci_low", tr.ci_low},
-                   {"ci_high", tr.ci_high},
-                   {"first_met", first},
-                   {"never_met", tr.never}});
-    targets.push_back(t_json);
-  }
-  json actuals = json::array();
-  for (std::size_t i = 0; i < m.actuals.size(); ++i)
-    actuals.push_back({{"node", m.actuals[i].node},
-                       {"label", m.actuals[i].label},
-                       {"year", m.actuals[i].year},
-                       {"value", m.actuals[i].value},
-                       {"percentile", r.actuals[i].percentile}});
-  return {{"name", s.name},
-          {"description", s.description},
-          {"runs", r.runs},
-          {"targets", targets},
-          {"joint",
-           {{"hits", r.joint_hits},
-            {"runs", r.runs},
-            {"probability", r.joint_probability},
-            {"ci_low", r.joint_low},
-            {"ci_high", r.joint_high}}},
-          {"actuals", actuals},
-          {"seconds", r.seconds}};
 }
 
 /// The attainment table: one row per target, one column per scenario.
@@ -512,17 +482,10 @@ int cmd_run(const RunArgs& a) {
 
   const auto& m = l.model;
   if (a.json) {
-    json j;
-    j["model"] = m.name;
-    j["seed"] = c.options.seed;
-    j["runs"] = c.options.runs;
-    j["ci_width"] = c.options.ci_width > 0 ? json(c.options.ci_width) : json(nullptr);
-    j["output"] = a.out.empty() ? json(nullptr) : json(a.out);
-    json sc = json::array();
+    attain::StoredResults sr = stored(a, c, "run");
     for (std::size_t si = 0; si < l.scenarios.size(); ++si)
-      sc.push_back(scenario_json(m, l.scenarios[si], results[si]));
-    j["scenarios"] = sc;
-    std::cout << j.dump(2) << "\n";
+      sr.scenarios.push_back(attain::stored_scenario(l.scenarios[si], results[si]));
+    print_document(attain::run_document(sr));
     adaptive_note(c);
     return 0;
   }
@@ -543,28 +506,6 @@ int cmd_run(const RunArgs& a) {
              a.out.empty() ? "" : fmt::format("; results in {}", a.out));
   adaptive_note(c);
   return 0;
-}
-
-json paired_json(const attain::PairedTarget& t) {
-  json j = {{"name", t.name},
-            {"p_reference", t.reference.p},
-            {"p_scenario", t.other.p},
-            {"difference", t.paired.difference},
-            {"ci_low", t.paired.lo},
-            {"ci_high", t.paired.hi},
-            {"unpaired_ci_low", t.unpaired.lo},
-            {"unpaired_ci_high", t.unpaired.hi},
-            {"helped", t.table.helped},
-            {"hurt", t.table.hurt},
-            {"both", t.table.both},
-            {"neither", t.table.neither},
-            {"p_value", t.p_value}};
-  if (t.value_difference)
-    j["value_difference"] = {{"mean", number(t.value_difference->mean)},
-                             {"ci_low", number(t.value_difference->lo)},
-                             {"ci_high", number(t.value_difference->hi)},
-                             {"sd", number(t.value_difference->sd)}};
-  return j;
 }
 
 int cmd_compare(const RunArgs& a) {
@@ -600,30 +541,11 @@ int cmd_compare(const RunArgs& a) {
     file->commit();
   }
   if (a.json) {
-    json j;
-    j["model"] = m.name;
-    j["seed"] = c.options.seed;
-    j["runs"] = r.runs;
-    j["ci_width"] = c.options.ci_width > 0 ? json(c.options.ci_width) : json(nullptr);
-    j["output"] = a.out.empty() ? json(nullptr) : json(a.out);
-    j["interval"] = "Newcombe (1998) method 10 for paired proportions, 95 %";
-    j["test"] = "exact McNemar, two-sided";
-    json sc = json::array();
+    attain::StoredResults sr = stored(a, c, "compare");
     for (std::size_t i = 0; i < l.scenarios.size(); ++i)
-      sc.push_back(scenario_json(m, l.scenarios[i], r.scenarios[i]));
-    j["scenarios"] = sc;
-    json comps = json::array();
-    for (const auto& cmp : r.comparisons) {
-      json targets = json::array();
-      for (const auto& t : cmp.targets) targets.push_back(paired_json(t));
-      comps.push_back({{"reference", cmp.reference},
-                       {"scenario", cmp.scenario},
-                       {"targets", targets},
-                       {"joint", paired_json(cmp.joint)}});
-    }
-    j["comparisons"] = comps;
-    j["seconds"] = r.seconds;
-    std::cout << j.dump(2) << "\n";
+      sr.scenarios.push_back(attain::stored_scenario(l.scenarios[i], r.scenarios[i]));
+    sr.comparisons = r.comparisons;
+    print_document(attain::compare_document(sr));
     adaptive_note(c);
     return 0;
   }
@@ -742,33 +664,10 @@ int cmd_sweep(const RunArgs& a, const std::vector<std::string>& lever_texts) {
     file->commit();
   }
   if (a.json) {
-    json levers = json::array();
-    for (std::size_t i = 0; i < axes.size(); ++i)
-      levers.push_back({{"name", axes[i].lever},
-                        {"level", r.absolute[i] ? "value" : "scale"},
-                        {"from", axes[i].from},
-                        {"to", axes[i].to},
-                        {"points", axes[i].points}});
-    json points = json::array();
-    for (const auto& p : r.points) {
-      json lv = json::object();
-      for (std::size_t i = 0; i < axes.size(); ++i) lv[axes[i].lever] = p.levels[i];
-      json targets = json::array();
-      for (std::size_t t = 0; t < m.targets.size(); ++t) {
-        json tj = proportion_json(p.targets[t]);
-        tj["name"] = m.targets[t].name;
-        targets.push_back(tj);
-      }
-      points.push_back({{"levels", lv}, {"targets", targets}, {"joint", proportion_json(p.joint)}});
-    }
-    json j = {{"model", m.name},
-              {"scenario", l.scenarios[0].name},
-              {"seed", c.options.seed},
-              {"runs", r.runs},
-              {"output", a.out.empty() ? json(nullptr) : json(a.out)},
-              {"sweep", {{"levers", levers}, {"points", points}, {"non_monotone", r.non_monotone}}},
-              {"seconds", r.seconds}};
-    std::cout << j.dump(2) << "\n";
+    attain::StoredResults sr = stored(a, c, "sweep");
+    sr.analysis_scenario = l.scenarios[0].name;
+    sr.sweep = r;
+    print_document(attain::sweep_document(sr));
     return 0;
   }
   fmt::print("{} / {}: sweep of {} points, each on the same {} runs, seed {}\n", m.name,
@@ -882,37 +781,10 @@ int cmd_search(const RunArgs& a, const SearchArgs& sa) {
                         m.targets[static_cast<std::size_t>(spec.target)].threshold,
                         m.targets[static_cast<std::size_t>(spec.target)].year);
   if (a.json) {
-    json evals = json::array();
-    for (const auto& e : r.evaluations) {
-      json ej = proportion_json(e.p);
-      ej["level"] = e.level;
-      evals.push_back(ej);
-    }
-    json j = {{"model", m.name},
-              {"scenario", l.scenarios[0].name},
-              {"seed", c.options.seed},
-              {"runs", r.runs},
-              {"output", a.out.empty() ? json(nullptr) : json(a.out)},
-              {"search",
-               {{"lever", spec.levers.size() == 1 ? json(spec.levers[0]) : json(spec.levers)},
-                {"levers", spec.levers},
-                {"level_kind", r.absolute ? "value" : "scale"},
-                {"target", r.target},
-                {"goal", r.goal},
-                {"range", {r.range_low, r.range_high}},
-                {"tolerance", r.tolerance},
-                {"reachable", r.reachable},
-                {"level", number(r.level)},
-                {"probability", r.at_level.p},
-                {"ci_low", r.at_level.lo},
-                {"ci_high", r.at_level.hi},
-                {"level_low", number(r.level_low)},
-                {"level_high", number(r.level_high)},
-                {"monotone", r.monotone},
-                {"evaluations", r.evaluations.size()},
-                {"points", evals}}},
-              {"seconds", r.seconds}};
-    std::cout << j.dump(2) << "\n";
+    attain::StoredResults sr = stored(a, c, "search");
+    sr.analysis_scenario = l.scenarios[0].name;
+    sr.search = r;
+    print_document(attain::search_document(sr));
     if (!r.monotone)
       fmt::print(stderr,
                  "attain: warning: the estimated probability is not monotone in the level\n");
@@ -984,10 +856,6 @@ attain::FactorGroup parse_factor(const std::string& text) {
   return g;
 }
 
-json estimate_json(const attain::Estimate& e) {
-  return {number(e.value), number(e.lo), number(e.hi)};
-}
-
 /// "0.42 [0.38, 0.47]", or "-" without an estimate.
 std::string estimate_text(const attain::Estimate& e) {
   if (!std::isfinite(e.value)) return "-";
@@ -998,26 +866,6 @@ std::string percent(double p) {
   if (!std::isfinite(p)) return "-";
   if (p > 0 && p < 0.001) return "<0.1%";
   return fmt::format("{:.1f}%", 100 * p);
-}
-
-/// A PRIM box in words: "x >= 0.7 and y <= 0.3", the limits whose quasi-p-value is
-/// below `max_p` (all by default).
-std::string box_words(const attain::PrimResult& p, const std::vector<std::string>& names,
-                      double max_p = 2) {
-  std::string s;
-  for (const auto& d : p.restricted) {
-    if (!(d.quasi_p < max_p)) continue;
-    const std::string& n = names[static_cast<std::size_t>(d.dim)];
-    std::string part;
-    if (d.lower_restricted && d.upper_restricted)
-      part = fmt::format("{:.4g} <= {} <= {:.4g}", d.lower, n, d.upper);
-    else if (d.lower_restricted)
-      part = fmt::format("{} >= {:.4g}", n, d.lower);
-    else
-      part = fmt::format("{} <= {:.4g}", n, d.upper);
-    s += (s.empty() ? "" : " and ") + part;
-  }
-  return s;
 }
 
 /// `attain sensitivity MODEL --given-data RESULTS.h5`: first-order indices and thirds
@@ -1162,13 +1010,16 @@ int cmd_given_data(const RunArgs& a, const SensitivityArgs& sa) {
   }
   if (a.json) {
     json j;
+    j["schema"] = "attain-sensitivity-given-data";
+    j["version"] = attain::kDocumentVersion;
+    j["engine_version"] = attain::kEngineVersion;
     j["model"] = m.name;
     j["given_data"] = sa.given_data;
     j["method"] = "given-data first-order indices by binning (ANOVA estimator)";
     j["interval"] = "95 % Student-t interval from 20 batches of consecutive runs";
     j["sensitivity"] = out;
     j["prim"] = json::array();
-    std::cout << j.dump(2) << "\n";
+    print_document(j);
   }
   return 0;
 }
@@ -1236,105 +1087,10 @@ int cmd_sensitivity(const RunArgs& a, const SensitivityArgs& sa) {
                        t.threshold, t.year);
   };
   if (a.json) {
-    json j;
-    j["model"] = m.name;
-    j["seed"] = c.options.seed;
-    j["rows"] = c.options.runs;
-    j["sampling"] = sa.sampling;
-    j["resamples"] = sa.resamples;
-    j["output_file"] = a.out.empty() ? json(nullptr) : json(a.out);
-    j["first_order"] = "Saltelli et al. (2010), centred";
-    j["total"] = "Jansen (1999)";
-    j["interval"] = "95 % percentile interval, Poisson bootstrap of the design's rows";
-    json sens = json::array(), prim = json::array(), scen = json::array();
-    for (std::size_t si = 0; si < results.size(); ++si) {
-      const auto& r = results[si];
-      const std::string& sn = l.scenarios[si].name;
-      json factors = json::array();
-      for (const auto& f : r.factors)
-        factors.push_back({{"name", f.name}, {"kind", f.why}, {"parameters", f.members}});
-      scen.push_back({{"scenario", sn},
-                      {"rows", r.rows},
-                      {"runs", r.runs},
-                      {"factors", factors},
-                      {"seconds", r.seconds}});
-      std::map<std::string, std::size_t> q_of;
-      for (std::size_t q = 0; q < r.uncertain.size(); ++q) q_of[r.uncertain[q]] = q;
-      for (const auto& o : r.outputs) {
-        json fs = json::array();
-        for (std::size_t f = 0; f < r.factors.size(); ++f) {
-          const auto& fi = o.factors[f];
-          json e = {{"name", r.factors[f].name},  {"S1", number(fi.s1.value)},
-                    {"S1_low", number(fi.s1.lo)}, {"S1_high", number(fi.s1.hi)},
-                    {"ST", number(fi.st.value)},  {"ST_low", number(fi.st.lo)},
-                    {"ST_high", number(fi.st.hi)}};
-          const char* keys[3] = {"low_third", "mid_third", "high_third"};
-          const std::string prefix = o.output.met ? "p_" : "mean_";
-          for (int t = 0; t < 3; ++t) {
-            json v = nullptr;
-            if (r.factors[f].members.size() == 1)
-              v = number(
-                  o.thirds[q_of.at(r.factors[f].members[0])][static_cast<std::size_t>(t)].value);
-            e[prefix + keys[t]] = v;
-          }
-          fs.push_back(e);
-        }
-        json thirds = json::array();
-        for (std::size_t q = 0; q < r.uncertain.size(); ++q) {
-          json th = json::array();
-          for (const auto& t : o.thirds[q])
-            th.push_back({{"runs", t.runs},
-                          {"value", number(t.value)},
-                          {"low", number(t.lo)},
-                          {"high", number(t.hi)}});
-          thirds.push_back({{"parameter", r.uncertain[q]}, {"thirds", th}});
-        }
-        sens.push_back(
-            {{"scenario", sn},
-             {"target", o.output.target < 0
-                            ? json(nullptr)
-                            : json(m.targets[static_cast<std::size_t>(o.output.target)].name)},
-             {"output", o.output.met ? "met" : "value"},
-             {"mean", number(o.mean)},
-             {"variance", number(o.variance)},
-             {"sum_S1", estimate_json(o.sum_s1)},
-             {"sum_ST", estimate_json(o.sum_st)},
-             {"factors", fs},
-             {"conditional", thirds}});
-      }
-      for (const auto& pt : r.prim) {
-        const auto& p = pt.result;
-        json traj = json::array();
-        for (const auto& b : p.trajectory)
-          traj.push_back({{"mass", b.mass},
-                          {"coverage", b.coverage},
-                          {"density", b.density},
-                          {"restricted", b.restricted}});
-        json dims = json::array();
-        for (const auto& d : p.restricted)
-          dims.push_back({{"parameter", r.uncertain[static_cast<std::size_t>(d.dim)]},
-                          {"lower", d.lower_restricted ? json(d.lower) : json(nullptr)},
-                          {"upper", d.upper_restricted ? json(d.upper) : json(nullptr)},
-                          {"quasi_p", d.quasi_p}});
-        json e = {{"scenario", sn},
-                  {"target", m.targets[static_cast<std::size_t>(pt.target)].name},
-                  {"points", r.prim_points},
-                  {"reason", p.reason.empty() ? json(nullptr) : json(p.reason)},
-                  {"trajectory", traj},
-                  {"chosen", p.chosen},
-                  {"restricted", dims}};
-        if (p.reason.empty())
-          e["box"] = {{"mass", p.box.mass},
-                      {"coverage", p.box.coverage},
-                      {"density", p.box.density},
-                      {"in_words", box_words(p, r.uncertain)}};
-        prim.push_back(e);
-      }
-    }
-    j["scenarios"] = scen;
-    j["sensitivity"] = sens;
-    j["prim"] = prim;
-    std::cout << j.dump(2) << "\n";
+    attain::StoredResults sr = stored(args, c, "sensitivity");
+    for (std::size_t si = 0; si < results.size(); ++si)
+      sr.sensitivity.emplace_back(l.scenarios[si].name, results[si]);
+    print_document(attain::sensitivity_document(sr));
     return 0;
   }
   for (std::size_t si = 0; si < results.size(); ++si) {
@@ -1426,7 +1182,7 @@ int cmd_sensitivity(const RunArgs& a, const SensitivityArgs& sa) {
         } else {
           std::size_t weak = 0;
           for (const auto& d : p.restricted) weak += !(d.quasi_p < 0.05);
-          std::string words = box_words(p, r.uncertain, 0.05);
+          std::string words = attain::prim_box_words(p, r.uncertain, 0.05);
           fmt::print(
               "  scenario discovery (PRIM): met in {} of the runs where {}\n    (the box holds "
               "{} of the runs that meet it, {} of all runs{})\n",
