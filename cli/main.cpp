@@ -1,4 +1,5 @@
 // The attain command line: check, graph, run and replay, over the attain::engine library.
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <sched.h>
 #include <unistd.h>
@@ -9,6 +10,7 @@
 #include <cmath>
 #include <csignal>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <functional>
 #include <iostream>
@@ -16,6 +18,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <random>
 #include <thread>
 
 #include "attain/analysis.hpp"
@@ -1253,6 +1256,182 @@ int cmd_replay(const std::string& model_path, const std::vector<std::string>& sc
   return 0;
 }
 
+// ---------------------------------------------------------------------------------------
+// attain export RESULTS.h5 --format csv|json [--what PART] [--out FILE] [--bom]
+
+struct ExportArgs {
+  std::string file, format, what, out;
+  bool bom = false;
+  bool out_given = false;
+};
+
+/// The temporary file of `export --out` while it is written: a signal removes it
+/// (unlink and _exit are async-signal-safe), so no partial output is left.
+char g_export_temporary[4096];
+extern "C" void on_export_signal(int) {
+  if (g_export_temporary[0]) ::unlink(g_export_temporary);
+  static const char text[] = "attain: error: interrupted; no output written\n";
+  [[maybe_unused]] auto n = ::write(2, text, sizeof text - 1);
+  ::_exit(attain::kExitInterrupted);
+}
+
+/// An output stream buffer over a file descriptor that reports write errors (a full
+/// disk, a closed pipe) through the stream's state.
+class FdBuf : public std::streambuf {
+ public:
+  explicit FdBuf(int fd) : fd_(fd) { setp(buf_, buf_ + sizeof buf_); }
+  ~FdBuf() override { drain(); }
+  int error() const { return errno_; }
+
+ protected:
+  int overflow(int c) override {
+    if (!drain()) return traits_type::eof();
+    if (c != traits_type::eof()) {
+      *pptr() = static_cast<char>(c);
+      pbump(1);
+    }
+    return traits_type::not_eof(c);
+  }
+  int sync() override { return drain() ? 0 : -1; }
+
+ private:
+  bool drain() {
+    const char* p = pbase();
+    while (p < pptr() && errno_ == 0) {
+      const ssize_t n = ::write(fd_, p, static_cast<std::size_t>(pptr() - p));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0)
+        errno_ = n < 0 ? errno : EIO;
+      else
+        p += n;
+    }
+    setp(buf_, buf_ + sizeof buf_);
+    return errno_ == 0;
+  }
+  int fd_;
+  int errno_ = 0;
+  char buf_[1 << 16];
+};
+
+/// Writes `write(stream)` to `path` atomically: a temporary file beside it, created
+/// exclusively, synced and renamed over `path`; on any error (or a signal) the
+/// temporary is removed and `path` stays as it was. Without `path`, writes to stdout.
+void write_output(const std::string& path, const std::function<void(std::ostream&)>& write) {
+  if (path.empty()) {
+    std::cout.flush();
+    FdBuf buf(1);
+    std::ostream os(&buf);
+    write(os);
+    os.flush();
+    if (!os || buf.error())
+      throw attain::OutputError(
+          fmt::format("cannot write to standard output: {}", std::strerror(buf.error())));
+    return;
+  }
+  // Temporaries of this output that a killed export (kill -9) left, as for results files.
+  for (const auto& t : attain::remove_stale_temporaries(path))
+    fmt::print(stderr, "attain: {} stale temporary file '{}' left by a killed run (pid {}){}\n",
+               t.removed ? "removed" : "warning: cannot remove", attain::printable(t.path, 500),
+               t.pid, t.removed ? "" : ": " + t.error);
+  std::random_device rd;
+  const std::string tmp = fmt::format("{}.tmp-{}-{:08x}{:08x}", path, ::getpid(),
+                                      std::uint32_t{rd()}, std::uint32_t{rd()});
+  if (tmp.size() >= sizeof g_export_temporary)
+    bad_arg(fmt::format("--out '{}': the path is too long", attain::printable(path, 300)));
+  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT}) std::signal(sig, on_export_signal);
+  std::memcpy(g_export_temporary, tmp.c_str(), tmp.size() + 1);
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+  if (fd < 0) {
+    g_export_temporary[0] = 0;
+    bad_arg(fmt::format("--out '{}': cannot create a file there: {}", attain::printable(path, 300),
+                        std::strerror(errno)));
+  }
+  auto fail = [&](const std::string& why) {
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    g_export_temporary[0] = 0;
+    throw attain::OutputError(
+        fmt::format("--out '{}': cannot write it: {}", attain::printable(path, 300), why));
+  };
+  int error = 0;
+  {
+    FdBuf buf(fd);
+    std::ostream os(&buf);
+    try {
+      write(os);
+    } catch (...) {
+      ::close(fd);
+      ::unlink(tmp.c_str());
+      g_export_temporary[0] = 0;
+      throw;
+    }
+    os.flush();
+    error = buf.error() ? buf.error() : os ? 0 : EIO;
+  }
+  if (error) fail(std::strerror(error));
+  if (::fsync(fd) != 0) fail(std::strerror(errno));
+  if (::close(fd) != 0) {
+    ::unlink(tmp.c_str());
+    g_export_temporary[0] = 0;
+    throw attain::OutputError(fmt::format("--out '{}': cannot write it: {}",
+                                          attain::printable(path, 300), std::strerror(errno)));
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    const int e = errno;
+    ::unlink(tmp.c_str());
+    g_export_temporary[0] = 0;
+    throw attain::OutputError(fmt::format("--out '{}': cannot rename the temporary file to it: {}",
+                                          attain::printable(path, 300), std::strerror(e)));
+  }
+  g_export_temporary[0] = 0;
+}
+
+int cmd_export(const ExportArgs& e) {
+  if (e.format != "csv" && e.format != "json")
+    bad_arg(fmt::format("unknown --format '{}'; valid: 'csv' or 'json'",
+                        attain::printable(e.format, 100)));
+  std::optional<attain::ExportPart> part;
+  if (!e.what.empty()) {
+    part = attain::part_of(e.what);
+    if (!part) {
+      std::vector<std::string> names;
+      for (auto p : attain::all_parts()) names.emplace_back(attain::part_name(p));
+      bad_arg(fmt::format("unknown --what '{}'{}; valid: {}", attain::printable(e.what, 100),
+                          attain::did_you_mean(e.what, names), attain::one_of(names)));
+    }
+  }
+  if (e.bom && e.format != "csv")
+    bad_arg("--bom applies to --format csv (a JSON document has no byte order mark)");
+  if (e.out.empty() && e.out_given) bad_arg("--out needs a file name (got an empty one)");
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (!e.out.empty()) {
+    if (fs::is_directory(e.out, ec))
+      bad_arg(fmt::format("--out '{}' is a directory; name a file, e.g. '{}/results.{}'",
+                          attain::printable(e.out, 300), attain::printable(e.out, 300), e.format));
+    if (fs::equivalent(e.out, e.file, ec))
+      bad_arg(fmt::format("--out '{}' is the results file read; the export would replace it",
+                          attain::printable(e.out, 300)));
+  }
+  const attain::StoredResults results = attain::read_results(e.file);
+  if (!part) part = attain::default_part(results);
+  attain::require_part(results, *part);  // names what the file has instead
+  std::vector<attain::StoredRuns> runs;
+  if (*part == attain::ExportPart::kRuns)
+    for (const auto& s : results.scenarios) runs.push_back(attain::read_runs(e.file, s.name));
+  if (e.format == "json") {
+    // Built whole before the output is opened: an error leaves no file.
+    const std::string text = attain::document_text(attain::json_document(results, *part, runs));
+    write_output(e.out, [&](std::ostream& os) { os << text; });
+  } else {
+    write_output(e.out, [&](std::ostream& os) {
+      if (e.bom) os << attain::kUtf8Bom;
+      attain::write_csv(os, results, *part, runs);
+    });
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -1383,6 +1562,20 @@ int main(int argc, char** argv) {
   replay->add_option("--seed", replay_seed, "random seed (default 1)");
   replay->add_flag("--json", as_json, "print as JSON");
 
+  ExportArgs ex;
+  auto* exp = app.add_subcommand(
+      "export", "Write a results file's targets, summary, analysis or runs as CSV or JSON");
+  exp->add_option("results", ex.file,
+                  "results file (HDF5) of run, compare, sweep, search or "
+                  "sensitivity")
+      ->required();
+  exp->add_option("--format", ex.format, "csv (a tidy table) or json (a document)")->required();
+  exp->add_option("--what", ex.what,
+                  "targets, summary, comparisons, sensitivity, sweep, search or runs (default: "
+                  "what the file's analysis made)");
+  exp->add_option("--out", ex.out, "output file, written whole or not at all (default: stdout)");
+  exp->add_flag("--bom", ex.bom, "start the CSV with a UTF-8 byte order mark (for Excel)");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -1416,6 +1609,10 @@ int main(int argc, char** argv) {
       else if (!sen->count("--runs"))
         ra.runs = "4096";
       return cmd_sensitivity(ra, sens);
+    }
+    if (*exp) {
+      ex.out_given = exp->count("--out") > 0;
+      return cmd_export(ex);
     }
     if (*replay) return cmd_replay(model, scenarios, replay_run, replay_seed, as_json);
   } catch (const attain::InterruptedError& e) {
