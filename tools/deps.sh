@@ -5,7 +5,7 @@ packages=(cmake g++ make pkg-config
   libboost-graph-dev libeigen3-dev libtbb-dev libhdf5-dev hdf5-tools
   libgtest-dev libgmock-dev libbenchmark-dev libyaml-cpp-dev libcli11-dev libfmt-dev
   nlohmann-json3-dev librandom123-dev graphviz
-  python3 python3-h5py python3-numpy time ccache
+  python3 python3-h5py python3-numpy python3-jsonschema python3-pandas time ccache
   # tools/fuzz: clang and its libFuzzer/sanitizer runtimes (libclang_rt.fuzzer-x86_64.a is
   # in libclang-rt-14-dev, only recommended by clang, so named here)
   clang libclang-rt-14-dev)
