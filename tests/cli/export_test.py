@@ -11,7 +11,8 @@ CASE is one of:
              observation, labels intact (Chinese, commas, quotes), numbers equal to the
              JSON document's to the last bit, NaN as an empty field, CRLF, --bom for Excel
   errors     bad options and parts a file lacks: exit 2, one line 'attain: error: ...'
-             naming what would be valid, no output file and no temporary left
+             naming what would be valid, no output file and no temporary left; SIGINT
+             while the output is written: exit 130, nothing left; an old output kept whole
 Debian packages: python3-jsonschema, python3-pandas.
 """
 import csv
@@ -19,9 +20,11 @@ import io
 import json
 import math
 import os
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 
 import pandas as pd
 from jsonschema import Draft202012Validator
@@ -431,6 +434,23 @@ def case_errors():
         left = sorted(f for f in os.listdir(tmp) if ".tmp-" in f)
         check(left == [], f"no temporary files left: {left}")
         check(os.path.getsize(h5) > 0, "the results file is untouched")
+        # A signal while the output is written: exit 130, the temporary removed, no file.
+        big = os.path.join(tmp, "big.h5")
+        r = attain_run("run", teaching, "--runs", "1000000", "--quiet", "--out", big)
+        check(r.returncode == 0, f"run 1e6: {r.stderr}")
+        p = subprocess.Popen([attain, "export", big, "--format", "csv", "--what", "runs",
+                              "--out", out], stderr=subprocess.PIPE, cwd=tmp)
+        deadline = time.time() + 60
+        while p.poll() is None and time.time() < deadline and \
+                not any(f.startswith("out.csv.tmp-") for f in os.listdir(tmp)):
+            time.sleep(0.002)
+        check(p.poll() is None, "the export still writes when its temporary appears")
+        p.send_signal(signal.SIGINT)
+        err = p.communicate()[1].decode()
+        check(p.returncode == 130 and err == "attain: error: interrupted; no output written\n",
+              f"SIGINT: exit {p.returncode}, stderr {err!r}")
+        check(not os.path.exists(out) and not [f for f in os.listdir(tmp) if ".tmp-" in f],
+              f"SIGINT: no output and no temporary: {os.listdir(tmp)}")
         # An existing output stays as it was when the export fails.
         with open(out, "w") as f:
             f.write("old\n")
