@@ -147,6 +147,13 @@ std::string normalise_line_breaks(std::string_view text) {
   return out;
 }
 
+std::string extends_path(const std::string& from, const std::string& rel) {
+  namespace fs = std::filesystem;
+  const fs::path p(rel);
+  return p.is_absolute() ? p.lexically_normal().string()
+                         : (fs::path(from).parent_path() / p).lexically_normal().string();
+}
+
 std::string resolve_extends(const std::string& from, const std::string& rel,
                             const IncludeRules& rules, const SourceLoc& at) {
   namespace fs = std::filesystem;
@@ -157,9 +164,7 @@ std::string resolve_extends(const std::string& from, const std::string& rel,
     fail(at, fmt::format("'extends' must name a scenario file ending in '.yaml' or '.yml' (got "
                          "'{}')",
                          rel));
-  const std::string joined = p.is_absolute()
-                                 ? p.lexically_normal().string()
-                                 : (fs::path(from).parent_path() / p).lexically_normal().string();
+  const std::string joined = extends_path(from, rel);
   const std::string real = real_path(joined.empty() ? std::string(".") : joined);
   if (real.empty())
     fail(at, fmt::format("cannot read the extended scenario '{}': {}", rel, std::strerror(errno)));

@@ -787,10 +787,7 @@ Scenario parse_scenario_impl(const std::string& original, const std::string& pat
     std::string base, base_text;
     if (stored) {
       // The path resolve_extends gave when the file was written, found among the texts.
-      namespace fs = std::filesystem;
-      base = fs::path(rel).is_absolute()
-                 ? fs::path(rel).lexically_normal().string()
-                 : (fs::path(path).parent_path() / rel).lexically_normal().string();
+      base = extends_path(path, rel);
       auto it = std::find_if(stored->begin(), stored->end(),
                              [&](const auto& source) { return source.first == base; });
       if (it == stored->end())

@@ -40,6 +40,11 @@ struct IncludeRules {
   std::vector<std::string> roots;  ///< folders (resolved with realpath when checked)
 };
 
+/// The path that `extends: rel` in the scenario file `from` names, as a scenario's
+/// sources record it: `rel` relative to the folder of `from` (or absolute), with '.'
+/// and '..' removed lexically (symbolic links are not followed).
+std::string extends_path(const std::string& from, const std::string& rel);
+
 /// Resolves `rel`, as written in `extends` of the scenario file `from`, to a file that
 /// the rules allow; throws InputError at `at` otherwise. `rel` (relative to the folder
 /// of `from`, or absolute) must name a `.yaml` or `.yml` file which, once '..' and
