@@ -738,7 +738,7 @@ int cmd_sweep(const RunArgs& a, const std::vector<std::string>& lever_texts) {
   attain::SweepResult r = attain::sweep(base, sm, axes, o);
   clear_bar(a);
   if (file) {
-    file->write_sweep(r);
+    file->write_sweep(r, l.scenarios[0]);
     file->commit();
   }
   if (a.json) {
@@ -869,7 +869,7 @@ int cmd_search(const RunArgs& a, const SearchArgs& sa) {
   attain::SearchResult r = attain::search(base, sm, spec, o);
   clear_bar(a);
   if (file) {
-    file->write_search(r);
+    file->write_search(r, l.scenarios[0]);
     file->commit();
   }
   const std::string what =

@@ -43,10 +43,10 @@ def main():
         subprocess.run(cmd, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
         attain = {}
         with h5py.File(out, "r") as f:
-            names = [n.decode() if isinstance(n, bytes) else n for n in f["model/nodes/name"][()]]
+            names = [n.decode() if isinstance(n, bytes) else n for n in f["model/node"][()]]
             for s in f["scenarios"]:
                 g = f["scenarios"][s]
-                attain[s] = (int(g.attrs["runs"]), g["summary/mean"][()], g["summary/sd"][()])
+                attain[s] = (int(g.attrs["runs"]), g["mean"][()], g["sd"][()])
     peer = json.loads(subprocess.run(
         [args.python, os.path.join(ROOT, "bench/peers/guandu_numpy.py"), *scen, "--means",
          "--json", "--runs", str(args.runs), "--seed", str(args.seed)],

@@ -41,6 +41,8 @@ StudyResult run_adaptive(const Study& s, const AnalysisOptions& o,
   return run_study(s, so);
 }
 
+}  // namespace
+
 PairedTarget paired_target(std::string name, const PairedReducer::Table& t) {
   PairedTarget p;
   p.name = std::move(name);
@@ -52,6 +54,8 @@ PairedTarget paired_target(std::string name, const PairedReducer::Table& t) {
   p.p_value = mcnemar_exact_p(t.helped, t.hurt);
   return p;
 }
+
+namespace {
 
 /// P(each target) and the joint of one program on the run range.
 std::pair<std::vector<Proportion>, Proportion> attainment(const Program& p,

@@ -5,6 +5,7 @@
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 #include <hdf5.h>
+#include <hdf5_hl.h>
 #include <sys/file.h>
 #include <unistd.h>
 
@@ -17,11 +18,13 @@
 #include <cstdio>
 #include <deque>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <random>
 
 #include "attain/constants.hpp"
 #include "attain/version.hpp"
+#include "attain/yaml_reader.hpp"
 
 namespace attain {
 namespace {
@@ -158,17 +161,18 @@ void attr_value(hid_t obj, const std::string& name, T value) {
 }
 
 template <class T>
-void dataset(hid_t parent, const std::string& name, const std::vector<T>& data,
-             std::vector<hsize_t> dims) {
+Handle dataset(hid_t parent, const std::string& name, const std::vector<T>& data,
+               std::vector<hsize_t> dims) {
   Handle space = simple_space(dims);
   Handle d(
       H5Dcreate2(parent, name.c_str(), native<T>(), space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
       H5Dclose, "create dataset " + name);
   if (!data.empty())
     check(H5Dwrite(d, native<T>(), H5S_ALL, H5S_ALL, H5P_DEFAULT, data.data()), "write " + name);
+  return d;
 }
 
-void string_dataset(hid_t parent, const std::string& name, const std::vector<std::string>& data) {
+Handle string_dataset(hid_t parent, const std::string& name, const std::vector<std::string>& data) {
   Handle type = utf8_type();
   Handle space = simple_space({data.size()});
   Handle d(H5Dcreate2(parent, name.c_str(), type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
@@ -177,22 +181,116 @@ void string_dataset(hid_t parent, const std::string& name, const std::vector<std
   for (const auto& s : data) ptrs.push_back(s.c_str());
   if (!ptrs.empty())
     check(H5Dwrite(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, ptrs.data()), "write " + name);
+  return d;
 }
 
 template <class T>
-void scalar_dataset(hid_t parent, const std::string& name, T value) {
+Handle scalar_dataset(hid_t parent, const std::string& name, T value) {
   Handle space = scalar_space();
   Handle d(
       H5Dcreate2(parent, name.c_str(), native<T>(), space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
       H5Dclose, "create dataset " + name);
   check(H5Dwrite(d, native<T>(), H5S_ALL, H5S_ALL, H5P_DEFAULT, &value), "write " + name);
+  return d;
 }
+
+/// A string array attribute (empty arrays too).
+void attr_strings(hid_t obj, const std::string& name, const std::vector<std::string>& values) {
+  Handle type = utf8_type();
+  Handle space = simple_space({values.size()});
+  Handle a(H5Acreate2(obj, name.c_str(), type, space, H5P_DEFAULT, H5P_DEFAULT), H5Aclose,
+           "create attribute " + name);
+  std::vector<const char*> ptrs;
+  for (const auto& v : values) ptrs.push_back(v.c_str());
+  if (!ptrs.empty()) check(H5Awrite(a, type, ptrs.data()), "write attribute " + name);
+}
+
+/// CF attributes of a variable: what it is (`long_name`) and its unit, when it has one.
+void describe(hid_t d, const std::string& long_name, const std::string& units) {
+  if (!long_name.empty()) attr_string(d, "long_name", long_name);
+  if (!units.empty()) attr_string(d, "units", units);
+}
+
+/// Counts as f64 (exact below 2^53): a JavaScript reader gets Numbers, not BigInts.
+std::vector<double> counts(const std::vector<std::uint64_t>& v) {
+  return std::vector<double>(v.begin(), v.end());
+}
+
+/// @brief A group in NetCDF-4's data model (docs/results-format.md): every dimension is a
+/// dimension scale, the coordinate variable holding its labels, and every variable has
+/// its dimensions attached, so netCDF, xarray and ncdump see named dimensions.
+class NcGroup {
+ public:
+  NcGroup() = default;
+  explicit NcGroup(Handle g) : g_(std::move(g)) {}
+  operator hid_t() const { return g_; }
+
+  /// Dimension `name` with its coordinate variable of the same name.
+  template <class T>
+  void coordinate(const std::string& name, const std::vector<T>& labels,
+                  const std::string& long_name, const std::string& units = "") {
+    add_scale(name, dataset(g_, name, labels, {labels.size()}), labels.size(), long_name, units);
+  }
+  void coordinate(const std::string& name, const std::vector<std::string>& labels,
+                  const std::string& long_name) {
+    add_scale(name, string_dataset(g_, name, labels), labels.size(), long_name, "");
+  }
+  /// Dimension `name` whose coordinate variable `d` grows as rows arrive.
+  void add_scale(const std::string& name, Handle d, hsize_t size, const std::string& long_name,
+                 const std::string& units) {
+    check(H5DSset_scale(d, name.c_str()), "make " + name + " a dimension scale");
+    describe(d, long_name, units);
+    dims_[name] = {std::move(d), size};
+  }
+
+  template <class T>
+  void variable(const std::string& name, const std::vector<T>& data,
+                const std::vector<std::string>& dims, const std::string& long_name,
+                const std::string& units = "") {
+    Handle d = dataset(g_, name, data, shape(dims));
+    attach(d, dims);
+    describe(d, long_name, units);
+  }
+  void strings(const std::string& name, const std::vector<std::string>& data,
+               const std::string& dim, const std::string& long_name) {
+    Handle d = string_dataset(g_, name, data);
+    attach(d, {dim});
+    describe(d, long_name, "");
+  }
+  template <class T>
+  void scalar(const std::string& name, T value, const std::string& long_name,
+              const std::string& units = "") {
+    Handle d = scalar_dataset<T>(g_, name, value);
+    describe(d, long_name, units);
+  }
+
+  /// Attaches dimension i of `d` to the scale dims[i].
+  void attach(hid_t d, const std::vector<std::string>& dims) const {
+    for (unsigned i = 0; i < dims.size(); ++i)
+      check(H5DSattach_scale(d, dims_.at(dims[i]).set, i), "attach dimension " + dims[i]);
+  }
+  std::vector<hsize_t> shape(const std::vector<std::string>& dims) const {
+    std::vector<hsize_t> out;
+    for (const auto& d : dims) out.push_back(dims_.at(d).size);
+    return out;
+  }
+
+ private:
+  struct Dim {
+    Handle set;
+    hsize_t size = 0;
+  };
+  Handle g_;
+  std::map<std::string, Dim> dims_;
+};
 
 /// A per-run dataset [runs, ...] written one chunk of rows at a time, compressed. It
 /// grows as rows arrive (an adaptive study may stop before its ceiling of runs).
 class RowDataset {
  public:
-  RowDataset(hid_t parent, const std::string& name, std::vector<hsize_t> dims) : dims_(dims) {
+  RowDataset(hid_t parent, const std::string& name, std::vector<hsize_t> dims,
+             hid_t type = H5T_NATIVE_DOUBLE)
+      : dims_(dims), type_(type) {
     row_ = 1;
     for (std::size_t i = 1; i < dims.size(); ++i) row_ *= dims[i];
     std::vector<hsize_t> max = dims;
@@ -214,12 +312,11 @@ class RowDataset {
       check(H5Pset_shuffle(plist), "set shuffle");
       check(H5Pset_deflate(plist, 1), "set deflate");
     }
-    set_ = Handle(
-        H5Dcreate2(parent, name.c_str(), H5T_NATIVE_DOUBLE, space, H5P_DEFAULT, plist, H5P_DEFAULT),
-        H5Dclose, "create dataset " + name);
+    set_ = Handle(H5Dcreate2(parent, name.c_str(), type, space, H5P_DEFAULT, plist, H5P_DEFAULT),
+                  H5Dclose, "create dataset " + name);
   }
 
-  void write(hsize_t first_row, hsize_t rows, const double* data) {
+  void write(hsize_t first_row, hsize_t rows, const void* data) {
     if (rows == 0) return;
     if (first_row + rows > dims_[0]) {
       dims_[0] = first_row + rows;
@@ -234,31 +331,44 @@ class RowDataset {
                               nullptr),
           "select rows");
     Handle mem_space = simple_space(count);
-    check(H5Dwrite(set_, H5T_NATIVE_DOUBLE, mem_space, file_space, H5P_DEFAULT, data),
-          "write rows");
+    check(H5Dwrite(set_, type_, mem_space, file_space, H5P_DEFAULT, data), "write rows");
   }
+  hid_t id() const { return set_; }
 
  private:
   std::vector<hsize_t> dims_;
+  hid_t type_;
   hsize_t row_ = 1;
   Handle set_;
 };
 
+/// Writes a scenario's per-run rows (`--store targets|full`) as the ensemble runs: the
+/// extendable dimension `run` (its coordinate holds the run indices) and the variables
+/// along it.
 class ScenarioSink : public ChunkSink {
  public:
-  ScenarioSink(hid_t group, const Program& program, const RunInfo& info, std::string path)
+  ScenarioSink(NcGroup& g, const Program& program, const RunInfo& info, std::string path)
       : first_run_(info.first_run), path_(std::move(path)) {
     const auto& m = program.model();
     hsize_t runs = info.runs;
     if (info.store == StoreLevel::kSummary) return;
-    Handle g = attain::group(group, "runs");
     attr_value<std::uint64_t>(g, "first_run", info.first_run);
+    run_.emplace(g, "run", std::vector<hsize_t>{runs}, H5T_NATIVE_UINT64);
+    g.add_scale("run", Handle(H5Dopen2(g, "run", H5P_DEFAULT), H5Dclose, "open dataset run"), runs,
+                "run index (the random streams' counter)", "");
     target_values_.emplace(g, "target_values", std::vector<hsize_t>{runs, m.targets.size()});
+    g.attach(target_values_->id(), {"run", "target"});
+    describe(target_values_->id(), "each target's node at the target's year", "");
     parameters_.emplace(g, "parameters", std::vector<hsize_t>{runs, program.parameters().size()});
-    if (info.store == StoreLevel::kFull)
+    g.attach(parameters_->id(), {"run", "parameter"});
+    describe(parameters_->id(), "the drawn uncertain parameters", "");
+    if (info.store == StoreLevel::kFull) {
       values_.emplace(g, "values",
                       std::vector<hsize_t>{runs, static_cast<hsize_t>(program.steps()),
                                            static_cast<hsize_t>(program.nodes())});
+      g.attach(values_->id(), {"run", "time", "node"});
+      describe(values_->id(), "every node at every step", "");
+    }
   }
 
   void write(const ChunkData& c) override {
@@ -267,6 +377,11 @@ class ScenarioSink : public ChunkSink {
       // Row i is run first_run + i: a study of the range [first, last) fills rows from 0.
       hsize_t row = c.first_run - first_run_;
       hsize_t n = static_cast<hsize_t>(c.count);
+      if (run_) {
+        std::vector<std::uint64_t> index(n);
+        for (hsize_t i = 0; i < n; ++i) index[i] = c.first_run + i;
+        run_->write(row, n, index.data());
+      }
       if (target_values_) target_values_->write(row, n, c.target_values.data());
       if (parameters_) parameters_->write(row, n, c.parameters.data());
       if (values_) values_->write(row, n, c.full.data());
@@ -278,8 +393,22 @@ class ScenarioSink : public ChunkSink {
  private:
   std::uint64_t first_run_;
   std::string path_;
-  std::optional<RowDataset> target_values_, parameters_, values_;
+  std::optional<RowDataset> run_, target_values_, parameters_, values_;
 };
+
+/// The dimensions `node`, `time` and `parameter` of `m`, with their coordinates.
+void model_coordinates(NcGroup& g, const Model& m) {
+  std::vector<std::string> names, params;
+  for (const auto& n : m.nodes) {
+    names.push_back(n.name);
+    if (n.kind == NodeKind::kParameter) params.push_back(n.name);
+  }
+  std::vector<double> times;
+  for (int k = 0; k < m.time.steps(); ++k) times.push_back(m.time.time(k));
+  g.coordinate("node", names, "node name");
+  g.coordinate("time", times, "time", "year");
+  g.coordinate("parameter", params, "parameter name");
+}
 
 }  // namespace
 
@@ -292,7 +421,7 @@ struct ResultsFile::Impl {
   /// Scenario groups begun and not yet ended, oldest first (a comparison runs several
   /// scenarios at once, each with its own sink).
   struct Open {
-    Handle group;
+    NcGroup group;
     const Program* program = nullptr;
     std::unique_ptr<ScenarioSink> sink;
   };
@@ -321,6 +450,8 @@ ResultsFile::ResultsFile(const std::string& path, const Model& model, const RunI
   impl_->file = Handle(f, H5Fclose, "create file");
   hid_t root = impl_->file;
   attr_string(root, "filetype", kResultsFiletype);
+  attr_string(root, "Conventions", "CF-1.8");
+  attr_string(root, "title", fmt::format("attain results of model {}", model.name));
   attr_values<int>(root, "version", {kResultsVersionMajor, kResultsVersionMinor});
   attr_string(root, "engine_version", kEngineVersion);
   attr_string(root, "model", model.name);
@@ -335,15 +466,15 @@ ResultsFile::ResultsFile(const std::string& path, const Model& model, const RunI
   attr_string(root, "created",
               fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", fmt::gmtime(std::time(nullptr))));
 
-  Handle mg = group(root, "model");
+  NcGroup mg(group(root, "model"));
   attr_string(mg, "name", model.name);
   attr_string(mg, "description", model.description);
   attr_string(mg, "path", model.path);
   attr_string(mg, "source", model.source_text);
-  std::vector<std::string> names, kinds, labels, units, descriptions, sources;
+  model_coordinates(mg, model);
+  std::vector<std::string> kinds, labels, units, descriptions, sources;
   std::vector<std::uint64_t> ids;
   for (const auto& n : model.nodes) {
-    names.push_back(n.name);
     kinds.emplace_back(kind_name(n.kind));
     labels.push_back(n.label);
     units.push_back(n.unit);
@@ -351,21 +482,12 @@ ResultsFile::ResultsFile(const std::string& path, const Model& model, const RunI
     sources.push_back(n.source);
     ids.push_back(n.id);
   }
-  Handle ng = group(mg, "nodes");
-  string_dataset(ng, "name", names);
-  dataset(ng, "id", ids, {ids.size()});
-  string_dataset(ng, "kind", kinds);
-  string_dataset(ng, "label", labels);
-  string_dataset(ng, "unit", units);
-  string_dataset(ng, "description", descriptions);
-  string_dataset(ng, "source", sources);
-  std::vector<double> times;
-  for (int k = 0; k < model.time.steps(); ++k) times.push_back(model.time.time(k));
-  dataset(mg, "time", times, {times.size()});
-  std::vector<std::string> params;
-  for (const auto& n : model.nodes)
-    if (n.kind == NodeKind::kParameter) params.push_back(n.name);
-  string_dataset(mg, "parameters", params);
+  mg.variable("node_id", ids, {"node"}, "stable id (FNV-1a 64 of the name): the random-stream key");
+  mg.strings("node_kind", kinds, "node", "lever, parameter, shock, auxiliary or stock");
+  mg.strings("node_label", labels, "node", "label");
+  mg.strings("node_unit", units, "node", "unit");
+  mg.strings("node_description", descriptions, "node", "description");
+  mg.strings("node_source", sources, "node", "source");
   impl_->scenarios = group(root, "scenarios");
 }
 
@@ -380,15 +502,34 @@ ResultsFile::~ResultsFile() {
 }
 
 ChunkSink& ResultsFile::begin_scenario(const Scenario& scenario, const Program& program) {
-  impl_->open.push_back({group(impl_->scenarios, scenario.name), &program, nullptr});
+  impl_->open.push_back({NcGroup(group(impl_->scenarios, scenario.name)), &program, nullptr});
   impl_->names.push_back(scenario.name);
-  hid_t g = impl_->open.back().group;
+  NcGroup& g = impl_->open.back().group;
+  const Model& m = program.model();
   attr_string(g, "name", scenario.name);
   attr_string(g, "description", scenario.description);
   attr_string(g, "path", scenario.path);
   std::string sources;
-  for (const auto& [p, text] : scenario.sources) sources += fmt::format("# {}\n{}\n", p, text);
+  std::vector<std::string> paths, texts;
+  for (const auto& [p, text] : scenario.sources) {
+    sources += fmt::format("# {}\n{}\n", p, text);
+    paths.push_back(p);
+    texts.push_back(text);
+  }
   attr_string(g, "source", sources);
+  attr_strings(g, "source_paths", paths);
+  attr_strings(g, "source_texts", texts);
+  model_coordinates(g, m);
+  std::vector<std::string> targets;
+  for (const auto& t : m.targets) targets.push_back(t.name);
+  g.coordinate("target", targets, "target name");
+  g.coordinate("quantile",
+               std::vector<double>(EnsembleResult::kQuantileLevels.begin(),
+                                   EnsembleResult::kQuantileLevels.end()),
+               "quantile level", "1");
+  std::vector<int> actuals(m.actuals.size());
+  for (std::size_t a = 0; a < actuals.size(); ++a) actuals[a] = static_cast<int>(a);
+  g.coordinate("actual", actuals, "actual (known outcome) index, model order");
   impl_->open.back().sink = std::make_unique<ScenarioSink>(g, program, impl_->info, impl_->path);
   return *impl_->open.back().sink;
 }
@@ -452,76 +593,72 @@ void ResultsFile::end_scenario(const EnsembleResult& r, const StudyResult* state
 
 void ResultsFile::end_scenario_unchecked(const EnsembleResult& r, const StudyResult* state) {
   if (impl_->open.empty()) throw std::logic_error("end_scenario without begin_scenario");
-  hid_t g = impl_->open.front().group;
+  NcGroup& g = impl_->open.front().group;
   const Model& m = impl_->open.front().program->model();
-  const auto steps = static_cast<hsize_t>(m.time.steps());
   const auto nt = m.targets.size();
   attr_value<double>(g, "seconds", r.seconds);
   attr_value<std::uint64_t>(g, "runs", r.runs);
 
-  Handle tg = group(g, "targets");
-  std::vector<std::string> name, node, label, op, source;
+  std::vector<std::string> node, label, op, source;
   std::vector<double> year, threshold, prob, lo, hi;
   std::vector<std::uint64_t> hits, runs, first_met, never;
   for (std::size_t t = 0; t < nt; ++t) {
     const Target& tt = m.targets[t];
     const TargetResult& tr = r.targets[t];
-    name.push_back(tt.name), node.push_back(tt.node), label.push_back(tt.label);
+    node.push_back(tt.node), label.push_back(tt.label);
     op.emplace_back(cmp_name(tt.op)), source.push_back(tt.source);
     year.push_back(tt.year), threshold.push_back(tt.threshold);
     hits.push_back(tr.hits), runs.push_back(tr.runs), prob.push_back(tr.probability);
     lo.push_back(tr.ci_low), hi.push_back(tr.ci_high), never.push_back(tr.never);
     first_met.insert(first_met.end(), tr.first_met.begin(), tr.first_met.end());
   }
-  string_dataset(tg, "name", name);
-  string_dataset(tg, "node", node);
-  string_dataset(tg, "label", label);
-  string_dataset(tg, "op", op);
-  string_dataset(tg, "source", source);
-  dataset(tg, "year", year, {nt});
-  dataset(tg, "threshold", threshold, {nt});
-  dataset(tg, "hits", hits, {nt});
-  dataset(tg, "runs", runs, {nt});
-  dataset(tg, "probability", prob, {nt});
-  dataset(tg, "ci_low", lo, {nt});
-  dataset(tg, "ci_high", hi, {nt});
-  dataset(tg, "first_met", first_met, {nt, steps});
-  dataset(tg, "never_met", never, {nt});
-
+  g.strings("target_node", node, "target", "the node the target is on");
+  g.strings("target_label", label, "target", "the target as the plan words it");
+  g.strings("target_op", op, "target", "comparison: >=, >, <= or <");
+  g.strings("target_source", source, "target", "where the target comes from");
+  g.variable("target_year", year, {"target"}, "the year the target is checked at", "year");
+  g.variable("threshold", threshold, {"target"}, "the target's threshold (in its node's unit)");
+  g.variable("hits", counts(hits), {"target"}, "runs that met the target at its year", "1");
+  g.variable("runs", counts(runs), {"target"}, "runs", "1");
+  g.variable("probability", prob, {"target"}, "probability of meeting the target", "1");
+  g.variable("ci_low", lo, {"target"}, "Wilson 95 % interval, lower end", "1");
+  g.variable("ci_high", hi, {"target"}, "Wilson 95 % interval, upper end", "1");
+  g.variable("first_met", counts(first_met), {"target", "time"},
+             "runs whose first step meeting the target is this one", "1");
+  g.variable("never_met", counts(never), {"target"},
+             "runs meeting the target at no step up to its year", "1");
   if (nt > 0) {
-    Handle jg = group(g, "joint");
-    scalar_dataset<std::uint64_t>(jg, "hits", r.joint_hits);
-    scalar_dataset<std::uint64_t>(jg, "runs", r.runs);
-    scalar_dataset<double>(jg, "probability", r.joint_probability);
-    scalar_dataset<double>(jg, "ci_low", r.joint_low);
-    scalar_dataset<double>(jg, "ci_high", r.joint_high);
+    g.scalar<double>("joint_hits", static_cast<double>(r.joint_hits), "runs that met every target",
+                     "1");
+    g.scalar<double>("joint_runs", static_cast<double>(r.runs), "runs", "1");
+    g.scalar<double>("joint_probability", r.joint_probability,
+                     "probability of meeting every target", "1");
+    g.scalar<double>("joint_ci_low", r.joint_low, "Wilson 95 % interval, lower end", "1");
+    g.scalar<double>("joint_ci_high", r.joint_high, "Wilson 95 % interval, upper end", "1");
   }
 
-  if (!m.actuals.empty()) {
-    Handle ag = group(g, "actuals");
-    std::vector<std::string> an, al, as;
-    std::vector<double> ay, av, ap;
-    std::vector<std::uint64_t> below, equal;
-    for (std::size_t a = 0; a < m.actuals.size(); ++a) {
-      an.push_back(m.actuals[a].node), al.push_back(m.actuals[a].label),
-          as.push_back(m.actuals[a].source);
-      ay.push_back(m.actuals[a].year), av.push_back(m.actuals[a].value);
-      ap.push_back(r.actuals[a].percentile);
-      below.push_back(r.actuals[a].below), equal.push_back(r.actuals[a].equal);
-    }
-    string_dataset(ag, "node", an);
-    string_dataset(ag, "label", al);
-    string_dataset(ag, "source", as);
-    dataset(ag, "year", ay, {ay.size()});
-    dataset(ag, "value", av, {av.size()});
-    dataset(ag, "percentile", ap, {ap.size()});
-    dataset(ag, "below", below, {below.size()});
-    dataset(ag, "equal", equal, {equal.size()});
+  std::vector<std::string> an, al, as;
+  std::vector<double> ay, av, ap;
+  std::vector<std::uint64_t> below, equal;
+  for (std::size_t a = 0; a < m.actuals.size(); ++a) {
+    an.push_back(m.actuals[a].node), al.push_back(m.actuals[a].label),
+        as.push_back(m.actuals[a].source);
+    ay.push_back(m.actuals[a].year), av.push_back(m.actuals[a].value);
+    ap.push_back(r.actuals[a].percentile);
+    below.push_back(r.actuals[a].below), equal.push_back(r.actuals[a].equal);
   }
+  g.strings("actual_node", an, "actual", "the node the known outcome is of");
+  g.strings("actual_label", al, "actual", "label");
+  g.strings("actual_source", as, "actual", "source");
+  g.variable("actual_year", ay, {"actual"}, "year", "year");
+  g.variable("actual_value", av, {"actual"}, "the known outcome (in its node's unit)");
+  g.variable("actual_below", counts(below), {"actual"}, "runs with the node below it", "1");
+  g.variable("actual_equal", counts(equal), {"actual"}, "runs with the node equal to it", "1");
+  g.variable("actual_percentile", ap, {"actual"},
+             "where the actual falls in the predicted distribution: (below + equal / 2) / runs",
+             "1");
 
   if (!r.moments.empty()) {
-    Handle sg = group(g, "summary");
-    const auto nodes = static_cast<hsize_t>(m.nodes.size());
     std::vector<double> mean, sd, mn, mx, q;
     for (std::size_t i = 0; i < r.moments.size(); ++i) {
       mean.push_back(r.moments[i].mean());
@@ -530,17 +667,12 @@ void ResultsFile::end_scenario_unchecked(const EnsembleResult& r, const StudyRes
       mx.push_back(r.moments[i].max);
       q.insert(q.end(), r.quantiles[i].begin(), r.quantiles[i].end());
     }
-    dataset(sg, "mean", mean, {nodes, steps});
-    dataset(sg, "sd", sd, {nodes, steps});
-    dataset(sg, "min", mn, {nodes, steps});
-    dataset(sg, "max", mx, {nodes, steps});
-    dataset(sg, "quantiles", q, {nodes, steps, EnsembleResult::kQuantileLevels.size()});
-    {
-      Handle qs(H5Dopen2(sg, "quantiles", H5P_DEFAULT), H5Dclose, "open quantiles");
-      attr_values<double>(qs, "levels",
-                          std::vector<double>(EnsembleResult::kQuantileLevels.begin(),
-                                              EnsembleResult::kQuantileLevels.end()));
-    }
+    g.variable("mean", mean, {"node", "time"}, "mean over runs (in the node's unit)");
+    g.variable("sd", sd, {"node", "time"}, "standard deviation over runs (in the node's unit)");
+    g.variable("min", mn, {"node", "time"}, "smallest value over runs (in the node's unit)");
+    g.variable("max", mx, {"node", "time"}, "largest value over runs (in the node's unit)");
+    g.variable("quantiles", q, {"node", "time", "quantile"},
+               "quantiles over runs (in the node's unit)");
   }
   if (state) write_state(g, *state, impl_->info.chunk);
   impl_->open.pop_front();
@@ -548,12 +680,11 @@ void ResultsFile::end_scenario_unchecked(const EnsembleResult& r, const StudyRes
 
 namespace {
 
-/// One row per target (and the joint last) of a paired comparison.
-void paired_rows(hid_t g, const std::vector<const PairedTarget*>& rows) {
-  const hsize_t n = rows.size();
+/// One row per target (and the joint last) of a paired comparison, along `target`.
+void paired_rows(NcGroup& g, const std::vector<const PairedTarget*>& rows) {
   std::vector<std::string> name;
   std::vector<std::uint64_t> both, helped, hurt, neither;
-  std::vector<double> p_ref, p_other, diff, lo, hi, ulo, uhi, pv, md, mlo, mhi;
+  std::vector<double> p_ref, p_other, diff, lo, hi, ulo, uhi, pv, md, mlo, mhi, msd;
   for (const PairedTarget* r : rows) {
     name.push_back(r->name);
     both.push_back(r->table.both), helped.push_back(r->table.helped);
@@ -565,37 +696,57 @@ void paired_rows(hid_t g, const std::vector<const PairedTarget*>& rows) {
     md.push_back(r->value_difference ? r->value_difference->mean : nan);
     mlo.push_back(r->value_difference ? r->value_difference->lo : nan);
     mhi.push_back(r->value_difference ? r->value_difference->hi : nan);
+    msd.push_back(r->value_difference ? r->value_difference->sd : nan);
   }
-  string_dataset(g, "name", name);
-  dataset(g, "both", both, {n});
-  dataset(g, "helped", helped, {n});
-  dataset(g, "hurt", hurt, {n});
-  dataset(g, "neither", neither, {n});
-  dataset(g, "p_reference", p_ref, {n});
-  dataset(g, "p_scenario", p_other, {n});
-  dataset(g, "difference", diff, {n});
-  dataset(g, "ci_low", lo, {n});
-  dataset(g, "ci_high", hi, {n});
-  dataset(g, "unpaired_ci_low", ulo, {n});
-  dataset(g, "unpaired_ci_high", uhi, {n});
-  dataset(g, "p_value", pv, {n});
-  dataset(g, "value_difference", md, {n});
-  dataset(g, "value_difference_ci_low", mlo, {n});
-  dataset(g, "value_difference_ci_high", mhi, {n});
+  g.coordinate("target", name, "target name (the last, 'all targets', is every target together)");
+  const std::vector<std::string> t = {"target"};
+  g.variable("both", counts(both), t, "runs meeting it in both scenarios", "1");
+  g.variable("helped", counts(helped), t, "runs meeting it only in the scenario", "1");
+  g.variable("hurt", counts(hurt), t, "runs meeting it only in the reference", "1");
+  g.variable("neither", counts(neither), t, "runs meeting it in neither", "1");
+  g.variable("p_reference", p_ref, t, "probability in the reference", "1");
+  g.variable("p_scenario", p_other, t, "probability in the scenario", "1");
+  g.variable("difference", diff, t, "probability difference, scenario - reference", "1");
+  g.variable("ci_low", lo, t, "paired 95 % interval of the difference, lower end", "1");
+  g.variable("ci_high", hi, t, "paired 95 % interval of the difference, upper end", "1");
+  g.variable("unpaired_ci_low", ulo, t, "unpaired 95 % interval, lower end", "1");
+  g.variable("unpaired_ci_high", uhi, t, "unpaired 95 % interval, upper end", "1");
+  g.variable("p_value", pv, t, "exact McNemar two-sided p-value", "1");
+  g.variable("value_difference", md, t,
+             "mean difference of the target's node at its year (NaN for the joint)");
+  g.variable("value_difference_ci_low", mlo, t, "its 95 % interval, lower end");
+  g.variable("value_difference_ci_high", mhi, t, "its 95 % interval, upper end");
+  g.variable("value_difference_sd", msd, t, "standard deviation of the run-wise difference");
 }
 
-void proportions(hid_t g, const std::string& prefix, const std::vector<Proportion>& ps,
-                 std::vector<hsize_t> dims) {
+/// hits, runs, probability, ci_low, ci_high of proportions laid out along `dims`.
+void proportions(NcGroup& g, const std::string& prefix, const std::vector<Proportion>& ps,
+                 const std::vector<std::string>& dims, const std::string& what) {
   std::vector<std::uint64_t> hits, runs;
   std::vector<double> p, lo, hi;
   for (const auto& x : ps)
     hits.push_back(x.hits), runs.push_back(x.runs), p.push_back(x.p), lo.push_back(x.lo),
         hi.push_back(x.hi);
-  dataset(g, prefix + "hits", hits, dims);
-  dataset(g, prefix + "runs", runs, dims);
-  dataset(g, prefix + "probability", p, dims);
-  dataset(g, prefix + "ci_low", lo, dims);
-  dataset(g, prefix + "ci_high", hi, dims);
+  g.variable(prefix + "hits", counts(hits), dims, "runs that met " + what, "1");
+  g.variable(prefix + "runs", counts(runs), dims, "runs", "1");
+  g.variable(prefix + "probability", p, dims, "probability of meeting " + what, "1");
+  g.variable(prefix + "ci_low", lo, dims, "Wilson 95 % interval, lower end", "1");
+  g.variable(prefix + "ci_high", hi, dims, "Wilson 95 % interval, upper end", "1");
+}
+
+/// The scenario a sweep or search ran on: its name and sources.
+void scenario_attributes(hid_t g, const Scenario& scenario) {
+  attr_string(g, "scenario", scenario.name);
+  std::vector<std::string> paths, texts;
+  for (const auto& [p, text] : scenario.sources) paths.push_back(p), texts.push_back(text);
+  attr_strings(g, "source_paths", paths);
+  attr_strings(g, "source_texts", texts);
+}
+
+std::vector<int> indices(std::size_t n) {
+  std::vector<int> v(n);
+  for (std::size_t i = 0; i < n; ++i) v[i] = static_cast<int>(i);
+  return v;
 }
 
 }  // namespace
@@ -603,7 +754,7 @@ void proportions(hid_t g, const std::string& prefix, const std::vector<Proportio
 void ResultsFile::write_comparisons(const std::vector<Comparison>& comparisons) {
   Handle cg = group(impl_->file, "comparisons");
   for (const auto& c : comparisons) {
-    Handle g = group(cg, c.scenario);
+    NcGroup g(group(cg, c.scenario));
     attr_string(g, "reference", c.reference);
     attr_string(g, "scenario", c.scenario);
     attr_string(g, "interval", "Newcombe (1998) method 10, paired; 95 %");
@@ -615,20 +766,31 @@ void ResultsFile::write_comparisons(const std::vector<Comparison>& comparisons) 
   }
 }
 
-void ResultsFile::write_sweep(const SweepResult& sw) {
-  Handle g = group(impl_->file, "sweep");
-  const hsize_t np = sw.points.size(), na = sw.axes.size();
-  const hsize_t nt = impl_->model->targets.size();
+void ResultsFile::write_sweep(const SweepResult& sw, const Scenario& scenario) {
+  NcGroup g(group(impl_->file, "sweep"));
+  scenario_attributes(g, scenario);
+  attr_value<std::uint64_t>(g, "runs", sw.runs);
+  attr_value<double>(g, "seconds", sw.seconds);
   std::vector<std::string> levers, meaning;
+  std::vector<double> from, to;
+  std::vector<int> points;
   for (std::size_t i = 0; i < sw.axes.size(); ++i) {
     levers.push_back(sw.axes[i].lever);
     meaning.push_back(sw.absolute[i] ? "value" : "scale");
+    from.push_back(sw.axes[i].from), to.push_back(sw.axes[i].to);
+    points.push_back(sw.axes[i].points);
   }
-  string_dataset(g, "levers", levers);
-  string_dataset(g, "level_kind", meaning);
   std::vector<std::string> targets;
   for (const auto& t : impl_->model->targets) targets.push_back(t.name);
-  string_dataset(g, "targets", targets);
+  g.coordinate("point", indices(sw.points.size()), "grid point (the last lever varies fastest)");
+  g.coordinate("lever", levers, "lever name");
+  g.coordinate("target", targets, "target name");
+  g.coordinate("non_monotone", sw.non_monotone,
+               "neighbouring points where an estimate falls as the level rises");
+  g.strings("level_kind", meaning, "lever", "value (the lever's level) or scale (a factor on it)");
+  g.variable("lever_from", from, {"lever"}, "first level");
+  g.variable("lever_to", to, {"lever"}, "last level");
+  g.variable("lever_points", points, {"lever"}, "levels along the lever", "1");
   std::vector<double> levels;
   std::vector<Proportion> ps, joint;
   for (const auto& p : sw.points) {
@@ -636,14 +798,16 @@ void ResultsFile::write_sweep(const SweepResult& sw) {
     ps.insert(ps.end(), p.targets.begin(), p.targets.end());
     joint.push_back(p.joint);
   }
-  dataset(g, "levels", levels, {np, na});
-  proportions(g, "", ps, {np, nt});
-  proportions(g, "joint_", joint, {np});
+  g.variable("levels", levels, {"point", "lever"}, "each lever's level at the point");
+  proportions(g, "", ps, {"point", "target"}, "the target");
+  proportions(g, "joint_", joint, {"point"}, "every target");
 }
 
-void ResultsFile::write_search(const SearchResult& r) {
-  Handle g = group(impl_->file, "search");
-  string_dataset(g, "levers", r.levers);
+void ResultsFile::write_search(const SearchResult& r, const Scenario& scenario) {
+  NcGroup g(group(impl_->file, "search"));
+  scenario_attributes(g, scenario);
+  attr_value<std::uint64_t>(g, "runs", r.runs);
+  attr_value<double>(g, "seconds", r.seconds);
   attr_string(g, "level_kind", r.absolute ? "value" : "scale");
   attr_string(g, "target", r.target);
   attr_value<double>(g, "goal", r.goal);
@@ -654,20 +818,23 @@ void ResultsFile::write_search(const SearchResult& r) {
   attr_value<double>(g, "level", r.level);
   attr_value<double>(g, "level_low", r.level_low);
   attr_value<double>(g, "level_high", r.level_high);
+  attr_value<double>(g, "hits", static_cast<double>(r.at_level.hits));
+  attr_value<double>(g, "hits_runs", static_cast<double>(r.at_level.runs));
   attr_value<double>(g, "probability", r.at_level.p);
   attr_value<double>(g, "ci_low", r.at_level.lo);
   attr_value<double>(g, "ci_high", r.at_level.hi);
+  g.coordinate("lever", r.levers, "lever name (moved together)");
   std::vector<double> levels;
   std::vector<Proportion> ps;
   for (const auto& e : r.evaluations) levels.push_back(e.level), ps.push_back(e.p);
-  Handle eg = group(g, "evaluations");
-  dataset(eg, "level", levels, {levels.size()});
-  proportions(eg, "", ps, {ps.size()});
+  g.coordinate("evaluation", indices(levels.size()), "evaluation, by level ascending");
+  g.variable("level", levels, {"evaluation"}, "the level evaluated");
+  proportions(g, "", ps, {"evaluation"}, "the searched target");
 }
 
 void ResultsFile::write_sensitivity(const std::string& scenario, const SensitivityResult& r) {
   Handle root = open_or_create_group(impl_->file, "sensitivity");
-  Handle g = group(root, scenario);
+  NcGroup g(group(root, scenario));
   const Model& m = *impl_->model;
   attr_string(g, "design",
               "Saltelli (2010) matrices A, B, AB_j; N rows, N (k + 2) runs; variant order A, B, "
@@ -684,7 +851,7 @@ void ResultsFile::write_sensitivity(const std::string& scenario, const Sensitivi
   attr_value<std::uint64_t>(g, "runs", r.runs);
   attr_value<int>(g, "resamples", r.resamples);
   attr_value<std::uint64_t>(g, "prim_points", r.prim_points);
-  const hsize_t k = r.factors.size(), no = r.outputs.size(), nu = r.uncertain.size();
+  attr_value<double>(g, "seconds", r.seconds);
   std::vector<std::string> names, kinds, members;
   for (const auto& f : r.factors) {
     names.push_back(f.name);
@@ -693,52 +860,70 @@ void ResultsFile::write_sensitivity(const std::string& scenario, const Sensitivi
     for (const auto& name : f.members) list += (list.empty() ? "" : ",") + name;
     members.push_back(list);
   }
-  string_dataset(g, "factors", names);
-  string_dataset(g, "factor_kind", kinds);
-  string_dataset(g, "factor_parameters", members);
-  string_dataset(g, "parameters", r.uncertain);
-  std::vector<std::string> target, output;
-  std::vector<double> mean, variance, s1, s1l, s1h, st, stl, sth, sums;
+  std::vector<std::string> target, output, output_name;
+  std::vector<double> mean, variance, s1, s1l, s1h, st, stl, sth;
+  std::vector<double> sum_s1, sum_s1l, sum_s1h, sum_st, sum_stl, sum_sth;
   std::vector<std::uint64_t> third_runs;
   std::vector<double> third_v, third_l, third_h;
   for (const auto& o : r.outputs) {
     target.push_back(
         o.output.target < 0 ? "" : m.targets[static_cast<std::size_t>(o.output.target)].name);
     output.push_back(o.output.met ? "met" : "value");
+    output_name.push_back(o.name);
     mean.push_back(o.mean);
     variance.push_back(o.variance);
     for (const auto& f : o.factors) {
       s1.push_back(f.s1.value), s1l.push_back(f.s1.lo), s1h.push_back(f.s1.hi);
       st.push_back(f.st.value), stl.push_back(f.st.lo), sth.push_back(f.st.hi);
     }
-    for (const Estimate* e : {&o.sum_s1, &o.sum_st})
-      sums.insert(sums.end(), {e->value, e->lo, e->hi});
+    sum_s1.push_back(o.sum_s1.value), sum_s1l.push_back(o.sum_s1.lo);
+    sum_s1h.push_back(o.sum_s1.hi);
+    sum_st.push_back(o.sum_st.value), sum_stl.push_back(o.sum_st.lo);
+    sum_sth.push_back(o.sum_st.hi);
     for (const auto& th : o.thirds)
       for (const auto& t : th) {
         third_runs.push_back(t.runs);
         third_v.push_back(t.value), third_l.push_back(t.lo), third_h.push_back(t.hi);
       }
   }
-  string_dataset(g, "output_target", target);
-  string_dataset(g, "output_kind", output);
-  dataset(g, "mean", mean, {no});
-  dataset(g, "variance", variance, {no});
-  dataset(g, "S1", s1, {no, k});
-  dataset(g, "S1_low", s1l, {no, k});
-  dataset(g, "S1_high", s1h, {no, k});
-  dataset(g, "ST", st, {no, k});
-  dataset(g, "ST_low", stl, {no, k});
-  dataset(g, "ST_high", sth, {no, k});
-  dataset(g, "sums", sums, {no, 2, 3});
-  dataset(g, "third_runs", third_runs, {no, nu, 3});
-  dataset(g, "third_value", third_v, {no, nu, 3});
-  dataset(g, "third_low", third_l, {no, nu, 3});
-  dataset(g, "third_high", third_h, {no, nu, 3});
+  g.coordinate("factor", names, "factor name");
+  g.coordinate("output", indices(r.outputs.size()), "output index");
+  g.coordinate("parameter", r.uncertain, "uncertain parameter name");
+  g.coordinate("third", std::vector<std::string>{"lower", "middle", "upper"},
+               "third of the parameter's distribution");
+  g.strings("factor_kind", kinds, "factor", "parameter, correlation group, --factor or shocks");
+  g.strings("factor_parameters", members, "factor", "the factor's parameters, comma-separated");
+  g.strings("output_target", target, "output", "the target (empty: every target together)");
+  g.strings("output_kind", output, "output",
+            "met (the target's indicator) or value (its node at its year)");
+  g.strings("output_name", output_name, "output", "the output's name");
+  g.variable("mean", mean, {"output"}, "mean of the output over the runs of A and B");
+  g.variable("variance", variance, {"output"}, "variance of the output over A and B");
+  const std::vector<std::string> of = {"output", "factor"}, o = {"output"};
+  g.variable("S1", s1, of, "first-order Sobol index", "1");
+  g.variable("S1_low", s1l, of, "its 95 % bootstrap interval, lower end", "1");
+  g.variable("S1_high", s1h, of, "its 95 % bootstrap interval, upper end", "1");
+  g.variable("ST", st, of, "total Sobol index", "1");
+  g.variable("ST_low", stl, of, "its 95 % bootstrap interval, lower end", "1");
+  g.variable("ST_high", sth, of, "its 95 % bootstrap interval, upper end", "1");
+  g.variable("sum_S1", sum_s1, o, "sum of the first-order indices", "1");
+  g.variable("sum_S1_low", sum_s1l, o, "its 95 % bootstrap interval, lower end", "1");
+  g.variable("sum_S1_high", sum_s1h, o, "its 95 % bootstrap interval, upper end", "1");
+  g.variable("sum_ST", sum_st, o, "sum of the total indices", "1");
+  g.variable("sum_ST_low", sum_stl, o, "its 95 % bootstrap interval, lower end", "1");
+  g.variable("sum_ST_high", sum_sth, o, "its 95 % bootstrap interval, upper end", "1");
+  const std::vector<std::string> opt = {"output", "parameter", "third"};
+  g.variable("third_runs", counts(third_runs), opt,
+             "runs of A and B with the parameter in the third", "1");
+  g.variable("third_value", third_v, opt, "the output's mean over those runs");
+  g.variable("third_low", third_l, opt, "its 95 % interval, lower end");
+  g.variable("third_high", third_h, opt, "its 95 % interval, upper end");
   if (r.prim.empty()) return;
   Handle pg = group(g, "prim");
+  const hsize_t nu = r.uncertain.size();
   for (const auto& pt : r.prim) {
     const PrimResult& p = pt.result;
-    Handle tg = group(pg, m.targets[static_cast<std::size_t>(pt.target)].name);
+    NcGroup tg(group(pg, m.targets[static_cast<std::size_t>(pt.target)].name));
     attr_string(tg, "reason", p.reason);
     attr_value<int>(tg, "chosen", p.chosen);
     attr_value<int>(tg, "pastes", p.pastes);
@@ -748,19 +933,22 @@ void ResultsFile::write_sensitivity(const std::string& scenario, const Sensitivi
       mass.push_back(b.mass), coverage.push_back(b.coverage), density.push_back(b.density);
       restricted.push_back(b.restricted);
     }
-    const hsize_t steps = p.trajectory.size();
-    dataset(tg, "trajectory_mass", mass, {steps});
-    dataset(tg, "trajectory_coverage", coverage, {steps});
-    dataset(tg, "trajectory_density", density, {steps});
-    dataset(tg, "trajectory_restricted", restricted, {steps});
+    tg.coordinate("step", indices(p.trajectory.size()), "peeling step (0: all the data)");
+    tg.coordinate("parameter", r.uncertain, "uncertain parameter name");
+    const std::vector<std::string> st1 = {"step"};
+    tg.variable("trajectory_mass", mass, st1, "share of the points in the box", "1");
+    tg.variable("trajectory_coverage", coverage, st1, "share of the met points in the box", "1");
+    tg.variable("trajectory_density", density, st1, "share of the box's points met", "1");
+    tg.variable("trajectory_restricted", restricted, st1, "restricted parameters", "1");
     if (p.box.lower.size() == nu) {
       attr_value<double>(tg, "mass", p.box.mass);
       attr_value<double>(tg, "coverage", p.box.coverage);
       attr_value<double>(tg, "density", p.box.density);
       attr_value<std::uint64_t>(tg, "points", p.box.points);
       attr_value<std::uint64_t>(tg, "hits", p.box.hits);
-      dataset(tg, "box_lower", p.box.lower, {nu});
-      dataset(tg, "box_upper", p.box.upper, {nu});
+      attr_value<int>(tg, "restricted_count", p.box.restricted);
+      tg.variable("box_lower", p.box.lower, {"parameter"}, "the box's lower limit");
+      tg.variable("box_upper", p.box.upper, {"parameter"}, "the box's upper limit");
     }
     std::vector<std::string> dims;
     std::vector<double> lo, hi, qp;
@@ -770,10 +958,10 @@ void ResultsFile::write_sensitivity(const std::string& scenario, const Sensitivi
       hi.push_back(d.upper_restricted ? d.upper : std::numeric_limits<double>::infinity());
       qp.push_back(d.quasi_p);
     }
-    string_dataset(tg, "restricted", dims);
-    dataset(tg, "restricted_lower", lo, {dims.size()});
-    dataset(tg, "restricted_upper", hi, {dims.size()});
-    dataset(tg, "quasi_p", qp, {dims.size()});
+    tg.coordinate("restricted", dims, "restricted parameter, by quasi-p ascending");
+    tg.variable("restricted_lower", lo, {"restricted"}, "lower limit (-inf: not restricted)");
+    tg.variable("restricted_upper", hi, {"restricted"}, "upper limit (+inf: not restricted)");
+    tg.variable("quasi_p", qp, {"restricted"}, "quasi-p value of the restriction", "1");
   }
 }
 
@@ -877,36 +1065,459 @@ std::vector<std::string> stored_scenarios(const std::string& path) {
   return read_string_array(f, "scenarios", true);
 }
 
+namespace {
+
+/// The group `name` under `parent`; an OutputError naming `what` when it is not there.
+Handle open_group(hid_t parent, const std::string& name, const std::string& what) {
+  if (H5Lexists(parent, name.c_str(), H5P_DEFAULT) <= 0) throw OutputError(what);
+  return Handle(H5Gopen2(parent, name.c_str(), H5P_DEFAULT), H5Gclose, "open group " + name);
+}
+
+bool has(hid_t parent, const std::string& name) {
+  return H5Lexists(parent, name.c_str(), H5P_DEFAULT) > 0;
+}
+
+/// A numeric attribute array (e.g. `version`, `range`).
+template <class T>
+std::vector<T> read_attr_array(hid_t obj, const std::string& name) {
+  Handle a(H5Aopen(obj, name.c_str(), H5P_DEFAULT), H5Aclose, "open attribute " + name);
+  Handle space(H5Aget_space(a), H5Sclose, "get dataspace");
+  const hssize_t n = H5Sget_simple_extent_npoints(space);
+  if (n < 0) throw OutputError("HDF5: cannot size " + name);
+  std::vector<T> v(static_cast<std::size_t>(n));
+  if (n > 0) check(H5Aread(a, native<T>(), v.data()), "read attribute " + name);
+  return v;
+}
+
+/// A variable of exactly `n` values (a truncated or foreign file fails here, not later).
+template <class T>
+std::vector<T> read_sized(hid_t g, const std::string& name, std::size_t n,
+                          const std::string& path) {
+  auto v = read_array<T>(g, name);
+  if (v.size() != n)
+    throw OutputError(
+        fmt::format("'{}': '{}' has {} values where {} were expected", path, name, v.size(), n));
+  return v;
+}
+
+std::vector<std::string> read_strings(hid_t g, const std::string& name, std::size_t n,
+                                      const std::string& path) {
+  auto v = read_string_array(g, name, false);
+  if (v.size() != n)
+    throw OutputError(
+        fmt::format("'{}': '{}' has {} values where {} were expected", path, name, v.size(), n));
+  return v;
+}
+
+template <class T>
+T read_scalar(hid_t g, const std::string& name, const std::string& path) {
+  return read_sized<T>(g, name, 1, path)[0];
+}
+
+/// Proportions stored as `prefix`hits, runs, probability, ci_low, ci_high (n of each).
+std::vector<Proportion> read_proportions(hid_t g, const std::string& prefix, std::size_t n,
+                                         const std::string& path) {
+  const auto hits = read_sized<std::uint64_t>(g, prefix + "hits", n, path);
+  const auto runs = read_sized<std::uint64_t>(g, prefix + "runs", n, path);
+  const auto p = read_sized<double>(g, prefix + "probability", n, path);
+  const auto lo = read_sized<double>(g, prefix + "ci_low", n, path);
+  const auto hi = read_sized<double>(g, prefix + "ci_high", n, path);
+  std::vector<Proportion> out(n);
+  for (std::size_t i = 0; i < n; ++i) out[i] = {hits[i], runs[i], p[i], lo[i], hi[i]};
+  return out;
+}
+
+std::vector<std::pair<std::string, std::string>> read_sources(hid_t g) {
+  std::vector<std::pair<std::string, std::string>> out;
+  if (H5Aexists(g, "source_paths") <= 0) return out;
+  const auto paths = read_string_array(g, "source_paths", true);
+  const auto texts = read_string_array(g, "source_texts", true);
+  for (std::size_t i = 0; i < paths.size() && i < texts.size(); ++i)
+    out.emplace_back(paths[i], texts[i]);
+  return out;
+}
+
+StoredScenario read_scenario(hid_t f, const std::string& name, const Model& m,
+                             const std::string& path) {
+  Handle g =
+      open_group(f, "scenarios/" + name,
+                 fmt::format("'{}' lists scenario '{}' but has no group for it", path, name));
+  StoredScenario s;
+  s.name = read_string_attr(g, "name");
+  s.description = read_string_attr(g, "description");
+  s.path = read_string_attr(g, "path");
+  s.source = read_string_attr(g, "source");
+  s.sources = read_sources(g);
+  s.seconds = read_attr<double>(g, "seconds");
+  EnsembleResult& r = s.result;
+  r.runs = read_attr<std::uint64_t>(g, "runs");
+  r.seconds = s.seconds;
+  const std::size_t nt = m.targets.size(), steps = static_cast<std::size_t>(m.time.steps());
+  if (read_string_array(g, "target", false) != [&] {
+        std::vector<std::string> names;
+        for (const auto& t : m.targets) names.push_back(t.name);
+        return names;
+      }())
+    throw OutputError(fmt::format(
+        "'{}': scenario '{}' has other targets than the model stored in the file", path, name));
+  const auto hits = read_sized<std::uint64_t>(g, "hits", nt, path);
+  const auto runs = read_sized<std::uint64_t>(g, "runs", nt, path);
+  const auto prob = read_sized<double>(g, "probability", nt, path);
+  const auto lo = read_sized<double>(g, "ci_low", nt, path);
+  const auto hi = read_sized<double>(g, "ci_high", nt, path);
+  const auto first = read_sized<std::uint64_t>(g, "first_met", nt * steps, path);
+  const auto never = read_sized<std::uint64_t>(g, "never_met", nt, path);
+  for (std::size_t t = 0; t < nt; ++t) {
+    TargetResult tr;
+    tr.hits = hits[t], tr.runs = runs[t], tr.probability = prob[t];
+    tr.ci_low = lo[t], tr.ci_high = hi[t], tr.never = never[t];
+    tr.first_met.assign(first.begin() + static_cast<std::ptrdiff_t>(t * steps),
+                        first.begin() + static_cast<std::ptrdiff_t>((t + 1) * steps));
+    r.targets.push_back(std::move(tr));
+  }
+  if (nt > 0) {
+    r.joint_hits = read_scalar<std::uint64_t>(g, "joint_hits", path);
+    r.joint_probability = read_scalar<double>(g, "joint_probability", path);
+    r.joint_low = read_scalar<double>(g, "joint_ci_low", path);
+    r.joint_high = read_scalar<double>(g, "joint_ci_high", path);
+  }
+  const std::size_t na = m.actuals.size();
+  const auto below = read_sized<std::uint64_t>(g, "actual_below", na, path);
+  const auto equal = read_sized<std::uint64_t>(g, "actual_equal", na, path);
+  const auto pct = read_sized<double>(g, "actual_percentile", na, path);
+  for (std::size_t a = 0; a < na; ++a) r.actuals.push_back({below[a], equal[a], r.runs, pct[a]});
+  if (has(g, "mean")) {
+    const std::size_t n = m.nodes.size() * steps;
+    StoredSummary sm;
+    sm.mean = read_sized<double>(g, "mean", n, path);
+    sm.sd = read_sized<double>(g, "sd", n, path);
+    sm.min = read_sized<double>(g, "min", n, path);
+    sm.max = read_sized<double>(g, "max", n, path);
+    sm.levels = read_array<double>(g, "quantile");
+    sm.quantiles = read_sized<double>(g, "quantiles", n * sm.levels.size(), path);
+    s.summary = std::move(sm);
+  }
+  return s;
+}
+
+Comparison read_comparison(hid_t g, const Model& m, const std::string& path) {
+  Comparison c;
+  c.reference = read_string_attr(g, "reference");
+  c.scenario = read_string_attr(g, "scenario");
+  const auto names = read_string_array(g, "target", false);
+  const std::size_t n = m.targets.size() + 1;
+  if (names.size() != n)
+    throw OutputError(fmt::format("'{}': comparison '{}' has {} rows, not {}", path, c.scenario,
+                                  names.size(), n));
+  const auto both = read_sized<std::uint64_t>(g, "both", n, path);
+  const auto helped = read_sized<std::uint64_t>(g, "helped", n, path);
+  const auto hurt = read_sized<std::uint64_t>(g, "hurt", n, path);
+  const auto neither = read_sized<std::uint64_t>(g, "neither", n, path);
+  const auto md = read_sized<double>(g, "value_difference", n, path);
+  const auto mlo = read_sized<double>(g, "value_difference_ci_low", n, path);
+  const auto mhi = read_sized<double>(g, "value_difference_ci_high", n, path);
+  const auto msd = read_sized<double>(g, "value_difference_sd", n, path);
+  for (std::size_t i = 0; i < n; ++i) {
+    PairedTarget t = paired_target(names[i], {both[i], helped[i], hurt[i], neither[i]});
+    if (i + 1 < n) {
+      t.value_difference = MeanInterval{md[i], mlo[i], mhi[i], msd[i]};
+      c.targets.push_back(std::move(t));
+    } else {
+      c.joint = std::move(t);
+    }
+  }
+  return c;
+}
+
+SweepResult read_sweep(hid_t g, const Model& m, const std::string& path) {
+  SweepResult sw;
+  const auto levers = read_string_array(g, "lever", false);
+  const auto kinds = read_strings(g, "level_kind", levers.size(), path);
+  const auto from = read_sized<double>(g, "lever_from", levers.size(), path);
+  const auto to = read_sized<double>(g, "lever_to", levers.size(), path);
+  const auto points = read_sized<int>(g, "lever_points", levers.size(), path);
+  for (std::size_t i = 0; i < levers.size(); ++i) {
+    sw.axes.push_back({levers[i], from[i], to[i], points[i]});
+    sw.absolute.push_back(kinds[i] == "value");
+  }
+  const std::size_t np = read_array<int>(g, "point").size(), na = levers.size(),
+                    nt = m.targets.size();
+  const auto levels = read_sized<double>(g, "levels", np * na, path);
+  const auto ps = read_proportions(g, "", np * nt, path);
+  const auto joint = read_proportions(g, "joint_", np, path);
+  for (std::size_t p = 0; p < np; ++p) {
+    SweepPoint pt;
+    pt.levels.assign(levels.begin() + static_cast<std::ptrdiff_t>(p * na),
+                     levels.begin() + static_cast<std::ptrdiff_t>((p + 1) * na));
+    pt.targets.assign(ps.begin() + static_cast<std::ptrdiff_t>(p * nt),
+                      ps.begin() + static_cast<std::ptrdiff_t>((p + 1) * nt));
+    pt.joint = joint[p];
+    sw.points.push_back(std::move(pt));
+  }
+  sw.runs = read_attr<std::uint64_t>(g, "runs");
+  sw.seconds = read_attr<double>(g, "seconds");
+  sw.non_monotone = read_string_array(g, "non_monotone", false);
+  return sw;
+}
+
+SearchResult read_search(hid_t g, const std::string& path) {
+  SearchResult r;
+  r.levers = read_string_array(g, "lever", false);
+  r.absolute = read_string_attr(g, "level_kind") == "value";
+  r.target = read_string_attr(g, "target");
+  r.goal = read_attr<double>(g, "goal");
+  const auto range = read_attr_array<double>(g, "range");
+  if (range.size() != 2) throw OutputError(fmt::format("'{}': /search has no range", path));
+  r.range_low = range[0], r.range_high = range[1];
+  r.tolerance = read_attr<double>(g, "tolerance");
+  r.reachable = read_attr<int>(g, "reachable") != 0;
+  r.monotone = read_attr<int>(g, "monotone") != 0;
+  r.level = read_attr<double>(g, "level");
+  r.level_low = read_attr<double>(g, "level_low");
+  r.level_high = read_attr<double>(g, "level_high");
+  r.at_level = {read_attr<std::uint64_t>(g, "hits"), read_attr<std::uint64_t>(g, "hits_runs"),
+                read_attr<double>(g, "probability"), read_attr<double>(g, "ci_low"),
+                read_attr<double>(g, "ci_high")};
+  const auto levels = read_array<double>(g, "level");
+  const auto ps = read_proportions(g, "", levels.size(), path);
+  for (std::size_t i = 0; i < levels.size(); ++i) r.evaluations.push_back({levels[i], ps[i]});
+  r.runs = read_attr<std::uint64_t>(g, "runs");
+  r.seconds = read_attr<double>(g, "seconds");
+  return r;
+}
+
+std::vector<std::string> split_commas(const std::string& s) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start <= s.size() && !s.empty()) {
+    const auto comma = s.find(',', start);
+    out.push_back(s.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
+SensitivityResult read_sensitivity(hid_t g, const Model& m, const std::string& path) {
+  SensitivityResult r;
+  const std::string sampling = read_string_attr(g, "sampling");
+  r.sampling = sampling.rfind("Sobol", 0) == 0 ? Sampling::kSobol : Sampling::kRandom;
+  r.rows = read_attr<std::uint64_t>(g, "rows");
+  r.runs = read_attr<std::uint64_t>(g, "runs");
+  r.resamples = read_attr<int>(g, "resamples");
+  r.prim_points = read_attr<std::uint64_t>(g, "prim_points");
+  r.seconds = read_attr<double>(g, "seconds");
+  const auto names = read_string_array(g, "factor", false);
+  const std::size_t k = names.size();
+  const auto kinds = read_strings(g, "factor_kind", k, path);
+  const auto members = read_strings(g, "factor_parameters", k, path);
+  r.uncertain = read_string_array(g, "parameter", false);
+  for (std::size_t i = 0; i < k; ++i) {
+    Factor f;
+    f.name = names[i], f.why = kinds[i], f.members = split_commas(members[i]);
+    r.factors.push_back(std::move(f));
+  }
+  const std::size_t no = read_array<int>(g, "output").size(), nu = r.uncertain.size();
+  const auto target = read_strings(g, "output_target", no, path);
+  const auto kind = read_strings(g, "output_kind", no, path);
+  const auto oname = read_strings(g, "output_name", no, path);
+  const auto mean = read_sized<double>(g, "mean", no, path);
+  const auto variance = read_sized<double>(g, "variance", no, path);
+  std::map<std::string, std::vector<double>> v;
+  for (const char* n : {"S1", "S1_low", "S1_high", "ST", "ST_low", "ST_high"})
+    v[n] = read_sized<double>(g, n, no * k, path);
+  for (const char* n :
+       {"sum_S1", "sum_S1_low", "sum_S1_high", "sum_ST", "sum_ST_low", "sum_ST_high"})
+    v[n] = read_sized<double>(g, n, no, path);
+  const auto third_runs = read_sized<std::uint64_t>(g, "third_runs", no * nu * 3, path);
+  for (const char* n : {"third_value", "third_low", "third_high"})
+    v[n] = read_sized<double>(g, n, no * nu * 3, path);
+  for (std::size_t o = 0; o < no; ++o) {
+    OutputSensitivity out;
+    out.output.met = kind[o] == "met";
+    out.output.target = -1;
+    for (std::size_t t = 0; t < m.targets.size(); ++t)
+      if (!target[o].empty() && m.targets[t].name == target[o])
+        out.output.target = static_cast<int>(t);
+    out.name = oname[o];
+    out.mean = mean[o], out.variance = variance[o];
+    for (std::size_t j = 0; j < k; ++j) {
+      const std::size_t i = o * k + j;
+      out.factors.push_back({{v["S1"][i], v["S1_low"][i], v["S1_high"][i]},
+                             {v["ST"][i], v["ST_low"][i], v["ST_high"][i]}});
+    }
+    out.sum_s1 = {v["sum_S1"][o], v["sum_S1_low"][o], v["sum_S1_high"][o]};
+    out.sum_st = {v["sum_ST"][o], v["sum_ST_low"][o], v["sum_ST_high"][o]};
+    for (std::size_t u = 0; u < nu; ++u) {
+      std::array<Third, 3> th;
+      for (std::size_t q = 0; q < 3; ++q) {
+        const std::size_t i = (o * nu + u) * 3 + q;
+        th[q] = {third_runs[i], v["third_value"][i], v["third_low"][i], v["third_high"][i]};
+      }
+      out.thirds.push_back(th);
+    }
+    r.outputs.push_back(std::move(out));
+  }
+  if (!has(g, "prim")) return r;
+  Handle pg(H5Gopen2(g, "prim", H5P_DEFAULT), H5Gclose, "open prim");
+  // In the model's target order (the order they were written in).
+  for (std::size_t t = 0; t < m.targets.size(); ++t) {
+    if (!has(pg, m.targets[t].name)) continue;
+    Handle tg(H5Gopen2(pg, m.targets[t].name.c_str(), H5P_DEFAULT), H5Gclose, "open prim");
+    PrimTarget pt;
+    pt.target = static_cast<int>(t);
+    PrimResult& p = pt.result;
+    p.reason = read_string_attr(tg, "reason");
+    p.chosen = read_attr<int>(tg, "chosen");
+    p.pastes = read_attr<int>(tg, "pastes");
+    const auto mass = read_array<double>(tg, "trajectory_mass");
+    const auto coverage = read_sized<double>(tg, "trajectory_coverage", mass.size(), path);
+    const auto density = read_sized<double>(tg, "trajectory_density", mass.size(), path);
+    const auto restricted = read_sized<int>(tg, "trajectory_restricted", mass.size(), path);
+    for (std::size_t i = 0; i < mass.size(); ++i) {
+      PrimBox b;
+      b.mass = mass[i], b.coverage = coverage[i], b.density = density[i];
+      b.restricted = restricted[i];
+      p.trajectory.push_back(b);
+    }
+    if (has(tg, "box_lower")) {
+      p.box.mass = read_attr<double>(tg, "mass");
+      p.box.coverage = read_attr<double>(tg, "coverage");
+      p.box.density = read_attr<double>(tg, "density");
+      p.box.points = read_attr<std::uint64_t>(tg, "points");
+      p.box.hits = read_attr<std::uint64_t>(tg, "hits");
+      p.box.restricted = read_attr<int>(tg, "restricted_count");
+      p.box.lower = read_sized<double>(tg, "box_lower", nu, path);
+      p.box.upper = read_sized<double>(tg, "box_upper", nu, path);
+    }
+    const auto dims = read_string_array(tg, "restricted", false);
+    const auto lo = read_sized<double>(tg, "restricted_lower", dims.size(), path);
+    const auto hi = read_sized<double>(tg, "restricted_upper", dims.size(), path);
+    const auto qp = read_sized<double>(tg, "quasi_p", dims.size(), path);
+    for (std::size_t i = 0; i < dims.size(); ++i) {
+      PrimDimension d;
+      d.name = dims[i];
+      d.dim = static_cast<int>(std::find(r.uncertain.begin(), r.uncertain.end(), dims[i]) -
+                               r.uncertain.begin());
+      d.lower_restricted = std::isfinite(lo[i]), d.upper_restricted = std::isfinite(hi[i]);
+      d.lower = lo[i], d.upper = hi[i], d.quasi_p = qp[i];
+      p.restricted.push_back(d);
+    }
+    r.prim.push_back(std::move(pt));
+  }
+  return r;
+}
+
+/// Checks the file's layout version: another major version is refused.
+void check_version(hid_t f, const std::string& path) {
+  const auto version = read_attr_array<int>(f, "version");
+  if (version.size() != 2 || version[0] != kResultsVersionMajor)
+    throw OutputError(fmt::format(
+        "'{}' has results layout version {}, which this attain ({}) cannot read: it reads "
+        "version {}.x (written by attain {}); run the analysis again with this attain",
+        path, version.size() == 2 ? fmt::format("{}.{}", version[0], version[1]) : std::string("?"),
+        kEngineVersion, kResultsVersionMajor,
+        H5Aexists(f, "engine_version") > 0 ? read_string_attr(f, "engine_version")
+                                           : std::string("?")));
+}
+
+}  // namespace
+
+StoredResults read_results(const std::string& path) {
+  Handle f = open_results(path);
+  StoredResults r;
+  try {
+    check_version(f, path);
+    r.path = path;
+    const auto version = read_attr_array<int>(f, "version");
+    r.version_major = version[0], r.version_minor = version[1];
+    r.engine_version = read_string_attr(f, "engine_version");
+    r.created = read_string_attr(f, "created");
+    r.rng = read_string_attr(f, "rng");
+    r.info.seed = read_attr<std::uint64_t>(f, "seed");
+    r.info.runs = read_attr<std::uint64_t>(f, "runs");
+    r.info.first_run = read_attr<std::uint64_t>(f, "first_run");
+    r.info.chunk = read_attr<int>(f, "chunk_runs");
+    const std::string store = read_string_attr(f, "store");
+    r.info.store = store == "full"      ? StoreLevel::kFull
+                   : store == "summary" ? StoreLevel::kSummary
+                                        : StoreLevel::kTargets;
+    r.info.analysis = read_string_attr(f, "analysis");
+    r.info.ci_width = read_attr<double>(f, "ci_width");
+    Handle mg = open_group(f, "model", fmt::format("'{}' has no /model group", path));
+    const std::string source = read_string_attr(mg, "source");
+    const std::string model_path = read_string_attr(mg, "path");
+    try {
+      r.model = parse_model(source, model_path.empty() ? path + ":/model" : model_path);
+    } catch (const Error& e) {
+      throw OutputError(fmt::format(
+          "'{}': the model stored in it no longer reads with this attain: {}", path, e.what()));
+    }
+    for (const auto& name : stored_scenarios(path))
+      r.scenarios.push_back(read_scenario(f, name, r.model, path));
+    if (has(f, "comparisons")) {
+      Handle cg(H5Gopen2(f, "comparisons", H5P_DEFAULT), H5Gclose, "open comparisons");
+      for (const auto& s : r.scenarios)
+        if (has(cg, s.name)) {
+          Handle g(H5Gopen2(cg, s.name.c_str(), H5P_DEFAULT), H5Gclose, "open comparison");
+          r.comparisons.push_back(read_comparison(g, r.model, path));
+        }
+    }
+    if (has(f, "sweep")) {
+      Handle g(H5Gopen2(f, "sweep", H5P_DEFAULT), H5Gclose, "open sweep");
+      r.sweep = read_sweep(g, r.model, path);
+      r.analysis_scenario = read_string_attr(g, "scenario");
+    }
+    if (has(f, "search")) {
+      Handle g(H5Gopen2(f, "search", H5P_DEFAULT), H5Gclose, "open search");
+      r.search = read_search(g, path);
+      r.analysis_scenario = read_string_attr(g, "scenario");
+    }
+    if (has(f, "sensitivity")) {
+      Handle sg(H5Gopen2(f, "sensitivity", H5P_DEFAULT), H5Gclose, "open sensitivity");
+      for (const auto& name : members(sg)) {
+        Handle g(H5Gopen2(sg, name.c_str(), H5P_DEFAULT), H5Gclose, "open sensitivity");
+        r.sensitivity.emplace_back(name, read_sensitivity(g, r.model, path));
+      }
+    }
+  } catch (const OutputError& e) {
+    const std::string what = e.what();
+    if (what.rfind("HDF5: ", 0) == 0)
+      throw OutputError(
+          fmt::format("'{}' is not a complete attain results file ({})", path, what.substr(6)));
+    throw;
+  }
+  return r;
+}
+
 StoredRuns read_runs(const std::string& path, const std::string& scenario) {
   Handle f = open_results(path);
+  check_version(f, path);
   StoredRuns r;
   r.model = read_string_attr(f, "model");
   r.seed = read_attr<std::uint64_t>(f, "seed");
   const std::string g = "scenarios/" + scenario;
-  if (H5Lexists(f, "scenarios", H5P_DEFAULT) <= 0 || H5Lexists(f, g.c_str(), H5P_DEFAULT) <= 0)
+  if (!has(f, "scenarios") || !has(f, g))
     throw OutputError(fmt::format("'{}' has no scenario '{}'", path, scenario));
   Handle sg(H5Gopen2(f, g.c_str(), H5P_DEFAULT), H5Gclose, "open " + g);
-  if (H5Lexists(sg, "runs", H5P_DEFAULT) <= 0)
+  if (!has(sg, "run"))
     throw OutputError(fmt::format(
         "'{}' holds no per-run rows for scenario '{}' (it was written with --store summary; "
         "write it with --store targets)",
         path, scenario));
-  Handle rg(H5Gopen2(sg, "runs", H5P_DEFAULT), H5Gclose, "open runs");
   r.first_run = read_attr<std::uint64_t>(f, "first_run");
-  Handle mg(H5Gopen2(f, "model", H5P_DEFAULT), H5Gclose, "open model");
-  r.parameters = read_string_array(mg, "parameters", false);
-  Handle tg(H5Gopen2(sg, "targets", H5P_DEFAULT), H5Gclose, "open targets");
-  r.targets = read_string_array(tg, "name", false);
-  for (const auto& op : read_string_array(tg, "op", false)) {
+  r.parameters = read_string_array(sg, "parameter", false);
+  r.targets = read_string_array(sg, "target", false);
+  for (const auto& op : read_string_array(sg, "target_op", false)) {
     auto c = cmp_of(op);
     if (!c)
       throw OutputError(
           fmt::format("'{}': scenario '{}' has a target with comparison '{}'", path, scenario, op));
     r.ops.push_back(*c);
   }
-  r.thresholds = read_array<double>(tg, "threshold");
-  const auto params = read_array<double>(rg, "parameters");
-  const auto values = read_array<double>(rg, "target_values");
+  r.thresholds = read_array<double>(sg, "threshold");
+  const auto params = read_array<double>(sg, "parameters");
+  const auto values = read_array<double>(sg, "target_values");
   const std::size_t np = r.parameters.size(), nt = r.targets.size();
   const std::size_t rows = np ? params.size() / np : (nt ? values.size() / nt : 0);
   if ((np && params.size() != rows * np) || (nt && values.size() != rows * nt) ||

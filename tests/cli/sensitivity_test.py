@@ -298,9 +298,9 @@ def check_results_file(scenario_files, scenario_names):
                 no, k = len(entries), len(factor_names)
                 check(g.attrs["rows"] == 512 and g.attrs["rows"] == s["rows"], f"{sc}: attribute rows")
                 check(g.attrs["runs"] == s["runs"] == 512 * (k + 2), f"{sc}: runs {g.attrs['runs']} = N (k + 2)")
-                check(list(g["factors"].asstr()[()]) == factor_names, f"{sc}: factors")
+                check(list(g["factor"].asstr()[()]) == factor_names, f"{sc}: factors")
                 members = [m for x in s["factors"] for m in x["parameters"]]
-                params = list(g["parameters"].asstr()[()])
+                params = list(g["parameter"].asstr()[()])
                 check(sorted(params) == sorted(members), f"{sc}: parameters {params}")
                 check(list(g["factor_parameters"].asstr()[()]) == [",".join(x["parameters"]) for x in s["factors"]],
                       f"{sc}: factor_parameters")

@@ -76,20 +76,20 @@ with tempfile.TemporaryDirectory() as tmp:
             for sc in res["scenarios"]]
     check(all(a <= b for a, b in zip(hits, hits[1:])), f"R&D-intensity hits rise with funding: {hits}")
     with h5py.File(out) as f:
-        names = list(f["scenarios"][f.attrs["scenarios"][0]]["targets/name"].asstr()[()])
+        names = list(f["scenarios"][f.attrs["scenarios"][0]]["target"].asstr()[()])
         j = names.index("t01_rd_intensity")
-        cols = [f["scenarios"][s]["runs/target_values"][:, j] for s in f.attrs["scenarios"]]
+        cols = [f["scenarios"][s]["target_values"][:, j] for s in f.attrs["scenarios"]]
         for a, b, sa, sb in zip(cols, cols[1:], f.attrs["scenarios"], f.attrs["scenarios"][1:]):
             check(np.all(a <= b), f"R&D intensity run by run: {sa} <= {sb}")
     out2 = os.path.join(tmp, "pa.h5")
     run_json([scen["plan"], scen["austerity"]], 20000, extra=["--store", "targets", "--out", out2])
     with h5py.File(out2) as f:
-        names = list(f["scenarios/plan/targets/name"].asstr()[()])
+        names = list(f["scenarios/plan/target"].asstr()[()])
         j = names.index("t01_rd_intensity")
-        plan = f["scenarios/plan/runs/target_values"][:, j]
-        aust = f["scenarios/austerity/runs/target_values"][:, j]
+        plan = f["scenarios/plan/target_values"][:, j]
+        aust = f["scenarios/austerity/target_values"][:, j]
         check(np.all(aust <= plan), "austerity never beats plan on R&D intensity, run by run")
-        check(f["scenarios/austerity/targets/hits"][j] <= f["scenarios/plan/targets/hits"][j],
+        check(f["scenarios/austerity/hits"][j] <= f["scenarios/plan/hits"][j],
               "austerity hits <= plan hits")
 
 print(f"{passed} passed, {failed} failed")

@@ -62,6 +62,9 @@ struct PairedTarget {
   std::optional<MeanInterval> value_difference;  ///< the target node at its year
 };
 
+/// A target's paired comparison from its 2x2 table (value_difference left empty).
+PairedTarget paired_target(std::string name, const PairedReducer::Table& table);
+
 struct Comparison {
   std::string reference, scenario;
   std::vector<PairedTarget> targets;

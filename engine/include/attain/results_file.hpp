@@ -49,10 +49,10 @@ class ResultsFile {
   void end_scenario(const EnsembleResult& result, const StudyResult* state = nullptr);
   /// Group /comparisons/<scenario> for each paired comparison with the reference.
   void write_comparisons(const std::vector<Comparison>& comparisons);
-  /// Group /sweep.
-  void write_sweep(const SweepResult& sweep);
-  /// Group /search.
-  void write_search(const SearchResult& search);
+  /// Group /sweep, of a sweep on `scenario`.
+  void write_sweep(const SweepResult& sweep, const Scenario& scenario);
+  /// Group /search, of a search on `scenario`.
+  void write_search(const SearchResult& search, const Scenario& scenario);
   /// Group /sensitivity/<scenario>: Sobol indices, conditional thirds and PRIM boxes.
   void write_sensitivity(const std::string& scenario, const SensitivityResult& result);
   void commit();
@@ -117,13 +117,13 @@ struct StoredResults {
   std::string path;  ///< the file read
   int version_major = 0, version_minor = 0;
   std::string engine_version, created, rng;
-  RunInfo info;         ///< seed, runs, first_run, chunk, store, analysis, ci_width
-  Model model;          ///< parsed again from the model source stored in the file
+  RunInfo info;  ///< seed, runs, first_run, chunk, store, analysis, ci_width
+  Model model;   ///< parsed again from the model source stored in the file
   std::vector<StoredScenario> scenarios;  ///< in the order they ran
   std::vector<Comparison> comparisons;    ///< `compare`: each scenario against the first
   std::optional<SweepResult> sweep;       ///< `sweep`
   std::optional<SearchResult> search;     ///< `search`
-  std::string analysis_scenario;  ///< the scenario a sweep or search ran on
+  std::string analysis_scenario;          ///< the scenario a sweep or search ran on
   /// `sensitivity`: per scenario name, its indices, thirds and PRIM boxes
   std::vector<std::pair<std::string, SensitivityResult>> sensitivity;
 };
