@@ -9,6 +9,7 @@
 #include <cmath>
 #include <csignal>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <functional>
 #include <iostream>
@@ -22,6 +23,7 @@
 #include "attain/ensemble.hpp"
 #include "attain/graph.hpp"
 #include "attain/program.hpp"
+#include "attain/report.hpp"
 #include "attain/results_file.hpp"
 #include "attain/sensitivity.hpp"
 #include "attain/version.hpp"
@@ -1497,6 +1499,40 @@ int cmd_replay(const std::string& model_path, const std::vector<std::string>& sc
   return 0;
 }
 
+/// `attain report RESULTS.h5 --out report.html`: one self-contained HTML page
+/// (docs/report.md), written to a temporary beside the output and renamed when complete.
+int cmd_report(const std::string& results_path, const std::string& out) {
+  namespace fs = std::filesystem;
+  if (out.empty()) bad_arg("--out needs a file name, e.g. --out report.html");
+  std::error_code ec;
+  if (fs::is_directory(out, ec))
+    bad_arg(fmt::format("--out '{}' is a directory; name a file, e.g. '{}/report.html'", out, out));
+  if (fs::equivalent(out, results_path, ec))
+    bad_arg(fmt::format("--out '{}' is the results file; the report would replace it", out));
+  const attain::StoredResults results = attain::read_results(results_path);
+  const std::string html = attain::render_report(results);
+  const std::string tmp = fmt::format("{}.tmp-{}", out, ::getpid());
+  {
+    std::FILE* f = std::fopen(tmp.c_str(), "wb");
+    if (!f)
+      throw attain::OutputError(
+          fmt::format("cannot write '{}': {}", out, std::strerror(errno)));
+    const bool written = std::fwrite(html.data(), 1, html.size(), f) == html.size();
+    const bool flushed = std::fflush(f) == 0 && ::fsync(::fileno(f)) == 0;
+    const int saved = errno;
+    if (std::fclose(f) != 0 || !written || !flushed) {
+      std::remove(tmp.c_str());
+      throw attain::OutputError(fmt::format("cannot write '{}': {}", out, std::strerror(saved)));
+    }
+  }
+  if (std::rename(tmp.c_str(), out.c_str()) != 0) {
+    const int saved = errno;
+    std::remove(tmp.c_str());
+    throw attain::OutputError(fmt::format("cannot write '{}': {}", out, std::strerror(saved)));
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -1627,6 +1663,14 @@ int main(int argc, char** argv) {
   replay->add_option("--seed", replay_seed, "random seed (default 1)");
   replay->add_flag("--json", as_json, "print as JSON");
 
+  std::string report_in, report_out;
+  auto* report = app.add_subcommand(
+      "report", "Write a self-contained HTML report of a results file (opens offline)");
+  report->add_option("results", report_in, "results file (HDF5) of run, compare, sweep, search or "
+                                           "sensitivity")
+      ->required();
+  report->add_option("--out", report_out, "the HTML file to write")->required();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -1661,6 +1705,7 @@ int main(int argc, char** argv) {
         ra.runs = "4096";
       return cmd_sensitivity(ra, sens);
     }
+    if (*report) return cmd_report(report_in, report_out);
     if (*replay) return cmd_replay(model, scenarios, replay_run, replay_seed, as_json);
   } catch (const attain::InterruptedError& e) {
     // On a terminal, first clear a progress bar the interrupt left on the line.

@@ -374,6 +374,7 @@ json sensitivity_json(const std::string& scenario, const SensitivityResult& r) {
     json restricted = json::array();
     for (const auto& d : p.result.restricted)
       restricted.push_back({{"dim", d.dim},
+                            {"name", d.name},
                             {"lower", num(d.lower)},
                             {"upper", num(d.upper)},
                             {"lower_restricted", d.lower_restricted},

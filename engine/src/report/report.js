@@ -92,6 +92,8 @@
     return Number(v.toPrecision(4)).toLocaleString('en-US', { maximumFractionDigits: 6 });
   }
 
+  const plural = (n, one, many) => n + ' ' + (n === 1 ? one : many || one + 's');
+
   const OPS = { '>=': '≥', '>': '>', '<=': '≤', '<': '<' };
 
   // "中文 (English)" -> ["中文", "English"]; other labels -> [label, ""].
@@ -218,8 +220,8 @@
   function pTable(rows, scenarios, opts) {
     const table = el('table', { class: 'wide' });
     const head = el('tr', null, el('th', null, opts.first));
-    if (opts.criterion) head.append(el('th', null, 'Target'));
-    for (const s of scenarios) head.append(el('th', { class: 'num' }, s.name));
+    if (opts.criterion) head.append(el('th', null, 'Criterion'));
+    for (const s of scenarios) head.append(el('th', { style: 'text-align:center' }, s.name));
     table.append(el('thead', null, head));
     const body = el('tbody');
     for (const r of rows) {
@@ -253,7 +255,7 @@
       datasets.push({
         label: g.name + ': 95 % interval', isInterval: true,
         data: g.values.map((x) => (finite(x.lo) ? [x.lo, x.hi] : null)),
-        backgroundColor: INK, stack: 's' + i, order: 1, barPercentage: 0.3,
+        backgroundColor: INK, stack: 's' + i, order: 1, barPercentage: 0.22,
         categoryPercentage: 0.86, minBarLength: 2,
       });
     });
@@ -319,14 +321,17 @@
         D.run.analysis + ' analysis); its results follow below.'));
     } else {
       s.append(el('p', null, 'Each scenario is a way the plan could be carried out. For each, attain simulated ' +
-        num(ran[0].runs) + ' possible futures under the uncertainties written in the model and counted how often each of the ' +
-        M.targets.length + ' targets is met.'));
+        num(ran[0].runs) + ' possible futures under the uncertainties written in the model and counted how often ' +
+        (M.targets.length === 1 ? 'the target is' : 'each of the ' + M.targets.length + ' targets is') + ' met.'));
       const grid = el('div', { class: 'summary' });
       ran.forEach((sc, i) => {
         const card = el('div', { class: 'card', style: 'border-left-color:' + scenarioColor(i) });
         card.append(el('h3', null, sc.name));
         if (sc.description) card.append(el('p', { class: 'note' }, sc.description));
-        if (M.targets.length > 1) {
+        if (M.targets.length === 1) {
+          card.append(el('div', { class: 'big' }, pct(sc.targets[0].p)));
+          card.append(el('div', null, 'chance of meeting the target ', el('span', { class: 'note' }, interval(sc.targets[0].lo, sc.targets[0].hi, sc.targets[0].p))));
+        } else {
           card.append(el('div', { class: 'big' }, pct(sc.joint.p)));
           card.append(el('div', null, 'chance of meeting all ' + M.targets.length + ' targets together ',
             el('span', { class: 'note' }, interval(sc.joint.lo, sc.joint.hi, sc.joint.p))));
@@ -334,13 +339,15 @@
         const order = M.targets.map((t, k) => k).sort((a, b) => sc.targets[b].p - sc.targets[a].p);
         const likely = order.filter((k) => sc.targets[k].p >= 0.5).length;
         const ul = el('ul');
-        ul.append(el('li', null, likely + ' of ' + M.targets.length + ' targets are more likely met than not (50 % or more).'));
+        if (M.targets.length > 1)
+          ul.append(el('li', null, likely + ' of ' + M.targets.length + ' targets are more likely met than not (50 % or more).'));
         const show = (k) => splitLabel(M.targets[k].label || M.targets[k].name)[0] + ': ' + pct(sc.targets[k].p);
         const n = Math.min(M.targets.length > 3 ? 2 : 1, order.length);
-        ul.append(el('li', null, 'Most likely: ' + order.slice(0, n).map(show).join('; ')));
-        if (M.targets.length > 1)
+        if (M.targets.length > 1) {
+          ul.append(el('li', null, 'Most likely: ' + order.slice(0, n).map(show).join('; ')));
           ul.append(el('li', null, 'Least likely: ' + order.slice(-n).reverse().map(show).join('; ')));
-        card.append(ul);
+        }
+        if (ul.childElementCount) card.append(ul);
         grid.append(card);
       });
       s.append(grid);
@@ -351,15 +358,15 @@
       const helped = c.targets.filter((t) => t.lo > 0).length, hurt = c.targets.filter((t) => t.hi < 0).length;
       s.append(el('p', null, 'Compared with ' + c.reference + ', ' + c.scenario + ' changes the chance of meeting all targets together by ' +
         pts(j.difference) + ' percentage points [' + pts(j.lo) + ', ' + pts(j.hi) + ']' +
-        '; it raises the chance of ' + helped + ' target' + (helped === 1 ? '' : 's') + ' and lowers it for ' + hurt + ' (beyond doubt at 95 %).'));
+        '; it raises the chance of ' + plural(helped, 'target') + ' and lowers it for ' + hurt + ' (where the 95 % interval excludes no change).'));
     }
     if (D.search) s.append(el('p', null, searchSentence(D.search)));
     const how = el('div', { class: 'howto' });
     how.append(el('p', null, el('b', null, 'How to read the numbers. '),
       'A probability is the share of simulated futures in which a target is met. The numbers in brackets are a 95 % interval: ' +
       'with this many simulated futures, the exact share under the model lies within it. The interval measures only the ' +
-      'simulation\'s own noise; whether the model\'s assumptions are right is a separate question — every assumption and its source is listed under '),
-      el('a', { href: '#assumptions' }, 'Assumptions'), '.');
+      'simulation\'s own noise; whether the model\'s assumptions are right is a separate question — every assumption and its source is listed under ',
+      el('a', { href: '#assumptions' }, 'Assumptions'), '.'));
     s.append(how);
   }
 
@@ -381,11 +388,12 @@
     for (const n of M.nodes) counts[n.kind] = (counts[n.kind] || 0) + 1;
     const step = M.time.step === 1 ? 'yearly' : 'in steps of ' + M.time.step + ' years';
     s.append(el('p', null, 'The model ', el('b', null, M.name), ' follows its quantities ' + step + ' from ' + M.time.start +
-      ' to ' + M.time.end + '. It has ' + M.nodes.length + ' quantities: ' +
-      [['lever', 'levers (what the plan decides)'], ['parameter', 'uncertain parameters (drawn once per simulated future)'],
-        ['shock', 'shocks (year-to-year randomness)'], ['auxiliary', 'derived quantities'],
-        ['stock', 'stocks (quantities that accumulate from year to year)']]
-        .filter(([k]) => counts[k]).map(([k, w]) => counts[k] + ' ' + w).join(', ') + '.'));
+      ' to ' + M.time.end + '. It has ' + plural(M.nodes.length, 'quantity', 'quantities') + ': ' +
+      [['lever', 'lever', 'levers', '(what the plan decides)'],
+        ['parameter', 'uncertain parameter', 'uncertain parameters', '(drawn once per simulated future)'],
+        ['shock', 'shock', 'shocks', '(year-to-year randomness)'], ['auxiliary', 'derived quantity', 'derived quantities', ''],
+        ['stock', 'stock', 'stocks', '(quantities that accumulate from year to year)']]
+        .filter(([k]) => counts[k]).map(([k, one, many, w]) => plural(counts[k], one, many) + (w ? ' ' + w : '')).join(', ') + '.'));
     if (M.targets.length) {
       s.append(el('h3', null, 'The targets'));
       const table = el('table', { class: 'wide' });
@@ -463,14 +471,14 @@
       });
     }
     table.append(body);
-    s.append(el('details', null, el('summary', null, 'Lever values per scenario (' + levers.length + ' levers)'), el('div', { class: 'scroll' }, table)));
+    s.append(el('details', null, el('summary', null, 'Lever values per scenario (' + plural(levers.length, 'lever') + ')'), el('div', { class: 'scroll' }, table)));
   }
 
   function probabilities() {
     if (!ran.length || !M.targets.length) return;
     const s = section('probabilities', 'The chance of meeting each target');
     s.append(el('p', null, 'Per target and scenario: the probability of meeting the target in its year, with its 95 % interval. ' +
-      'Darker cells are more likely. The last row is the chance that every target is met in the same simulated future.'));
+      'Darker cells are more likely.' + (M.targets.length > 1 ? ' The last row is the chance that every target is met in the same simulated future.' : '')));
     const rows = M.targets.map((t, k) => ({
       label: labelCell(t.label, t.name), criterion: targetWords(t),
       values: ran.map((sc) => sc.targets[k]),
@@ -571,7 +579,7 @@
       block.append(el('h3', null, splitLabel(t.label || t.name)[0]));
       const [, en] = splitLabel(t.label);
       block.append(el('p', { class: 'note' }, (en ? en + ' — ' : '') + 'measured by ' + (node.label || node.name) +
-        (node.unit ? ' (' + node.unit + ')' : '') + '; target ' + targetWords(t) + '.'));
+        (node.unit ? ', in ' + node.unit : '') + '; target ' + targetWords(t) + '.'));
       const grid = el('div', { class: 'fans' });
       block.append(grid);
       s.append(block);
@@ -744,7 +752,7 @@
   }
 
   function factorLabel(f) {
-    if (f.shocks) return ['Year-to-year randomness', '(all shocks together)'];
+    if (f.shocks || f.why === 'shocks') return ['Year-to-year randomness', '(all shocks together)'];
     if (f.members.length === 1) return chartLabel(nodeOf(f.members[0]).label || f.name, f.name, 40);
     return [f.name + ' (' + f.why + ')', ...wrap(f.members.join(', '), 40)];
   }
@@ -777,7 +785,7 @@
         const prim = x.prim.find((p) => t && p.target === o.target);
         if (prim && !prim.reason && prim.restricted.length) {
           const words = prim.restricted.filter((d) => d.quasi_p < 0.05).map((d) => {
-            const name = x.uncertain[d.dim];
+            const name = d.name || x.uncertain[d.dim];
             const label = splitLabel(nodeOf(name).label || name)[0];
             if (d.lower_restricted && d.upper_restricted) return label + ' between ' + num(d.lower) + ' and ' + num(d.upper);
             return label + (d.lower_restricted ? ' at least ' + num(d.lower) : ' at most ' + num(d.upper));
