@@ -140,7 +140,7 @@
   }
 
   function targetWords(t) {
-    return (OPS[t.op] || t.op) + ' ' + num(t.threshold) + (t.unit ? ' ' + t.unit : '') + ' in ' + t.year;
+    return (OPS[t.op] || t.op) + ' ' + num(t.threshold) + (t.unit && t.unit !== '1' ? ' ' + t.unit : '') + ' in ' + t.year;
   }
 
   const scenarioColor = (i) => COLORS[i % COLORS.length];
@@ -267,8 +267,10 @@
         indexAxis: 'y',
         scales: {
           x: {
-            stacked: false, min: opts.min === undefined ? 0 : opts.min,
-            max: opts.max === undefined ? 1 : opts.max,
+            stacked: false,
+            // Probabilities take the whole 0-100 % axis; other values get round ticks.
+            [opts.suggest ? 'suggestedMin' : 'min']: opts.min === undefined ? 0 : opts.min,
+            [opts.suggest ? 'suggestedMax' : 'max']: opts.max === undefined ? 1 : opts.max,
             title: { display: true, text: opts.axis },
             ticks: { callback: opts.tick || ((v) => Math.round(v * 100) + ' %') },
           },
@@ -295,7 +297,11 @@
     h.append(el('p', { class: 'kicker' }, 'attain · goal attainment report'));
     const [zh, en] = splitLabel(M.name);
     h.append(el('h1', null, 'How likely is the plan to reach its targets? — ' + zh + (en ? ' (' + en + ')' : '')));
-    if (M.description) h.append(el('p', { class: 'lead' }, M.description));
+    if (M.description) {
+      // The first sentence here; the whole description opens the model's section.
+      const m = /^([\s\S]{20,400}?[.。])(\s|$)/.exec(M.description);
+      h.append(el('p', { class: 'lead' }, m ? m[1] : M.description));
+    }
     const runs = D.run.runs;
     const what = {
       run: 'Simulated ' + num(runs) + ' possible futures per scenario',
@@ -327,7 +333,7 @@
       ran.forEach((sc, i) => {
         const card = el('div', { class: 'card', style: 'border-left-color:' + scenarioColor(i) });
         card.append(el('h3', null, sc.name));
-        if (sc.description) card.append(el('p', { class: 'note' }, sc.description));
+        if (sc.description) card.append(el('p', { class: 'note clamp', title: sc.description }, sc.description));
         if (M.targets.length === 1) {
           card.append(el('div', { class: 'big' }, pct(sc.targets[0].p)));
           card.append(el('div', null, 'chance of meeting the target ', el('span', { class: 'note' }, interval(sc.targets[0].lo, sc.targets[0].hi, sc.targets[0].p))));
@@ -384,6 +390,7 @@
 
   function modelSection() {
     const s = section('model', 'The question and the model');
+    if (M.description) s.append(el('p', null, M.description));
     const counts = {};
     for (const n of M.nodes) counts[n.kind] = (counts[n.kind] || 0) + 1;
     const step = M.time.step === 1 ? 'yearly' : 'in steps of ' + M.time.step + ' years';
@@ -416,7 +423,11 @@
       for (const e of [svg, ...svg.querySelectorAll('*')])
         for (const a of Array.from(e.attributes))
           if (/^on/i.test(a.name) || (/href$/i.test(a.name) && !a.value.startsWith('#'))) e.removeAttribute(a.name);
+      // Natural size, at most halved, so that labels stay readable; the box scrolls.
+      const vb = (svg.getAttribute('viewBox') || '').split(/[ ,]+/).map(Number);
+      const natural = vb.length === 4 && vb[2] > 0 ? vb[2] * 4 / 3 : 0;
       svg.removeAttribute('height');
+      if (natural) svg.setAttribute('width', Math.round(Math.min(natural, Math.max(1100, natural / 2))));
       svg.setAttribute('role', 'img');
       svg.setAttribute('aria-label', 'dependency graph of ' + M.name);
       const box = el('div', { class: 'graph' });
@@ -427,11 +438,10 @@
         el('li', null, '⌂ upside-down house: lever'), el('li', null, '◇ diamond: uncertain parameter'),
         el('li', null, '⯃ octagon: shock'), el('li', null, '○ ellipse: derived quantity'),
         el('li', null, '▭ double box: stock')));
-      const toggle = el('button', { type: 'button' }, 'Show at full size');
+      const toggle = el('button', { type: 'button' }, 'Fit to the page');
       toggle.addEventListener('click', () => {
-        const full = box.classList.toggle('full');
-        box.querySelector('svg').style.maxWidth = full ? 'none' : '';
-        toggle.textContent = full ? 'Fit to the page' : 'Show at full size';
+        const fit = box.classList.toggle('fit');
+        toggle.textContent = fit ? 'Readable size' : 'Fit to the page';
       });
       s.append(toggle, box);
     } else {
@@ -655,8 +665,9 @@
         name: 'difference', color: COLORS[0],
         values: rows.map((t) => ({ p: t.difference, lo: t.lo, hi: t.hi })),
       }], {
-        min: lo - span * 0.05, max: hi + span * 0.05, axis: 'difference in the chance of meeting the target (percentage points)',
-        tick: (v) => pts(v), text: (x) => pts(x.p) + ' points [' + pts(x.lo) + ', ' + pts(x.hi) + ']',
+        min: lo - span * 0.02, max: hi + span * 0.02, suggest: true,
+        axis: 'difference in the chance of meeting the target (percentage points)',
+        tick: (v) => (v > 0 ? '+' : v < 0 ? '−' : '') + num(Math.abs(v * 100)), text: (x) => pts(x.p) + ' points [' + pts(x.lo) + ', ' + pts(x.hi) + ']',
         lines: [{ axis: 'x', value: 0, dash: [], color: INK }], aria: 'differences of ' + c.scenario + ' against ' + c.reference,
       });
     }
@@ -835,7 +846,7 @@
           const top = Math.min(1, Math.max(0.1, ...fs.map((r) => (finite(r.st[2]) ? r.st[2] : r.st[0]))) * 1.05);
           probabilityBars(right, fs.map((r) => factorLabel(r.f)), [{ name: 'total index', color: COLORS[0],
             values: fs.map((r) => ({ p: Math.max(0, r.st[0]), lo: r.st[1], hi: r.st[2], raw: r.st[0] })) }], {
-            min: 0, max: top, axis: 'total index (share of the uncertainty)', tick: (v) => num(v),
+            min: 0, max: top, suggest: true, axis: 'total index (share of the uncertainty)', tick: (v) => num(v),
             text: (v) => num(v.raw) + ' [' + num(v.lo) + ', ' + num(v.hi) + ']', aria: 'total indices',
           });
         }
