@@ -1515,8 +1515,7 @@ int cmd_report(const std::string& results_path, const std::string& out) {
   {
     std::FILE* f = std::fopen(tmp.c_str(), "wb");
     if (!f)
-      throw attain::OutputError(
-          fmt::format("cannot write '{}': {}", out, std::strerror(errno)));
+      throw attain::OutputError(fmt::format("cannot write '{}': {}", out, std::strerror(errno)));
     const bool written = std::fwrite(html.data(), 1, html.size(), f) == html.size();
     const bool flushed = std::fflush(f) == 0 && ::fsync(::fileno(f)) == 0;
     const int saved = errno;
@@ -1666,8 +1665,10 @@ int main(int argc, char** argv) {
   std::string report_in, report_out;
   auto* report = app.add_subcommand(
       "report", "Write a self-contained HTML report of a results file (opens offline)");
-  report->add_option("results", report_in, "results file (HDF5) of run, compare, sweep, search or "
-                                           "sensitivity")
+  report
+      ->add_option("results", report_in,
+                   "results file (HDF5) of run, compare, sweep, search or "
+                   "sensitivity")
       ->required();
   report->add_option("--out", report_out, "the HTML file to write")->required();
 

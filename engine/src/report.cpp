@@ -151,13 +151,13 @@ json model_json(const Model& m, const ReportOptions& options) {
   j["path"] = m.path;
   json times = json::array();
   for (int k = 0; k < m.time.steps(); ++k) times.push_back(m.time.time(k));
-  j["time"] = {{"start", m.time.start}, {"end", m.time.end}, {"step", m.time.step}, {"times", times}};
+  j["time"] = {
+      {"start", m.time.start}, {"end", m.time.end}, {"step", m.time.step}, {"times", times}};
   j["source"] = m.source_text;
   json nodes = json::array();
   for (const auto& n : m.nodes) {
-    json node = {{"name", n.name},   {"kind", std::string(kind_name(n.kind))},
-                 {"label", n.label}, {"unit", n.unit},
-                 {"description", n.description}, {"source", n.source}};
+    json node = {{"name", n.name}, {"kind", std::string(kind_name(n.kind))}, {"label", n.label},
+                 {"unit", n.unit}, {"description", n.description},           {"source", n.source}};
     if (n.kind == NodeKind::kParameter) node["dist"] = dist_words(n.dist);
     if (n.kind == NodeKind::kShock) node["dist"] = std::string(dist_name(n.dist.kind));
     if (n.kind == NodeKind::kLever) node["rule"] = lever_words(n.lever);
@@ -244,11 +244,13 @@ json scenario_json(const Model& m, const StoredScenario& s) {
   j["runs"] = r.runs;
   j["seconds"] = num(s.seconds);
   json targets = json::array();
-  for (const auto& t : r.targets) targets.push_back(proportion(t.hits, t.runs, t.probability, t.ci_low, t.ci_high));
+  for (const auto& t : r.targets)
+    targets.push_back(proportion(t.hits, t.runs, t.probability, t.ci_low, t.ci_high));
   j["targets"] = targets;
   j["joint"] = proportion(r.joint_hits, r.runs, r.joint_probability, r.joint_low, r.joint_high);
   json actuals = json::array();
-  for (const auto& a : r.actuals) actuals.push_back({{"percentile", num(a.percentile)}, {"runs", a.runs}});
+  for (const auto& a : r.actuals)
+    actuals.push_back({{"percentile", num(a.percentile)}, {"runs", a.runs}});
   j["actuals"] = actuals;
   j["series"] = nullptr;
   if (s.summary) {
@@ -317,10 +319,7 @@ json sweep_json(const SweepResult& s) {
     for (const auto& t : p.targets) targets.push_back(proportion(t));
     points.push_back({{"levels", p.levels}, {"targets", targets}, {"joint", proportion(p.joint)}});
   }
-  return {{"axes", axes},
-          {"points", points},
-          {"runs", s.runs},
-          {"non_monotone", s.non_monotone}};
+  return {{"axes", axes}, {"points", points}, {"runs", s.runs}, {"non_monotone", s.non_monotone}};
 }
 
 json search_json(const SearchResult& s) {
@@ -356,7 +355,8 @@ json sensitivity_json(const std::string& scenario, const SensitivityResult& r) {
     for (const auto& t3 : o.thirds) {
       json row = json::array();
       for (const auto& t : t3)
-        row.push_back({{"runs", t.runs}, {"value", num(t.value)}, {"lo", num(t.lo)}, {"hi", num(t.hi)}});
+        row.push_back(
+            {{"runs", t.runs}, {"value", num(t.value)}, {"lo", num(t.lo)}, {"hi", num(t.hi)}});
       thirds.push_back(row);
     }
     outputs.push_back({{"target", o.output.target},
@@ -406,10 +406,10 @@ json sensitivity_json(const std::string& scenario, const SensitivityResult& r) {
 std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in)
-    throw OutputError(fmt::format(
-        "cannot read Chart.js at '{}', which the report inlines; install Debian's "
-        "libjs-chart.js (tools/deps.sh does) or configure with -DATTAIN_CHARTJS=PATH",
-        path));
+    throw OutputError(
+        fmt::format("cannot read Chart.js at '{}', which the report inlines; install Debian's "
+                    "libjs-chart.js (tools/deps.sh does) or configure with -DATTAIN_CHARTJS=PATH",
+                    path));
   std::ostringstream s;
   s << in.rdbuf();
   if (!in.good() && !in.eof()) throw OutputError(fmt::format("cannot read Chart.js at '{}'", path));
@@ -425,7 +425,8 @@ std::string script_safe(std::string js) {
     for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     if (lower == "script") js.replace(i, 2, "<\\/");
   }
-  for (std::size_t i = 0; (i = js.find("<!--", i)) != std::string::npos;) js.replace(i, 4, "<\\!--");
+  for (std::size_t i = 0; (i = js.find("<!--", i)) != std::string::npos;)
+    js.replace(i, 4, "<\\!--");
   return js;
 }
 
@@ -433,12 +434,23 @@ std::string html_escape(std::string_view s) {
   std::string out;
   for (char c : s) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;

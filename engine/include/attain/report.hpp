@@ -1,9 +1,8 @@
 // The HTML report of a results file: one self-contained page for a policy reader.
 #pragma once
 
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "attain/results_file.hpp"
 
