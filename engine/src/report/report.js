@@ -311,7 +311,7 @@
       sensitivity: 'Sensitivity analysis on ' + num(runs) + ' rows of a sampling design',
     }[D.run.analysis] || 'Analysis: ' + D.run.analysis;
     h.append(el('p', { class: 'meta' }, what + ' · time ' + M.time.start + '–' + M.time.end +
-      ' · results file ' + D.file + (D.created ? ' · made ' + D.created : '') + ' · attain ' + D.engine_version));
+      ' · results file ' + D.file.split('/').pop() + (D.created ? ' · made ' + D.created : '') + ' · attain ' + D.engine_version));
     root.append(h);
     const nav = el('nav', { class: 'toc', 'aria-label': 'Contents' });
     root.append(nav);
@@ -323,8 +323,11 @@
     if (!M.targets.length) {
       s.append(el('p', null, 'This model has no targets, so there are no probabilities to report.'));
     } else if (!ran.length) {
-      s.append(el('p', null, 'This file holds no probability of the targets per scenario (it records a ' +
-        D.run.analysis + ' analysis); its results follow below.'));
+      s.append(el('p', null, {
+        sweep: 'This file records a sweep: the chance of meeting the targets at a range of lever levels.',
+        search: 'This file records a search: the least lever level that gives the targets a chosen chance.',
+        sensitivity: 'This file records a sensitivity analysis: which uncertain assumptions decide whether each target is met.',
+      }[D.run.analysis] || 'This file holds no probability of the targets per scenario; its results follow below.'));
     } else {
       s.append(el('p', null, 'Each scenario is a way the plan could be carried out. For each, attain simulated ' +
         num(ran[0].runs) + ' possible futures under the uncertainties written in the model and counted how often ' +
@@ -340,7 +343,8 @@
         } else {
           card.append(el('div', { class: 'big' }, pct(sc.joint.p)));
           card.append(el('div', null, 'chance of meeting all ' + M.targets.length + ' targets together ',
-            el('span', { class: 'note' }, interval(sc.joint.lo, sc.joint.hi, sc.joint.p))));
+            el('span', { class: 'note' }, interval(sc.joint.lo, sc.joint.hi, sc.joint.p)),
+            sc.joint.hits === 0 ? ' (no simulated future met them all)' : ''));
         }
         const order = M.targets.map((t, k) => k).sort((a, b) => sc.targets[b].p - sc.targets[a].p);
         const likely = order.filter((k) => sc.targets[k].p >= 0.5).length;
@@ -367,6 +371,26 @@
         '; it raises the chance of ' + plural(helped, 'target') + ' and lowers it for ' + hurt + ' (where the 95 % interval excludes no change).'));
     }
     if (D.search) s.append(el('p', null, searchSentence(D.search)));
+    if (D.sweep && D.sweep.axes.length === 1 && D.sweep.points.length > 1) {
+      const w = D.sweep, a = w.axes[0], first = w.points[0], last = w.points[w.points.length - 1];
+      const what = M.targets.length === 1 ? (x) => x.targets[0] : (x) => x.joint;
+      s.append(el('p', null, 'Sweep: as the ' + (a.absolute ? 'value' : 'scale') + ' of ' + a.lever + ' goes from ' + num(a.from) +
+        ' to ' + num(a.to) + ', the chance of meeting ' + (M.targets.length === 1 ? 'the target' : 'all targets together') +
+        ' goes from ' + pctIv(what(first)) + ' to ' + pctIv(what(last)) + '.'));
+    }
+    for (const x of D.sensitivity) {
+      const words = [];
+      for (const o of x.outputs) {
+        if (!o.met || o.target < 0 || !(o.variance > 0)) continue;
+        let best = -1;
+        o.factors.forEach((f, j) => { if (finite(f.st[0]) && (best < 0 || f.st[0] > o.factors[best].st[0])) best = j; });
+        if (best >= 0)
+          words.push(splitLabel(M.targets[o.target].label || M.targets[o.target].name)[0] + ': ' +
+            factorLabel(x.factors[best]).join(' ') + ' (total index ' + num(o.factors[best].st[0]) + ')');
+      }
+      if (words.length)
+        s.append(el('p', null, 'What matters most under ' + x.scenario + ' — ', words.join('; '), '.'));
+    }
     const how = el('div', { class: 'howto' });
     how.append(el('p', null, el('b', null, 'How to read the numbers. '),
       'A probability is the share of simulated futures in which a target is met. The numbers in brackets are a 95 % interval: ' +
@@ -376,14 +400,17 @@
     s.append(how);
   }
 
+  // A goal like 0.8 as "80 %", without needless decimals.
+  const goal = (p) => (Number.isInteger(Math.round(p * 1e6) / 1e4) ? String(Math.round(p * 1e6) / 1e4) + ' %' : pct(p));
+
   function searchSentence(x) {
     const t = x.target === 'all' ? 'all targets together' : (splitLabel((M.targets.find((t) => t.name === x.target) || {}).label || x.target)[0]);
     const lever = x.levers.join(', ');
     const kind = x.absolute ? 'value of ' + lever : 'scale of ' + lever + ' (1 = as the plan is written)';
     if (!x.reachable)
       return 'Search: no level of ' + kind + ' between ' + num(x.range[0]) + ' and ' + num(x.range[1]) + ' gives a ' +
-        pct(x.goal) + ' chance of ' + t + '; at the top of that range the chance is ' + pctIv(x.at_level) + '.';
-    return 'Search: for a ' + pct(x.goal) + ' chance of ' + t + ', the ' + kind + ' must be at least ' + num(x.level) +
+        goal(x.goal) + ' chance of ' + t + '; at the top of that range the chance is ' + pctIv(x.at_level) + '.';
+    return 'Search: for a ' + goal(x.goal) + ' chance of ' + t + ', the ' + kind + ' must be at least ' + num(x.level) +
       ' (between ' + num(x.level_low) + ' and ' + (finite(x.level_high) ? num(x.level_high) : 'beyond the range searched') +
       ' allowing for simulation noise).';
   }
@@ -725,6 +752,20 @@
         },
       }, 'probability against the level of ' + last.lever);
     }
+    const table = el('table', { class: 'wide' });
+    const head = el('tr', null, axes.map((a) => el('th', { class: 'num' }, a.lever)));
+    M.targets.forEach((t) => head.append(el('th', { class: 'num' }, splitLabel(t.label || t.name)[0])));
+    if (M.targets.length > 1) head.append(el('th', { class: 'num' }, 'All targets together'));
+    table.append(el('thead', null, head));
+    const body = el('tbody');
+    for (const p of w.points) {
+      const tr = el('tr', null, p.levels.map((v) => el('td', { class: 'num' }, num(v))));
+      for (const x of [...p.targets, ...(M.targets.length > 1 ? [p.joint] : [])]) tr.append(el('td', { class: 'num' }, pctIv(x)));
+      body.append(tr);
+    }
+    table.append(body);
+    s.append(el('details', null, el('summary', null, 'Every level with its 95 % interval (' + plural(w.points.length, 'level') + ')'),
+      el('div', { class: 'scroll' }, table)));
   }
 
   function searchSection() {
@@ -754,7 +795,7 @@
         },
         plugins: {
           tooltip: { filter: (item) => !item.dataset.isInterval, callbacks: { label: (item) => 'level ' + num(item.raw.x) + ': ' + pctIv(item.dataset.values[item.dataIndex]) } },
-          refLines: { lines: [{ axis: 'y', value: x.goal, color: TARGET, text: 'goal ' + pct(x.goal) },
+          refLines: { lines: [{ axis: 'y', value: x.goal, color: TARGET, text: 'goal ' + goal(x.goal) },
             ...(x.reachable ? [{ axis: 'x', value: x.level, color: GOOD, text: 'level found ' + num(x.level) }] : [])] },
         },
       },
