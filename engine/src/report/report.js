@@ -242,6 +242,12 @@
     return el('div', { class: 'scroll' }, table);
   }
 
+  // The height a horizontal bar chart needs: each category as tall as its bars or its label's
+  // lines, whichever is more.
+  function categoryHeight(labels, bars) {
+    return labels.reduce((h, l) => h + Math.max(bars, (Array.isArray(l) ? l.length : 1) * 14 + 10), 0);
+  }
+
   // Horizontal bars of probabilities with their 95 % intervals as thin floating bars.
   function probabilityBars(parent, labels, groups, opts) {
     const datasets = [];
@@ -259,8 +265,7 @@
         categoryPercentage: 0.86, minBarLength: 2,
       });
     });
-    const rows = labels.length * Math.max(1, groups.length);
-    chart(parent, Math.max(160, rows * 15 + labels.length * 14 + 70), {
+    chart(parent, categoryHeight(labels, groups.length * 15 + 12) + 90, {
       type: 'bar',
       data: { labels: labels, datasets: datasets },
       options: {
@@ -385,11 +390,14 @@
         let best = -1;
         o.factors.forEach((f, j) => { if (finite(f.st[0]) && (best < 0 || f.st[0] > o.factors[best].st[0])) best = j; });
         if (best >= 0)
-          words.push(splitLabel(M.targets[o.target].label || M.targets[o.target].name)[0] + ': ' +
-            factorLabel(x.factors[best]).join(' ') + ' (total index ' + num(o.factors[best].st[0]) + ')');
+          words.push(el('li', null, el('b', null, splitLabel(M.targets[o.target].label || M.targets[o.target].name)[0]), ': ' +
+            factorLabel(x.factors[best]).join(' ') + ' (total index ' + num(o.factors[best].st[0]) + ')'));
       }
-      if (words.length)
-        s.append(el('p', null, 'What matters most under ' + x.scenario + ' — ', words.join('; '), '.'));
+      if (words.length) {
+        s.append(el('p', null, 'The uncertain input that matters most for each target under ' + x.scenario +
+          ' (see "What decides each target"):'));
+        s.append(el('ul', null, words));
+      }
     }
     const how = el('div', { class: 'howto' });
     how.append(el('p', null, el('b', null, 'How to read the numbers. '),
@@ -806,7 +814,9 @@
   function factorLabel(f) {
     if (f.shocks || f.why === 'shocks') return ['Year-to-year randomness', '(all shocks together)'];
     if (f.members.length === 1) return chartLabel(nodeOf(f.members[0]).label || f.name, f.name, 40);
-    return [f.name + ' (' + f.why + ')', ...wrap(f.members.join(', '), 40)];
+    // A group: its members' short labels, moved together.
+    const names = f.members.map((m) => splitLabel(nodeOf(m).label || m)[0]).join(' + ');
+    return [...wrap(names, 40), '(' + (f.why === 'correlation group' ? 'correlated, varied together' : 'varied together') + ')'];
   }
 
   function sensitivitySection() {
@@ -856,10 +866,12 @@
           .sort((a, b) => Math.abs(b.th[2].value - b.th[0].value) - Math.abs(a.th[2].value - a.th[0].value))
           .slice(0, 8);
         if (rows.length) {
-          chart(left, rows.length * 34 + 80, {
+          const tornadoTop = Math.max(o.mean, ...rows.map((r) => Math.max(r.th[0].value, r.th[2].value)));
+          const tornadoLabels = rows.map((r) => chartLabel(nodeOf(r.name).label || r.name, r.name, 34));
+          chart(left, categoryHeight(tornadoLabels, 30) + 80, {
             type: 'bar',
             data: {
-              labels: rows.map((r) => chartLabel(nodeOf(r.name).label || r.name, r.name, 34)),
+              labels: tornadoLabels,
               datasets: [{
                 label: 'lower third → upper third', data: rows.map((r) => [r.th[0].value, r.th[2].value]),
                 backgroundColor: rows.map((r) => (r.th[2].value >= r.th[0].value ? alpha(GOOD, 0.75) : alpha(BAD, 0.75))),
@@ -868,7 +880,9 @@
             },
             options: {
               indexAxis: 'y',
-              scales: { x: { min: 0, max: 1, title: { display: true, text: 'chance of meeting the target' }, ticks: { callback: (v) => Math.round(v * 100) + ' %' } },
+              // 0-100 %, or zoomed in when every bar is below 50 %.
+              scales: { x: { min: 0, [tornadoTop < 0.5 ? 'suggestedMax' : 'max']: tornadoTop < 0.5 ? tornadoTop * 1.1 : 1,
+                title: { display: true, text: 'chance of meeting the target' }, ticks: { callback: (v) => num(v * 100) + ' %' } },
                 y: { ticks: { autoSkip: false, font: { size: 11 } } } },
               plugins: {
                 legend: { display: false },
