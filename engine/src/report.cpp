@@ -265,7 +265,7 @@ json scenario_json(const Model& m, const StoredScenario& s) {
            q = json::array();
       for (std::size_t k = 0; k < steps; ++k) {
         mean.push_back(num(sum.mean[base + k]));
-        sd.push_back(k < sum.sd.size() - base ? num(sum.sd[base + k]) : json(nullptr));
+        sd.push_back(base + k < sum.sd.size() ? num(sum.sd[base + k]) : json(nullptr));
         lo.push_back(base + k < sum.min.size() ? num(sum.min[base + k]) : json(nullptr));
         hi.push_back(base + k < sum.max.size() ? num(sum.max[base + k]) : json(nullptr));
         json row = json::array();
