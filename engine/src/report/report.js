@@ -92,6 +92,15 @@
     return Number(v.toPrecision(4)).toLocaleString('en-US', { maximumFractionDigits: 6 });
   }
 
+  // A value as written in a model or observed (thresholds, actuals, lever values): up to 8
+  // significant digits, so that 1383.47 is not shown as 1,383.
+  function exact(v) {
+    if (!finite(v)) return '–';
+    const a = Math.abs(v);
+    if (a !== 0 && (a >= 1e9 || a < 1e-4)) return v.toPrecision(6);
+    return Number(v.toPrecision(8)).toLocaleString('en-US', { maximumFractionDigits: 8 });
+  }
+
   const plural = (n, one, many) => n + ' ' + (n === 1 ? one : many || one + 's');
 
   const OPS = { '>=': '≥', '>': '>', '<=': '≤', '<': '<' };
@@ -140,7 +149,7 @@
   }
 
   function targetWords(t) {
-    return (OPS[t.op] || t.op) + ' ' + num(t.threshold) + (t.unit && t.unit !== '1' ? ' ' + t.unit : '') + ' in ' + t.year;
+    return (OPS[t.op] || t.op) + ' ' + exact(t.threshold) + (t.unit && t.unit !== '1' ? ' ' + t.unit : '') + ' in ' + t.year;
   }
 
   const scenarioColor = (i) => COLORS[i % COLORS.length];
@@ -511,7 +520,7 @@
         const tr = el('tr');
         if (i === 0) tr.append(el('td', { rowspan: withSeries.length }, labelCell(l.label, l.name), l.unit ? el('div', { class: 'note' }, l.unit) : null));
         tr.append(el('td', null, sc.name));
-        ser.mean.forEach((v) => tr.append(el('td', { class: 'num' }, num(v))));
+        ser.mean.forEach((v) => tr.append(el('td', { class: 'num' }, exact(v))));
         body.append(tr);
       });
     }
@@ -646,7 +655,7 @@
     M.actuals.forEach((a, k) => {
       const node = nodeOf(a.node);
       const tr = el('tr', null, el('td', null, labelCell(a.label || node.label, a.node), a.source ? el('div', { class: 'note' }, a.source) : null),
-        el('td', null, a.year), el('td', { class: 'num' }, num(a.value) + (a.unit ? ' ' + a.unit : '')));
+        el('td', null, a.year), el('td', { class: 'num' }, exact(a.value) + (a.unit && a.unit !== '1' ? ' ' + a.unit : '')));
       ran.forEach((sc) => tr.append(el('td', { class: 'num' }, sc.actuals[k] ? pct(sc.actuals[k].percentile, 1) : '–')));
       body.append(tr);
     });
@@ -921,8 +930,9 @@
       if (!nodes.length) continue;
       s.append(el('h3', null, title + ' (' + nodes.length + ')'));
       const table = el('table', { class: 'wide' });
-      table.append(el('thead', null, el('tr', null, el('th', null, 'Quantity'), el('th', null, 'Unit'),
-        el('th', null, kind === 'lever' ? 'As the plan is written' : 'Distribution'), el('th', null, 'Source and reasoning'))));
+      table.append(el('thead', null, el('tr', null, el('th', { style: 'width:32%' }, 'Quantity'), el('th', { style: 'width:11%' }, 'Unit'),
+        el('th', { style: 'width:22%' }, kind === 'lever' ? 'As the plan is written' : 'Distribution'),
+        el('th', { style: 'width:35%' }, 'Source and reasoning'))));
       const body = el('tbody');
       for (const n of nodes)
         body.append(el('tr', null, el('td', null, labelCell(n.label, n.name), n.description ? el('div', { class: 'note' }, n.description) : null),
