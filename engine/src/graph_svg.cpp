@@ -40,19 +40,23 @@ std::string dot_to_svg(const std::string& dot) {
     ~Restore() { agseterrf(f); }
   } restore{previous};
 
-  std::unique_ptr<GVC_t, int (*)(GVC_t*)> gvc(gvContext(), gvFreeContext);
-  if (!gvc) throw OutputError("graph: cannot start Graphviz (gvContext failed)");
+  // One context for the process, never freed: Graphviz 2.42's pango plugin keeps a cache
+  // (the last font name) that gvFreeContext frees, so a second context would read freed
+  // memory when it measures text (found by AddressSanitizer).
+  static GVC_t* const context = gvContext();
+  if (!context) throw OutputError("graph: cannot start Graphviz (gvContext failed)");
+  GVC_t* gvc = context;
   std::unique_ptr<Agraph_t, int (*)(Agraph_t*)> g(agmemread(dot.c_str()), agclose);
   if (!g) throw OutputError("graph: Graphviz cannot read the DOT text: " + last_message());
-  if (gvLayout(gvc.get(), g.get(), "dot") != 0)
+  if (gvLayout(gvc, g.get(), "dot") != 0)
     throw OutputError("graph: Graphviz's dot layout failed: " + last_message() +
                       " (is the graphviz package installed? tools/deps.sh installs it)");
   char* data = nullptr;
   unsigned int length = 0;
-  const int rendered = gvRenderData(gvc.get(), g.get(), "svg", &data, &length);
+  const int rendered = gvRenderData(gvc, g.get(), "svg", &data, &length);
   std::string svg = data ? std::string(data, length) : std::string();
   if (data) gvFreeRenderData(data);
-  gvFreeLayout(gvc.get(), g.get());
+  gvFreeLayout(gvc, g.get());
   if (rendered != 0 || svg.empty())
     throw OutputError("graph: Graphviz cannot render SVG: " + last_message() +
                       " (is the graphviz package installed? tools/deps.sh installs it)");
