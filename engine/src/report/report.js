@@ -380,9 +380,11 @@
       if (!M.targets.length) break;
       const j = c.joint;
       const helped = c.targets.filter((t) => t.lo > 0).length, hurt = c.targets.filter((t) => t.hi < 0).length;
-      s.append(el('p', null, 'Compared with ' + c.reference + ', ' + c.scenario + ' changes the chance of meeting all targets together by ' +
-        pts(j.difference) + ' percentage points [' + pts(j.lo) + ', ' + pts(j.hi) + ']' +
-        '; it raises the chance of ' + plural(helped, 'target') + ' and lowers it for ' + hurt + ' (where the 95 % interval excludes no change).'));
+      const one = M.targets.length === 1;
+      s.append(el('p', null, 'Compared with ' + c.reference + ', ' + c.scenario + ' changes the chance of meeting ' +
+        (one ? 'the target' : 'all targets together') + ' by ' + pts(j.difference) + ' percentage points [' + pts(j.lo) + ', ' +
+        pts(j.hi) + ']' + (one ? '.' : '; it raises the chance of ' + plural(helped, 'target') + ' and lowers it for ' + hurt +
+        ' (counting those whose 95 % interval excludes no change).')));
     }
     if (D.search) s.append(el('p', null, searchSentence(D.search)));
     if (D.sweep && D.sweep.axes.length === 1 && D.sweep.points.length > 1) {
