@@ -1,4 +1,5 @@
 // The attain command line: check, graph, run and replay, over the attain::engine library.
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <sched.h>
 #include <unistd.h>
@@ -17,6 +18,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <random>
 #include <thread>
 
 #include "attain/analysis.hpp"
@@ -25,6 +27,7 @@
 #include "attain/program.hpp"
 #include "attain/report.hpp"
 #include "attain/results_file.hpp"
+#include "attain/results_json.hpp"
 #include "attain/sensitivity.hpp"
 #include "attain/version.hpp"
 #include "attain/yaml_reader.hpp"
@@ -305,6 +308,29 @@ Common prepare(const RunArgs& a, std::size_t row_variants = 0) {
   return c;
 }
 
+/// How a command's results are made, as a results file records it.
+attain::RunInfo run_info(const Common& c, const std::string& analysis) {
+  attain::RunInfo info;
+  info.seed = c.options.seed;
+  info.runs = c.options.runs;
+  info.chunk = c.options.chunk;
+  info.store = c.store;
+  info.analysis = analysis;
+  info.ci_width = c.options.ci_width;
+  return info;
+}
+
+/// The results of a command as a results file would hold them, for the JSON documents
+/// (attain/results_json.hpp): `--json` and `attain export` then print the same document.
+attain::StoredResults stored(const RunArgs& a, const Common& c, const std::string& analysis) {
+  return attain::stored_results(c.loaded.model, run_info(c, analysis), a.out);
+}
+
+/// Prints a JSON document on stdout.
+void print_document(const json& document) {
+  std::cout << attain::document_text(document);
+}
+
 std::unique_ptr<attain::ResultsFile> open_file(const RunArgs& a, const Common& c,
                                                const std::string& analysis) {
   std::unique_ptr<attain::ResultsFile> file;
@@ -326,13 +352,7 @@ std::unique_ptr<attain::ResultsFile> open_file(const RunArgs& a, const Common& c
     if (fs::equivalent(a.out, in, ec))
       bad_arg(fmt::format("--out '{}' is the input file '{}'; the results would replace it", a.out,
                           in));
-  attain::RunInfo info;
-  info.seed = c.options.seed;
-  info.runs = c.options.runs;
-  info.chunk = c.options.chunk;
-  info.store = c.store;
-  info.analysis = analysis;
-  info.ci_width = c.options.ci_width;
+  const attain::RunInfo info = run_info(c, analysis);
   // Temporaries of this output left by killed runs (kill -9, a crash, a power cut).
   for (const auto& t : attain::remove_stale_temporaries(a.out)) {
     if (t.removed)
@@ -384,57 +404,9 @@ std::string signed_interval(double d, double lo, double hi) {
   return fmt::format("{:+.3f} [{:+.3f}, {:+.3f}]", d, lo, hi);
 }
 
-json proportion_json(const attain::Proportion& p) {
-  return {{"hits", p.hits},
-          {"runs", p.runs},
-          {"probability", p.p},
-          {"ci_low", p.lo},
-          {"ci_high", p.hi}};
-}
-
 /// A number, or null when it is not finite (JSON has no NaN).
 json number(double v) {
   return std::isfinite(v) ? json(v) : json(nullptr);
-}
-
-json scenario_json(const attain::Model& m, const attain::Scenario& s,
-                   const attain::EnsembleResult& r) {
-  json targets = json::array();
-  for (std::size_t t = 0; t < m.targets.size(); ++t) {
-    const auto& tr = r.targets[t];
-    json first = json::object();
-    for (int k = 0; k < m.time.steps(); ++k)
-      if (tr.first_met[static_cast<std::size_t>(k)])
-        first[fmt::format("{}", m.time.time(k))] = tr.first_met[static_cast<std::size_t>(k)];
-    json t_json = targets_json(m)[t];
-    t_json.update({{"hits", tr.hits},
-                   {"runs", tr.runs},
-                   {"probability", tr.probability},
-                   {"ci_low", tr.ci_low},
-                   {"ci_high", tr.ci_high},
-                   {"first_met", first},
-                   {"never_met", tr.never}});
-    targets.push_back(t_json);
-  }
-  json actuals = json::array();
-  for (std::size_t i = 0; i < m.actuals.size(); ++i)
-    actuals.push_back({{"node", m.actuals[i].node},
-                       {"label", m.actuals[i].label},
-                       {"year", m.actuals[i].year},
-                       {"value", m.actuals[i].value},
-                       {"percentile", r.actuals[i].percentile}});
-  return {{"name", s.name},
-          {"description", s.description},
-          {"runs", r.runs},
-          {"targets", targets},
-          {"joint",
-           {{"hits", r.joint_hits},
-            {"runs", r.runs},
-            {"probability", r.joint_probability},
-            {"ci_low", r.joint_low},
-            {"ci_high", r.joint_high}}},
-          {"actuals", actuals},
-          {"seconds", r.seconds}};
 }
 
 /// The attainment table: one row per target, one column per scenario.
@@ -514,17 +486,10 @@ int cmd_run(const RunArgs& a) {
 
   const auto& m = l.model;
   if (a.json) {
-    json j;
-    j["model"] = m.name;
-    j["seed"] = c.options.seed;
-    j["runs"] = c.options.runs;
-    j["ci_width"] = c.options.ci_width > 0 ? json(c.options.ci_width) : json(nullptr);
-    j["output"] = a.out.empty() ? json(nullptr) : json(a.out);
-    json sc = json::array();
+    attain::StoredResults sr = stored(a, c, "run");
     for (std::size_t si = 0; si < l.scenarios.size(); ++si)
-      sc.push_back(scenario_json(m, l.scenarios[si], results[si]));
-    j["scenarios"] = sc;
-    std::cout << j.dump(2) << "\n";
+      sr.scenarios.push_back(attain::stored_scenario(l.scenarios[si], results[si]));
+    print_document(attain::run_document(sr));
     adaptive_note(c);
     return 0;
   }
@@ -545,28 +510,6 @@ int cmd_run(const RunArgs& a) {
              a.out.empty() ? "" : fmt::format("; results in {}", a.out));
   adaptive_note(c);
   return 0;
-}
-
-json paired_json(const attain::PairedTarget& t) {
-  json j = {{"name", t.name},
-            {"p_reference", t.reference.p},
-            {"p_scenario", t.other.p},
-            {"difference", t.paired.difference},
-            {"ci_low", t.paired.lo},
-            {"ci_high", t.paired.hi},
-            {"unpaired_ci_low", t.unpaired.lo},
-            {"unpaired_ci_high", t.unpaired.hi},
-            {"helped", t.table.helped},
-            {"hurt", t.table.hurt},
-            {"both", t.table.both},
-            {"neither", t.table.neither},
-            {"p_value", t.p_value}};
-  if (t.value_difference)
-    j["value_difference"] = {{"mean", number(t.value_difference->mean)},
-                             {"ci_low", number(t.value_difference->lo)},
-                             {"ci_high", number(t.value_difference->hi)},
-                             {"sd", number(t.value_difference->sd)}};
-  return j;
 }
 
 int cmd_compare(const RunArgs& a) {
@@ -602,30 +545,11 @@ int cmd_compare(const RunArgs& a) {
     file->commit();
   }
   if (a.json) {
-    json j;
-    j["model"] = m.name;
-    j["seed"] = c.options.seed;
-    j["runs"] = r.runs;
-    j["ci_width"] = c.options.ci_width > 0 ? json(c.options.ci_width) : json(nullptr);
-    j["output"] = a.out.empty() ? json(nullptr) : json(a.out);
-    j["interval"] = "Newcombe (1998) method 10 for paired proportions, 95 %";
-    j["test"] = "exact McNemar, two-sided";
-    json sc = json::array();
+    attain::StoredResults sr = stored(a, c, "compare");
     for (std::size_t i = 0; i < l.scenarios.size(); ++i)
-      sc.push_back(scenario_json(m, l.scenarios[i], r.scenarios[i]));
-    j["scenarios"] = sc;
-    json comps = json::array();
-    for (const auto& cmp : r.comparisons) {
-      json targets = json::array();
-      for (const auto& t : cmp.targets) targets.push_back(paired_json(t));
-      comps.push_back({{"reference", cmp.reference},
-                       {"scenario", cmp.scenario},
-                       {"targets", targets},
-                       {"joint", paired_json(cmp.joint)}});
-    }
-    j["comparisons"] = comps;
-    j["seconds"] = r.seconds;
-    std::cout << j.dump(2) << "\n";
+      sr.scenarios.push_back(attain::stored_scenario(l.scenarios[i], r.scenarios[i]));
+    sr.comparisons = r.comparisons;
+    print_document(attain::compare_document(sr));
     adaptive_note(c);
     return 0;
   }
@@ -744,33 +668,10 @@ int cmd_sweep(const RunArgs& a, const std::vector<std::string>& lever_texts) {
     file->commit();
   }
   if (a.json) {
-    json levers = json::array();
-    for (std::size_t i = 0; i < axes.size(); ++i)
-      levers.push_back({{"name", axes[i].lever},
-                        {"level", r.absolute[i] ? "value" : "scale"},
-                        {"from", axes[i].from},
-                        {"to", axes[i].to},
-                        {"points", axes[i].points}});
-    json points = json::array();
-    for (const auto& p : r.points) {
-      json lv = json::object();
-      for (std::size_t i = 0; i < axes.size(); ++i) lv[axes[i].lever] = p.levels[i];
-      json targets = json::array();
-      for (std::size_t t = 0; t < m.targets.size(); ++t) {
-        json tj = proportion_json(p.targets[t]);
-        tj["name"] = m.targets[t].name;
-        targets.push_back(tj);
-      }
-      points.push_back({{"levels", lv}, {"targets", targets}, {"joint", proportion_json(p.joint)}});
-    }
-    json j = {{"model", m.name},
-              {"scenario", l.scenarios[0].name},
-              {"seed", c.options.seed},
-              {"runs", r.runs},
-              {"output", a.out.empty() ? json(nullptr) : json(a.out)},
-              {"sweep", {{"levers", levers}, {"points", points}, {"non_monotone", r.non_monotone}}},
-              {"seconds", r.seconds}};
-    std::cout << j.dump(2) << "\n";
+    attain::StoredResults sr = stored(a, c, "sweep");
+    sr.analysis_scenario = l.scenarios[0].name;
+    sr.sweep = r;
+    print_document(attain::sweep_document(sr));
     return 0;
   }
   fmt::print("{} / {}: sweep of {} points, each on the same {} runs, seed {}\n", m.name,
@@ -884,37 +785,10 @@ int cmd_search(const RunArgs& a, const SearchArgs& sa) {
                         m.targets[static_cast<std::size_t>(spec.target)].threshold,
                         m.targets[static_cast<std::size_t>(spec.target)].year);
   if (a.json) {
-    json evals = json::array();
-    for (const auto& e : r.evaluations) {
-      json ej = proportion_json(e.p);
-      ej["level"] = e.level;
-      evals.push_back(ej);
-    }
-    json j = {{"model", m.name},
-              {"scenario", l.scenarios[0].name},
-              {"seed", c.options.seed},
-              {"runs", r.runs},
-              {"output", a.out.empty() ? json(nullptr) : json(a.out)},
-              {"search",
-               {{"lever", spec.levers.size() == 1 ? json(spec.levers[0]) : json(spec.levers)},
-                {"levers", spec.levers},
-                {"level_kind", r.absolute ? "value" : "scale"},
-                {"target", r.target},
-                {"goal", r.goal},
-                {"range", {r.range_low, r.range_high}},
-                {"tolerance", r.tolerance},
-                {"reachable", r.reachable},
-                {"level", number(r.level)},
-                {"probability", r.at_level.p},
-                {"ci_low", r.at_level.lo},
-                {"ci_high", r.at_level.hi},
-                {"level_low", number(r.level_low)},
-                {"level_high", number(r.level_high)},
-                {"monotone", r.monotone},
-                {"evaluations", r.evaluations.size()},
-                {"points", evals}}},
-              {"seconds", r.seconds}};
-    std::cout << j.dump(2) << "\n";
+    attain::StoredResults sr = stored(a, c, "search");
+    sr.analysis_scenario = l.scenarios[0].name;
+    sr.search = r;
+    print_document(attain::search_document(sr));
     if (!r.monotone)
       fmt::print(stderr,
                  "attain: warning: the estimated probability is not monotone in the level\n");
@@ -986,10 +860,6 @@ attain::FactorGroup parse_factor(const std::string& text) {
   return g;
 }
 
-json estimate_json(const attain::Estimate& e) {
-  return {number(e.value), number(e.lo), number(e.hi)};
-}
-
 /// "0.42 [0.38, 0.47]", or "-" without an estimate.
 std::string estimate_text(const attain::Estimate& e) {
   if (!std::isfinite(e.value)) return "-";
@@ -1000,26 +870,6 @@ std::string percent(double p) {
   if (!std::isfinite(p)) return "-";
   if (p > 0 && p < 0.001) return "<0.1%";
   return fmt::format("{:.1f}%", 100 * p);
-}
-
-/// A PRIM box in words: "x >= 0.7 and y <= 0.3", the limits whose quasi-p-value is
-/// below `max_p` (all by default).
-std::string box_words(const attain::PrimResult& p, const std::vector<std::string>& names,
-                      double max_p = 2) {
-  std::string s;
-  for (const auto& d : p.restricted) {
-    if (!(d.quasi_p < max_p)) continue;
-    const std::string& n = names[static_cast<std::size_t>(d.dim)];
-    std::string part;
-    if (d.lower_restricted && d.upper_restricted)
-      part = fmt::format("{:.4g} <= {} <= {:.4g}", d.lower, n, d.upper);
-    else if (d.lower_restricted)
-      part = fmt::format("{} >= {:.4g}", n, d.lower);
-    else
-      part = fmt::format("{} <= {:.4g}", n, d.upper);
-    s += (s.empty() ? "" : " and ") + part;
-  }
-  return s;
 }
 
 /// `attain sensitivity MODEL --given-data RESULTS.h5`: first-order indices and thirds
@@ -1164,13 +1014,16 @@ int cmd_given_data(const RunArgs& a, const SensitivityArgs& sa) {
   }
   if (a.json) {
     json j;
+    j["schema"] = "attain-sensitivity-given-data";
+    j["version"] = attain::kDocumentVersion;
+    j["engine_version"] = attain::kEngineVersion;
     j["model"] = m.name;
     j["given_data"] = sa.given_data;
     j["method"] = "given-data first-order indices by binning (ANOVA estimator)";
     j["interval"] = "95 % Student-t interval from 20 batches of consecutive runs";
     j["sensitivity"] = out;
     j["prim"] = json::array();
-    std::cout << j.dump(2) << "\n";
+    print_document(j);
   }
   return 0;
 }
@@ -1238,105 +1091,10 @@ int cmd_sensitivity(const RunArgs& a, const SensitivityArgs& sa) {
                        t.threshold, t.year);
   };
   if (a.json) {
-    json j;
-    j["model"] = m.name;
-    j["seed"] = c.options.seed;
-    j["rows"] = c.options.runs;
-    j["sampling"] = sa.sampling;
-    j["resamples"] = sa.resamples;
-    j["output_file"] = a.out.empty() ? json(nullptr) : json(a.out);
-    j["first_order"] = "Saltelli et al. (2010), centred";
-    j["total"] = "Jansen (1999)";
-    j["interval"] = "95 % percentile interval, Poisson bootstrap of the design's rows";
-    json sens = json::array(), prim = json::array(), scen = json::array();
-    for (std::size_t si = 0; si < results.size(); ++si) {
-      const auto& r = results[si];
-      const std::string& sn = l.scenarios[si].name;
-      json factors = json::array();
-      for (const auto& f : r.factors)
-        factors.push_back({{"name", f.name}, {"kind", f.why}, {"parameters", f.members}});
-      scen.push_back({{"scenario", sn},
-                      {"rows", r.rows},
-                      {"runs", r.runs},
-                      {"factors", factors},
-                      {"seconds", r.seconds}});
-      std::map<std::string, std::size_t> q_of;
-      for (std::size_t q = 0; q < r.uncertain.size(); ++q) q_of[r.uncertain[q]] = q;
-      for (const auto& o : r.outputs) {
-        json fs = json::array();
-        for (std::size_t f = 0; f < r.factors.size(); ++f) {
-          const auto& fi = o.factors[f];
-          json e = {{"name", r.factors[f].name},  {"S1", number(fi.s1.value)},
-                    {"S1_low", number(fi.s1.lo)}, {"S1_high", number(fi.s1.hi)},
-                    {"ST", number(fi.st.value)},  {"ST_low", number(fi.st.lo)},
-                    {"ST_high", number(fi.st.hi)}};
-          const char* keys[3] = {"low_third", "mid_third", "high_third"};
-          const std::string prefix = o.output.met ? "p_" : "mean_";
-          for (int t = 0; t < 3; ++t) {
-            json v = nullptr;
-            if (r.factors[f].members.size() == 1)
-              v = number(
-                  o.thirds[q_of.at(r.factors[f].members[0])][static_cast<std::size_t>(t)].value);
-            e[prefix + keys[t]] = v;
-          }
-          fs.push_back(e);
-        }
-        json thirds = json::array();
-        for (std::size_t q = 0; q < r.uncertain.size(); ++q) {
-          json th = json::array();
-          for (const auto& t : o.thirds[q])
-            th.push_back({{"runs", t.runs},
-                          {"value", number(t.value)},
-                          {"low", number(t.lo)},
-                          {"high", number(t.hi)}});
-          thirds.push_back({{"parameter", r.uncertain[q]}, {"thirds", th}});
-        }
-        sens.push_back(
-            {{"scenario", sn},
-             {"target", o.output.target < 0
-                            ? json(nullptr)
-                            : json(m.targets[static_cast<std::size_t>(o.output.target)].name)},
-             {"output", o.output.met ? "met" : "value"},
-             {"mean", number(o.mean)},
-             {"variance", number(o.variance)},
-             {"sum_S1", estimate_json(o.sum_s1)},
-             {"sum_ST", estimate_json(o.sum_st)},
-             {"factors", fs},
-             {"conditional", thirds}});
-      }
-      for (const auto& pt : r.prim) {
-        const auto& p = pt.result;
-        json traj = json::array();
-        for (const auto& b : p.trajectory)
-          traj.push_back({{"mass", b.mass},
-                          {"coverage", b.coverage},
-                          {"density", b.density},
-                          {"restricted", b.restricted}});
-        json dims = json::array();
-        for (const auto& d : p.restricted)
-          dims.push_back({{"parameter", r.uncertain[static_cast<std::size_t>(d.dim)]},
-                          {"lower", d.lower_restricted ? json(d.lower) : json(nullptr)},
-                          {"upper", d.upper_restricted ? json(d.upper) : json(nullptr)},
-                          {"quasi_p", d.quasi_p}});
-        json e = {{"scenario", sn},
-                  {"target", m.targets[static_cast<std::size_t>(pt.target)].name},
-                  {"points", r.prim_points},
-                  {"reason", p.reason.empty() ? json(nullptr) : json(p.reason)},
-                  {"trajectory", traj},
-                  {"chosen", p.chosen},
-                  {"restricted", dims}};
-        if (p.reason.empty())
-          e["box"] = {{"mass", p.box.mass},
-                      {"coverage", p.box.coverage},
-                      {"density", p.box.density},
-                      {"in_words", box_words(p, r.uncertain)}};
-        prim.push_back(e);
-      }
-    }
-    j["scenarios"] = scen;
-    j["sensitivity"] = sens;
-    j["prim"] = prim;
-    std::cout << j.dump(2) << "\n";
+    attain::StoredResults sr = stored(args, c, "sensitivity");
+    for (std::size_t si = 0; si < results.size(); ++si)
+      sr.sensitivity.emplace_back(l.scenarios[si].name, results[si]);
+    print_document(attain::sensitivity_document(sr));
     return 0;
   }
   for (std::size_t si = 0; si < results.size(); ++si) {
@@ -1428,7 +1186,7 @@ int cmd_sensitivity(const RunArgs& a, const SensitivityArgs& sa) {
         } else {
           std::size_t weak = 0;
           for (const auto& d : p.restricted) weak += !(d.quasi_p < 0.05);
-          std::string words = box_words(p, r.uncertain, 0.05);
+          std::string words = attain::prim_box_words(p, r.uncertain, 0.05);
           fmt::print(
               "  scenario discovery (PRIM): met in {} of the runs where {}\n    (the box holds "
               "{} of the runs that meet it, {} of all runs{})\n",
@@ -1499,36 +1257,197 @@ int cmd_replay(const std::string& model_path, const std::vector<std::string>& sc
   return 0;
 }
 
+// ---------------------------------------------------------------------------------------
+// attain export RESULTS.h5 --format csv|json [--what PART] [--out FILE] [--bom]
+
+struct ExportArgs {
+  std::string file, format, what, out;
+  bool bom = false;
+  bool out_given = false;
+};
+
+/// The temporary file of `export --out` while it is written: a signal removes it
+/// (unlink and _exit are async-signal-safe), so no partial output is left.
+char g_export_temporary[4096];
+extern "C" void on_export_signal(int) {
+  if (g_export_temporary[0]) ::unlink(g_export_temporary);
+  static const char text[] = "attain: error: interrupted; no output written\n";
+  [[maybe_unused]] auto n = ::write(2, text, sizeof text - 1);
+  ::_exit(attain::kExitInterrupted);
+}
+
+/// An output stream buffer over a file descriptor that reports write errors (a full
+/// disk, a closed pipe) through the stream's state.
+class FdBuf : public std::streambuf {
+ public:
+  explicit FdBuf(int fd) : fd_(fd) { setp(buf_, buf_ + sizeof buf_); }
+  ~FdBuf() override { drain(); }
+  int error() const { return errno_; }
+
+ protected:
+  int overflow(int c) override {
+    if (!drain()) return traits_type::eof();
+    if (c != traits_type::eof()) {
+      *pptr() = static_cast<char>(c);
+      pbump(1);
+    }
+    return traits_type::not_eof(c);
+  }
+  int sync() override { return drain() ? 0 : -1; }
+
+ private:
+  bool drain() {
+    const char* p = pbase();
+    while (p < pptr() && errno_ == 0) {
+      const ssize_t n = ::write(fd_, p, static_cast<std::size_t>(pptr() - p));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0)
+        errno_ = n < 0 ? errno : EIO;
+      else
+        p += n;
+    }
+    setp(buf_, buf_ + sizeof buf_);
+    return errno_ == 0;
+  }
+  int fd_;
+  int errno_ = 0;
+  char buf_[1 << 16];
+};
+
+/// Writes `write(stream)` to `path` atomically: a temporary file beside it, created
+/// exclusively, synced and renamed over `path`; on any error (or a signal) the
+/// temporary is removed and `path` stays as it was. Without `path`, writes to stdout.
+void write_output(const std::string& path, const std::function<void(std::ostream&)>& write) {
+  if (path.empty()) {
+    std::cout.flush();
+    FdBuf buf(1);
+    std::ostream os(&buf);
+    write(os);
+    os.flush();
+    if (!os || buf.error())
+      throw attain::OutputError(
+          fmt::format("cannot write to standard output: {}", std::strerror(buf.error())));
+    return;
+  }
+  // Temporaries of this output that a killed export (kill -9) left, as for results files.
+  for (const auto& t : attain::remove_stale_temporaries(path))
+    fmt::print(stderr, "attain: {} stale temporary file '{}' left by a killed run (pid {}){}\n",
+               t.removed ? "removed" : "warning: cannot remove", attain::printable(t.path, 500),
+               t.pid, t.removed ? "" : ": " + t.error);
+  std::random_device rd;
+  const std::string tmp = fmt::format("{}.tmp-{}-{:08x}{:08x}", path, ::getpid(),
+                                      std::uint32_t{rd()}, std::uint32_t{rd()});
+  if (tmp.size() >= sizeof g_export_temporary)
+    bad_arg(fmt::format("--out '{}': the path is too long", attain::printable(path, 300)));
+  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT}) std::signal(sig, on_export_signal);
+  std::memcpy(g_export_temporary, tmp.c_str(), tmp.size() + 1);
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+  if (fd < 0) {
+    g_export_temporary[0] = 0;
+    bad_arg(fmt::format("--out '{}': cannot create a file there: {}", attain::printable(path, 300),
+                        std::strerror(errno)));
+  }
+  auto fail = [&](const std::string& why) {
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    g_export_temporary[0] = 0;
+    throw attain::OutputError(
+        fmt::format("--out '{}': cannot write it: {}", attain::printable(path, 300), why));
+  };
+  int error = 0;
+  {
+    FdBuf buf(fd);
+    std::ostream os(&buf);
+    try {
+      write(os);
+    } catch (...) {
+      ::close(fd);
+      ::unlink(tmp.c_str());
+      g_export_temporary[0] = 0;
+      throw;
+    }
+    os.flush();
+    error = buf.error() ? buf.error() : os ? 0 : EIO;
+  }
+  if (error) fail(std::strerror(error));
+  if (::fsync(fd) != 0) fail(std::strerror(errno));
+  if (::close(fd) != 0) {
+    ::unlink(tmp.c_str());
+    g_export_temporary[0] = 0;
+    throw attain::OutputError(fmt::format("--out '{}': cannot write it: {}",
+                                          attain::printable(path, 300), std::strerror(errno)));
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    const int e = errno;
+    ::unlink(tmp.c_str());
+    g_export_temporary[0] = 0;
+    throw attain::OutputError(fmt::format("--out '{}': cannot rename the temporary file to it: {}",
+                                          attain::printable(path, 300), std::strerror(e)));
+  }
+  g_export_temporary[0] = 0;
+}
+
+int cmd_export(const ExportArgs& e) {
+  if (e.format != "csv" && e.format != "json")
+    bad_arg(fmt::format("unknown --format '{}'; valid: 'csv' or 'json'",
+                        attain::printable(e.format, 100)));
+  std::optional<attain::ExportPart> part;
+  if (!e.what.empty()) {
+    part = attain::part_of(e.what);
+    if (!part) {
+      std::vector<std::string> names;
+      for (auto p : attain::all_parts()) names.emplace_back(attain::part_name(p));
+      bad_arg(fmt::format("unknown --what '{}'{}; valid: {}", attain::printable(e.what, 100),
+                          attain::did_you_mean(e.what, names), attain::one_of(names)));
+    }
+  }
+  if (e.bom && e.format != "csv")
+    bad_arg("--bom applies to --format csv (a JSON document has no byte order mark)");
+  if (e.out.empty() && e.out_given) bad_arg("--out needs a file name (got an empty one)");
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (!e.out.empty()) {
+    if (fs::is_directory(e.out, ec))
+      bad_arg(fmt::format("--out '{}' is a directory; name a file, e.g. '{}/results.{}'",
+                          attain::printable(e.out, 300), attain::printable(e.out, 300), e.format));
+    if (fs::equivalent(e.out, e.file, ec))
+      bad_arg(fmt::format("--out '{}' is the results file read; the export would replace it",
+                          attain::printable(e.out, 300)));
+  }
+  const attain::StoredResults results = attain::read_results(e.file);
+  if (!part) part = attain::default_part(results);
+  attain::require_part(results, *part);  // names what the file has instead
+  std::vector<attain::StoredRuns> runs;
+  if (*part == attain::ExportPart::kRuns)
+    for (const auto& s : results.scenarios) runs.push_back(attain::read_runs(e.file, s.name));
+  if (e.format == "json") {
+    // Built whole before the output is opened: an error leaves no file.
+    const std::string text = attain::document_text(attain::json_document(results, *part, runs));
+    write_output(e.out, [&](std::ostream& os) { os << text; });
+  } else {
+    write_output(e.out, [&](std::ostream& os) {
+      if (e.bom) os << attain::kUtf8Bom;
+      attain::write_csv(os, results, *part, runs);
+    });
+  }
+  return 0;
+}
+
 /// `attain report RESULTS.h5 --out report.html`: one self-contained HTML page
-/// (docs/report.md), written to a temporary beside the output and renamed when complete.
+/// (docs/report.md), built whole, then written atomically as export's --out is.
 int cmd_report(const std::string& results_path, const std::string& out) {
   namespace fs = std::filesystem;
   if (out.empty()) bad_arg("--out needs a file name, e.g. --out report.html");
   std::error_code ec;
   if (fs::is_directory(out, ec))
-    bad_arg(fmt::format("--out '{}' is a directory; name a file, e.g. '{}/report.html'", out, out));
+    bad_arg(fmt::format("--out '{}' is a directory; name a file, e.g. '{}/report.html'",
+                        attain::printable(out, 300), attain::printable(out, 300)));
   if (fs::equivalent(out, results_path, ec))
-    bad_arg(fmt::format("--out '{}' is the results file; the report would replace it", out));
+    bad_arg(fmt::format("--out '{}' is the results file; the report would replace it",
+                        attain::printable(out, 300)));
   const attain::StoredResults results = attain::read_results(results_path);
   const std::string html = attain::render_report(results);
-  const std::string tmp = fmt::format("{}.tmp-{}", out, ::getpid());
-  {
-    std::FILE* f = std::fopen(tmp.c_str(), "wb");
-    if (!f)
-      throw attain::OutputError(fmt::format("cannot write '{}': {}", out, std::strerror(errno)));
-    const bool written = std::fwrite(html.data(), 1, html.size(), f) == html.size();
-    const bool flushed = std::fflush(f) == 0 && ::fsync(::fileno(f)) == 0;
-    const int saved = errno;
-    if (std::fclose(f) != 0 || !written || !flushed) {
-      std::remove(tmp.c_str());
-      throw attain::OutputError(fmt::format("cannot write '{}': {}", out, std::strerror(saved)));
-    }
-  }
-  if (std::rename(tmp.c_str(), out.c_str()) != 0) {
-    const int saved = errno;
-    std::remove(tmp.c_str());
-    throw attain::OutputError(fmt::format("cannot write '{}': {}", out, std::strerror(saved)));
-  }
+  write_output(out, [&](std::ostream& os) { os << html; });
   return 0;
 }
 
@@ -1662,6 +1581,20 @@ int main(int argc, char** argv) {
   replay->add_option("--seed", replay_seed, "random seed (default 1)");
   replay->add_flag("--json", as_json, "print as JSON");
 
+  ExportArgs ex;
+  auto* exp = app.add_subcommand(
+      "export", "Write a results file's targets, summary, analysis or runs as CSV or JSON");
+  exp->add_option("results", ex.file,
+                  "results file (HDF5) of run, compare, sweep, search or "
+                  "sensitivity")
+      ->required();
+  exp->add_option("--format", ex.format, "csv (a tidy table) or json (a document)")->required();
+  exp->add_option("--what", ex.what,
+                  "targets, summary, comparisons, sensitivity, sweep, search or runs (default: "
+                  "what the file's analysis made)");
+  exp->add_option("--out", ex.out, "output file, written whole or not at all (default: stdout)");
+  exp->add_flag("--bom", ex.bom, "start the CSV with a UTF-8 byte order mark (for Excel)");
+
   std::string report_in, report_out;
   auto* report = app.add_subcommand(
       "report", "Write a self-contained HTML report of a results file (opens offline)");
@@ -1705,6 +1638,10 @@ int main(int argc, char** argv) {
       else if (!sen->count("--runs"))
         ra.runs = "4096";
       return cmd_sensitivity(ra, sens);
+    }
+    if (*exp) {
+      ex.out_given = exp->count("--out") > 0;
+      return cmd_export(ex);
     }
     if (*report) return cmd_report(report_in, report_out);
     if (*replay) return cmd_replay(model, scenarios, replay_run, replay_seed, as_json);

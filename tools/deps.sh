@@ -11,6 +11,8 @@ packages=(cmake g++ make pkg-config
   python3 python3-h5py python3-numpy time ccache
   # tests: the results file read as NetCDF-4 (xarray with both engines, pandas, ncdump)
   python3-xarray python3-h5netcdf python3-netcdf4 python3-pandas netcdf-bin
+  # tests: the JSON documents checked against docs/schema/ (tests/cli/export_test.py)
+  python3-jsonschema
   # tools/fuzz: clang and its libFuzzer/sanitizer runtimes (libclang_rt.fuzzer-x86_64.a is
   # in libclang-rt-14-dev, only recommended by clang, so named here)
   clang libclang-rt-14-dev)
