@@ -27,6 +27,7 @@
 #include "attain/ensemble.hpp"
 #include "attain/graph.hpp"
 #include "attain/program.hpp"
+#include "attain/report.hpp"
 #include "attain/results_file.hpp"
 #include "attain/results_json.hpp"
 #include "attain/sensitivity.hpp"
@@ -1573,6 +1574,24 @@ int cmd_export(const ExportArgs& e) {
   return 0;
 }
 
+/// `attain report RESULTS.h5 --out report.html`: one self-contained HTML page
+/// (docs/report.md), built whole, then written atomically as export's --out is.
+int cmd_report(const std::string& results_path, const std::string& out) {
+  namespace fs = std::filesystem;
+  if (out.empty()) bad_arg("--out needs a file name, e.g. --out report.html");
+  std::error_code ec;
+  if (fs::is_directory(out, ec))
+    bad_arg(fmt::format("--out '{}' is a directory; name a file, e.g. '{}/report.html'",
+                        attain::printable(out, 300), attain::printable(out, 300)));
+  if (fs::equivalent(out, results_path, ec))
+    bad_arg(fmt::format("--out '{}' is the results file; the report would replace it",
+                        attain::printable(out, 300)));
+  const attain::StoredResults results = attain::read_results(results_path);
+  const std::string html = attain::render_report(results);
+  write_output(out, [&](std::ostream& os) { os << html; });
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -1723,6 +1742,16 @@ int main(int argc, char** argv) {
   exp->add_option("--out", ex.out, "output file, written whole or not at all (default: stdout)");
   exp->add_flag("--bom", ex.bom, "start the CSV with a UTF-8 byte order mark (for Excel)");
 
+  std::string report_in, report_out;
+  auto* report = app.add_subcommand(
+      "report", "Write a self-contained HTML report of a results file (opens offline)");
+  report
+      ->add_option("results", report_in,
+                   "results file (HDF5) of run, compare, sweep, search or "
+                   "sensitivity")
+      ->required();
+  report->add_option("--out", report_out, "the HTML file to write")->required();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -1762,6 +1791,7 @@ int main(int argc, char** argv) {
       ex.out_given = exp->count("--out") > 0;
       return cmd_export(ex);
     }
+    if (*report) return cmd_report(report_in, report_out);
     if (*replay)
       return cmd_replay(model, scenarios, replay_run, replay_seed, replay->count("--seed") > 0,
                         as_json);

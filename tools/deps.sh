@@ -4,7 +4,10 @@ set -euo pipefail
 packages=(cmake g++ make pkg-config
   libboost-graph-dev libeigen3-dev libtbb-dev libhdf5-dev hdf5-tools
   libgtest-dev libgmock-dev libbenchmark-dev libyaml-cpp-dev libcli11-dev libfmt-dev
-  nlohmann-json3-dev librandom123-dev graphviz
+  nlohmann-json3-dev librandom123-dev graphviz libgraphviz-dev
+  # attain report: Chart.js inlined into the page, chromium for its browser test, CJK fonts
+  # for the Chinese labels in the graph layout and the test's screenshots
+  libjs-chart.js chromium fonts-noto-cjk
   python3 python3-h5py python3-numpy time ccache
   # tests: the results file read as NetCDF-4 (xarray with both engines, pandas, ncdump)
   python3-xarray python3-h5netcdf python3-netcdf4 python3-pandas netcdf-bin
