@@ -270,7 +270,8 @@ std::string graph_to_dot(const Model& m, const DependencyGraph& g) {
     os << fmt::format(
         "label=\"{}\";\nrankdir=LR;\nnode [fontname=\"Noto Sans CJK SC,sans-serif\"];\n"
         "subgraph cluster_legend {{\n  label=\"legend\";\n  style=dashed;\n  color=gray;\n"
-        "  fontname=\"sans-serif\";\n  node [fontsize=10];\n  edge [fontsize=10];\n{}}}\n",
+        "  fontname=\"sans-serif\";\n  node [fontsize=10];\n  edge [fontsize=10, fontname=\"Noto "
+        "Sans CJK SC,sans-serif\"];\n{}}}\n",
         dot_escape(m.name), legend);
   };
   std::ostringstream os;
