@@ -29,6 +29,8 @@ import time
 import pandas as pd
 from jsonschema import Draft202012Validator
 
+from checks import check, finish  # tests/cli/checks.py
+
 attain, root = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
 case = sys.argv[3]
 models = os.path.join(root, "models")
@@ -37,7 +39,6 @@ as_written = os.path.join(root, "scenarios/teaching/as_written.yaml")
 more_funding = os.path.join(root, "scenarios/teaching/more_funding.yaml")
 ishigami = os.path.join(root, "tests/data/ishigami.yaml")
 schema_dir = os.path.join(root, "docs/schema")
-passed = failed = 0
 
 # A model whose labels need quoting in CSV: commas, double quotes, Chinese.
 TRICKY = """model: tricky
@@ -56,14 +57,6 @@ targets:
   - {name: early, node: firms, year: 2019, op: "<", threshold: 50.5, label: 早期, source: plan}
 """
 
-
-def check(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL:", what)
 
 
 def attain_run(*args, cwd=None):
@@ -464,5 +457,4 @@ cases = {"documents": case_documents, "csv": case_csv, "errors": case_errors}
 if case not in cases:
     sys.exit(f"unknown case '{case}'; valid: {', '.join(cases)}")
 cases[case]()
-print(f"{case}: {passed} passed, {failed} failed")
-sys.exit(1 if failed or not passed else 0)
+finish(case)

@@ -19,23 +19,16 @@ import time
 import h5py
 import numpy as np
 
+from checks import check, finish  # tests/cli/checks.py
+
 attain, root, case = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2]), sys.argv[3]
 seed = int(sys.argv[4]) if len(sys.argv) > 4 else 20261128
 model = os.path.join(root, "tests/data/stochastic.yaml")
 HANG = 300  # seconds: only to turn a hang into a failure
-passed = failed = 0
 TEMP = re.compile(r"\.tmp-(\d+)-[0-9a-f]{16}$")
 CRASH = ("terminate called", "what():", "Aborted", "Segmentation", "AddressSanitizer",
          "ThreadSanitizer", "runtime error", "HDF5-DIAG")
 
-
-def check(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL:", what, flush=True)
 
 
 def command(out, run_seed, runs, threads=2, store="full", extra=()):
@@ -282,5 +275,4 @@ cases = {"kill9": case_kill9, "signals": case_signals, "concurrent": case_concur
          "stale": case_stale}
 with tempfile.TemporaryDirectory(prefix="attain-fault-") as tmp:
     cases[case](tmp)
-print(f"{case}: {passed} checks passed, {failed} failed")
-sys.exit(1 if failed else 0)
+finish(case)

@@ -12,20 +12,13 @@ import sys
 import tempfile
 import unicodedata
 
+from checks import check, finish  # tests/cli/checks.py
+
 attain, root, case = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2]), sys.argv[3]
-passed = failed = 0
 guandu = os.path.join(root, "models/guandu_innovation.yaml")
 guandu_scenarios = [os.path.join(root, f"scenarios/guandu/{s}.yaml")
                     for s in ("baseline", "plan", "austerity", "boost", "talent_first")]
 
-
-def check(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL:", what)
 
 
 def cli(*args, cwd=None):
@@ -264,5 +257,4 @@ cases = {"table_width": case_table_width, "version": case_version,
 if case not in cases:
     sys.exit(f"unknown case {case!r}; valid: {', '.join(cases)}")
 cases[case]()
-print(f"{case}: {passed} checks passed, {failed} failed")
-sys.exit(1 if failed else 0)
+finish(case)

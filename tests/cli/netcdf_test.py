@@ -17,18 +17,11 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from checks import check, finish  # tests/cli/checks.py
+
 attain, root = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
 data = os.path.join(root, "tests/data")
-passed = failed = 0
 
-
-def check(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL:", what)
 
 
 def run(*args):
@@ -158,5 +151,4 @@ with tempfile.TemporaryDirectory() as tmp:
         r = subprocess.run(["/usr/bin/python3", "-c", code], capture_output=True, text=True, cwd=tmp)
         check(r.returncode == 0, f"docs example {i + 1} runs: {r.stderr[-800:]}")
 
-print(f"{passed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+finish()

@@ -32,23 +32,15 @@ import subprocess
 import sys
 import tempfile
 
+from checks import check, finish  # tests/cli/checks.py
+
 attain, root, build = (os.path.abspath(a) for a in sys.argv[1:4])
 case = sys.argv[4]
 models, scenarios = os.path.join(root, "models"), os.path.join(root, "scenarios")
 teaching = os.path.join(models, "teaching_firms.yaml")
 teaching_scenarios = [os.path.join(scenarios, "teaching", s + ".yaml")
                       for s in ("as_written", "more_funding")]
-passed = failed = 0
 
-
-def check(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL:", what)
-    return cond
 
 
 def attain_run(args, cwd=None):
@@ -260,8 +252,7 @@ def main():
         else:
             print("unknown case", case)
             sys.exit(2)
-    print(f"{passed} passed, {failed} failed")
-    sys.exit(1 if failed else 0)
+    finish()
 
 
 def checker_case(tmp):

@@ -12,20 +12,13 @@ import tempfile
 import h5py
 import numpy as np
 
+from checks import check, finish  # tests/cli/checks.py
+
 attain, root = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
 model = os.path.join(root, "tests/data/stochastic.yaml")
 base = os.path.join(root, "tests/data/stochastic_base.yaml")
 scenario = os.path.join(root, "tests/data/stochastic_more.yaml")
-passed = failed = 0
 
-
-def check(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL:", what)
 
 
 def datasets(path):
@@ -158,5 +151,4 @@ with tempfile.TemporaryDirectory() as tmp:
     check(r.returncode == 2 and not os.path.exists(bad), "--runs 0: exit 2, no file")
     check(not [x for x in os.listdir(tmp) if ".tmp-" in x], "no temporary files left")
 
-print(f"{passed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+finish()

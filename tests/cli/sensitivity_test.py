@@ -24,21 +24,14 @@ import h5py
 import numpy as np
 import yaml
 
+from checks import check, finish  # tests/cli/checks.py
+
 attain, root = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
 case = sys.argv[3]
 data = os.path.join(root, "tests/data")
 ishigami = os.path.join(data, "ishigami.yaml")
 stochastic = os.path.join(data, "stochastic.yaml")
-passed = failed = 0
 
-
-def check(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL:", what)
 
 
 def run(args, cwd=None):
@@ -572,5 +565,4 @@ cases = {
 if case not in cases:
     sys.exit(f"unknown case '{case}'; valid: {', '.join(cases)}")
 cases[case]()
-print(f"{case}: {passed} passed, {failed} failed")
-sys.exit(1 if failed or not passed else 0)
+finish(case)

@@ -19,20 +19,14 @@ import tempfile
 import h5py
 import numpy as np
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "cli"))
+from checks import check, finish  # noqa: E402 (tests/cli/checks.py)
+
 attain, root = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
 model = os.path.join(root, "models/guandu_innovation.yaml")
 scen = {s: os.path.join(root, f"scenarios/guandu/{s}.yaml")
         for s in ["baseline", "plan", "austerity", "boost", "talent_first"]}
-passed = failed = 0
 
-
-def check(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL:", what)
 
 
 def run_json(scenarios, runs, seed=1, extra=()):
@@ -92,5 +86,4 @@ with tempfile.TemporaryDirectory() as tmp:
         check(f["scenarios/austerity/hits"][j] <= f["scenarios/plan/hits"][j],
               "austerity hits <= plan hits")
 
-print(f"{passed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+finish()
