@@ -243,14 +243,17 @@ std::string graph_to_dot(const Model& m, const DependencyGraph& g) {
   };
   // A legend of the shapes and lines the model uses (docs/model-language.md, "The graph").
   std::string legend;
-  for (auto [kind, meaning] : {std::pair{NodeKind::kLever, "lever: policy input"},
-                               {NodeKind::kParameter, "parameter: drawn once per run"},
-                               {NodeKind::kShock, "shock: drawn at every step"},
-                               {NodeKind::kAuxiliary, "auxiliary: formula"},
-                               {NodeKind::kStock, "stock: accumulates its change"}})
+  for (const auto& entry : {std::pair{NodeKind::kLever, "lever: policy input"},
+                            {NodeKind::kParameter, "parameter: drawn once per run"},
+                            {NodeKind::kShock, "shock: drawn at every step"},
+                            {NodeKind::kAuxiliary, "auxiliary: formula"},
+                            {NodeKind::kStock, "stock: accumulates its change"}}) {
+    // Not a structured binding: clang 14 (tools/fuzz) cannot capture one in a lambda.
+    const NodeKind kind = entry.first;
     if (std::any_of(m.nodes.begin(), m.nodes.end(), [&](const Node& n) { return n.kind == kind; }))
-      legend += fmt::format("  legend_{} [label=\"{}\", shape={}];\n", kind_name(kind), meaning,
-                            shape_of(kind));
+      legend += fmt::format("  legend_{} [label=\"{}\", shape={}];\n", kind_name(kind),
+                            entry.second, shape_of(kind));
+  }
   if (!m.targets.empty())
     legend +=
         "  legend_target [label=\"double outline: has a target\", shape=ellipse, "
