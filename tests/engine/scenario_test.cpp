@@ -183,15 +183,21 @@ TEST(ScenarioTest, ScaleOnTopOfTheExtendedScenariosRule) {
   EXPECT_EQ(lever_series(r, "funding"), (std::vector<double>{4, 4, 4, 4}));
 }
 
-TEST(ScenarioTest, StoredSourcesRebuildTheScenarioWithoutTheFiles) {
-  TempDir dir;
-  Model m = model();
+/// a.yaml <- sub/b.yaml <- sub/deeper/c.yaml, each extending the one before; returns c's path.
+std::string write_chain_of_three(TempDir& dir) {
   dir.write("a.yaml", scenario_text("a",
                                     "parameters:\n  other: {value: 1}\n"
                                     "levers:\n  funding: {value: 10}\n"));
   dir.write("sub/b.yaml", scenario_text("b", "parameters:\n  other: {value: 2}\n", "../a.yaml"));
   std::string c = dir.write("sub/deeper/c.yaml",
                             scenario_text("c", "levers:\n  funding: {scale: 0.5}\n", "../b.yaml"));
+  return c;
+}
+
+TEST(ScenarioTest, StoredSourcesRebuildTheScenarioWithoutTheFiles) {
+  TempDir dir;
+  Model m = model();
+  const std::string c = write_chain_of_three(dir);
   const Scenario read = load_scenario(c, m, IncludeRules{{dir.root()}});
   const auto expected = run_of(apply_scenario(m, read), 3);
   // The files change on disk (or go): the stored texts still give the same scenario, in
@@ -223,12 +229,7 @@ TEST(ScenarioTest, StoredSourcesRebuildTheScenarioWithoutTheFiles) {
 TEST(ScenarioTest, ExtendsChainOfThree) {
   TempDir dir;
   Model m = model();
-  dir.write("a.yaml", scenario_text("a",
-                                    "parameters:\n  other: {value: 1}\n"
-                                    "levers:\n  funding: {value: 10}\n"));
-  dir.write("sub/b.yaml", scenario_text("b", "parameters:\n  other: {value: 2}\n", "../a.yaml"));
-  std::string c = dir.write("sub/deeper/c.yaml",
-                            scenario_text("c", "levers:\n  funding: {scale: 0.5}\n", "../b.yaml"));
+  const std::string c = write_chain_of_three(dir);
   Scenario s = load_scenario(c, m, IncludeRules{{dir.root()}});
   EXPECT_EQ(s.sources.size(), 3u);
   Model applied = apply_scenario(m, s);
