@@ -329,6 +329,8 @@ class MemoryLimitError : public Error {
   explicit MemoryLimitError(const std::string& message) : Error(message, kExitInput) {}
 };
 
+class StudyState;
+
 struct StudyOptions {
   std::uint64_t first = 0;  ///< the run range [first, last)
   std::uint64_t last = 10000;
@@ -345,6 +347,11 @@ struct StudyOptions {
   std::uint64_t memory_limit = 0;
   /// Where memory_limit comes from, for the message (e.g. "available (MemAvailable)").
   std::string memory_limit_source = "the limit";
+  /// Called in the serial stage after each chunk is merged, in run order, with the exact
+  /// state of [first, end of that chunk); then once more with `interrupted` true just
+  /// before run_study throws InterruptedError (the state holds every chunk finished).
+  /// What a checkpoint saves (attain/checkpoint.hpp); it decides itself how often.
+  std::function<void(const StudyState& state, bool interrupted)> checkpoint;
 };
 
 /// @brief A model's variants on a run range, through a design, into reducers.
