@@ -4,13 +4,16 @@
 // interactive case of a dashboard moving one lever.
 #include <benchmark/benchmark.h>
 #include <tbb/task_arena.h>
+#include <unistd.h>
 
 #include <cstdint>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "attain/analysis.hpp"
+#include "attain/checkpoint.hpp"
 #include "attain/graph.hpp"
 #include "attain/program.hpp"
 #include "attain/study.hpp"
@@ -387,6 +390,40 @@ BENCHMARK(BM_ReducerAlone_Guandu)
     ->DenseRange(0, 4)
     ->ArgName("reducer")
     ->Unit(benchmark::kMicrosecond);
+
+/// One checkpoint of `attain run --out` on Guandu's plan (attainment, actuals and every
+/// node's summary, as the CLI keeps them): the state of `chunks` chunks of 4096 runs,
+/// whose partials number popcount(chunks), written to state.h5 (temporary, fsync,
+/// rename, fsync of the folder). Milliseconds per checkpoint and the file's bytes.
+void BM_Checkpoint_Guandu(benchmark::State& state) {
+  const Guandu& g = guandu();
+  const auto chunks = static_cast<std::uint64_t>(state.range(0));
+  Study s;
+  s.variants = {&g.plan};
+  s.reducers = scenario_reducers(g.plan, true, nullptr, false);
+  StudyOptions o;
+  o.first = 0;
+  o.last = chunks * 4096;
+  const StudyResult r = run_study(s, o);
+  const std::string folder = (std::filesystem::temp_directory_path() /
+                              ("attain-bench-checkpoint-" + std::to_string(::getpid())))
+                                 .string();
+  std::filesystem::create_directories(folder);
+  CheckpointScenario entry;
+  entry.name = "plan";
+  entry.state = &r.state;
+  const Fingerprint fingerprint{{"model", g.model.source_text}};
+  for (auto _ : state) write_checkpoint(folder, fingerprint, {entry});
+  state.counters["partials"] = static_cast<double>(r.state.partials().size());
+  state.counters["bytes"] = static_cast<double>(std::filesystem::file_size(folder + "/state.h5"));
+  std::filesystem::remove_all(folder);
+}
+BENCHMARK(BM_Checkpoint_Guandu)
+    ->Arg(255)
+    ->Arg(1023)
+    ->ArgName("chunks")
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 }  // namespace
 

@@ -213,6 +213,7 @@ struct RunArgs {
   bool force_threads = false;
   std::string memory_limit;
   std::string run_range;         ///< run: FIRST:LAST, a part of the study (attain merge)
+  std::string part;              ///< run: K/P, part K of P (attain merge)
   std::string checkpoint_every;  ///< run: seconds between checkpoints
   bool resume = false;           ///< run: continue from the checkpoint
 };
@@ -535,9 +536,36 @@ std::pair<std::uint64_t, std::uint64_t> parse_run_range(const std::string& text,
   return {*first, *last};
 }
 
+/// `--part K/P`: part K (from 0) of P, the study's chunks shared out as evenly as whole
+/// chunks allow: runs [floor(C K / P) chunk, floor(C (K + 1) / P) chunk) of the C chunks.
+std::pair<std::uint64_t, std::uint64_t> parse_part(const std::string& text, std::uint64_t runs,
+                                                   int chunk_runs) {
+  const auto slash = text.find('/');
+  std::optional<std::uint64_t> k, p;
+  if (slash != std::string::npos) {
+    k = parse_count(text.substr(0, slash));
+    p = parse_count(text.substr(slash + 1));
+  }
+  const auto chunk = static_cast<std::uint64_t>(chunk_runs);
+  const std::uint64_t chunks = (runs + chunk - 1) / chunk;
+  if (!k || !p || *p < 1 || *k >= *p)
+    bad_arg(
+        fmt::format("--part must be K/P with 0 <= K < P, e.g. 3/25 for the fourth of 25 "
+                    "parts (got '{}')",
+                    text));
+  if (*p > chunks)
+    bad_arg(
+        fmt::format("--part {}: {} runs make {} chunk{} of {} runs, too few for {} parts; "
+                    "use at most {} parts",
+                    text, runs, chunks, chunks == 1 ? "" : "s", chunk, *p, chunks));
+  const auto share = [&](std::uint64_t i) {
+    return static_cast<std::uint64_t>(static_cast<unsigned __int128>(chunks) * i / *p);
+  };
+  return {share(*k) * chunk, std::min(runs, share(*k + 1) * chunk)};
+}
+
 /// What a checkpoint of `run` must match to be resumed (attain/checkpoint.hpp).
-attain::Fingerprint run_fingerprint(const RunArgs& a, const Common& c,
-                                    const attain::RunInfo& info) {
+attain::Fingerprint run_fingerprint(const Common& c, const attain::RunInfo& info, bool save_state) {
   attain::Fingerprint f;
   f.emplace_back("engine version", attain::kEngineVersion);
   f.emplace_back("random streams", attain::kRngScheme);
@@ -553,7 +581,7 @@ attain::Fingerprint run_fingerprint(const RunArgs& a, const Common& c,
   f.emplace_back("runs of the study", std::to_string(info.study_runs));
   f.emplace_back("chunk", std::to_string(info.chunk));
   f.emplace_back("store", std::string(attain::store_name(info.store)));
-  f.emplace_back("save state", a.save_state || info.study_runs != info.runs ? "yes" : "no");
+  f.emplace_back("save state", save_state ? "yes" : "no");
   return f;
 }
 
@@ -586,31 +614,38 @@ void remove_checkpoint(const std::string& folder, std::unique_ptr<attain::Checkp
 
 int cmd_run(const RunArgs& a) {
   if (a.save_state && a.out.empty()) bad_arg("--save-state needs --out FILE.h5");
-  if (!a.run_range.empty() && a.out.empty())
-    bad_arg("--run-range needs --out FILE.h5: a part is only of use to 'attain merge'");
+  if ((!a.run_range.empty() || !a.part.empty()) && a.out.empty())
+    bad_arg(fmt::format("{} needs --out FILE.h5: a part is only of use to 'attain merge'",
+                        a.part.empty() ? "--run-range" : "--part"));
   if (a.resume && a.out.empty()) bad_arg("--resume needs --out FILE.h5, the run's results file");
+  if (!a.run_range.empty() && !a.part.empty()) bad_arg("give --run-range or --part, not both");
   Common c = prepare(a, 1);
   std::uint64_t range_first = 0, range_last = c.options.runs;
-  if (!a.run_range.empty()) {
+  if (!a.run_range.empty() || !a.part.empty()) {
     if (c.options.ci_width > 0)
       bad_arg(
-          "--run-range and --ci-width do not go together: a part cannot know when the "
-          "whole study would stop");
+          fmt::format("{} and --ci-width do not go together: a part cannot know when the "
+                      "whole study would stop",
+                      a.part.empty() ? "--run-range" : "--part"));
     std::tie(range_first, range_last) =
-        parse_run_range(a.run_range, c.options.runs, c.options.chunk);
+        a.part.empty() ? parse_run_range(a.run_range, c.options.runs, c.options.chunk)
+                       : parse_part(a.part, c.options.runs, c.options.chunk);
   }
   // Checkpoints: of a run with a results file and a fixed number of runs.
   std::optional<double> every;
-  if (!a.checkpoint_every.empty()) {
+  const bool no_checkpoints = a.checkpoint_every == "off";
+  if (no_checkpoints && a.resume) bad_arg("--resume and --checkpoint-every off contradict");
+  if (!a.checkpoint_every.empty() && !no_checkpoints) {
     every = parse_number(a.checkpoint_every);
     if (!every || !(*every >= 0) || *every > 1e9)
       bad_arg(fmt::format(
-          "--checkpoint-every must be seconds >= 0 (0: after every chunk), e.g. 600 (got '{}')",
+          "--checkpoint-every must be seconds >= 0 (0: after every chunk), e.g. 600, or 'off' "
+          "(got '{}')",
           a.checkpoint_every));
     if (a.out.empty()) bad_arg("--checkpoint-every needs --out FILE.h5");
   }
-  const bool checkpoints = !a.out.empty() && c.options.ci_width == 0;
-  if (!checkpoints && (a.resume || every))
+  const bool checkpoints = !a.out.empty() && c.options.ci_width == 0 && !no_checkpoints;
+  if (!a.out.empty() && c.options.ci_width > 0 && (a.resume || every))
     bad_arg(
         "--checkpoint-every and --resume do not go together with --ci-width: where an "
         "adaptive run stops depends on every chunk before it");
@@ -621,8 +656,8 @@ int cmd_run(const RunArgs& a) {
   info.first_run = range_first;
   info.runs = range_last - range_first;
   info.study_runs = c.options.runs;
-  const bool save_state = a.save_state || !a.run_range.empty();
-  const attain::Fingerprint fingerprint = run_fingerprint(a, c, info);
+  const bool save_state = a.save_state || !a.run_range.empty() || !a.part.empty();
+  const attain::Fingerprint fingerprint = run_fingerprint(c, info, save_state);
 
   // A checkpoint left by an interrupted run: continued with --resume, never overwritten
   // without it.
@@ -2113,9 +2148,12 @@ int main(int argc, char** argv) {
   run->add_option("--run-range", ra.run_range,
                   "FIRST:LAST: compute only runs [FIRST, LAST) of the --runs, on chunk "
                   "boundaries, for 'attain merge'");
+  run->add_option("--part", ra.part,
+                  "K/P: compute only part K (from 0) of P of the --runs, whole chunks each, "
+                  "for 'attain merge' (e.g. $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT)");
   run->add_option("--checkpoint-every", ra.checkpoint_every,
                   fmt::format("seconds between checkpoints of --out (default {:g}; 0: every "
-                              "chunk)",
+                              "chunk; off: none)",
                               attain::kCheckpointSeconds));
   run->add_flag("--resume", ra.resume,
                 "continue from the checkpoint of an interrupted run with the same --out "

@@ -81,11 +81,15 @@ def case_merge(tmp):
         # Cut points on chunk boundaries, drawn at random; parts merged in a shuffled order.
         cuts = sorted(rng.sample(range(1, (runs - 1) // chunk + 1), 2))
         bounds = [0] + [c * chunk for c in cuts] + [runs]
+        if store == "summary":  # --part K/P: whole chunks shared out evenly
+            chunks = -(-runs // chunk)
+            bounds = [min(runs, chunks * k // 3 * chunk) for k in range(4)]
         parts = []
         for i in range(len(bounds) - 1):
             part = os.path.join(tmp, f"{store}-part{i}.h5")
-            p = run(command(part, runs, store, ["--run-range", f"{bounds[i]}:{bounds[i + 1]}",
-                                                 "--threads", str(1 + i % 2)]))
+            cut = (["--part", f"{i}/3"] if store == "summary" else
+                   ["--run-range", f"{bounds[i]}:{bounds[i + 1]}"])
+            p = run(command(part, runs, store, [*cut, "--threads", str(1 + i % 2)]))
             check(p.returncode == 0, f"{store}: part {bounds[i]}:{bounds[i + 1]}: {p.stderr}")
             with h5py.File(part) as f:
                 check(int(f.attrs["first_run"]) == bounds[i] and
@@ -177,6 +181,11 @@ def case_run_range_errors(tmp):
               "--run-range without --out", "--run-range needs --out")
     one_error(run(command(out, 20000, "summary", ["--run-range", "0:4096", "--ci-width", "0.1"])),
               "--run-range with --ci-width", "do not go together")
+    for pp, needles in (("3/3", ["K/P with 0 <= K < P"]), ("1", ["K/P"]),
+                        ("0/6", ["20000 runs make 5 chunks of 4096 runs, too few for 6 parts"])):
+        one_error(run(command(out, 20000, "summary", ["--part", pp])), f"--part {pp}", *needles)
+    one_error(run(command(out, 20000, "summary", ["--part", "0/2", "--run-range", "0:4096"])),
+              "--part and --run-range", "not both")
     # The last part may end at --runs, off a boundary.
     p = run(command(out, 20000, "summary", ["--run-range", "16384:20000"]))
     check(p.returncode == 0, f"a last part ending at --runs: {p.stderr}")
