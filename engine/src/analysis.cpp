@@ -158,7 +158,7 @@ CompareResult compare(const Model& model, const std::vector<const Program*>& pro
       su = &r.get<SummaryReducer>(extra + 2 * v + 1);
     }
     out.scenarios.push_back(
-        ensemble_result(model, &r.get<AttainmentReducer>(v), ac, su, r.seconds));
+        ensemble_result(programs[v]->model(), &r.get<AttainmentReducer>(v), ac, su, r.seconds));
   }
   for (std::size_t i = 0; i < paired.size(); ++i) {
     const auto& pr = r.get<PairedReducer>(paired[i]);
