@@ -649,7 +649,8 @@ int cmd_compare(const RunArgs& a) {
   }
   attain::AnalysisOptions o = c.options;
   o.progress = progress_bar(a, "compare", o.runs);
-  attain::CompareResult r = attain::compare(m, ptrs, names, o, file != nullptr, sinks,
+  // --json reports each scenario's actuals too, with or without a results file.
+  attain::CompareResult r = attain::compare(m, ptrs, names, o, file != nullptr || a.json, sinks,
                                             c.store == attain::StoreLevel::kFull);
   clear_bar(a);
   if (file) {
