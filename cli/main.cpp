@@ -824,14 +824,22 @@ int cmd_sweep(const RunArgs& a, const std::vector<std::string>& lever_texts) {
   for (std::size_t t = 0; t < m.targets.size(); ++t)
     header += fmt::format("{:>6} ", fmt::format("T{}", t + 1));
   header += fmt::format("{:>6}", "all");
+  const bool priced = !r.points.empty() && r.points.front().cost;
+  if (priced) header += fmt::format(" {:>9}", "cost");
   fmt::print("\n{}\n{}\n", header, std::string(header.size(), '-'));
   for (const auto& p : r.points) {
     std::string row;
     for (double v : p.levels) row += fmt::format("{:>12.6g} ", v);
     for (const auto& t : p.targets) row += fmt::format("{:>6.3f} ", t.p);
     row += fmt::format("{:>6.3f}", p.joint.p);
+    if (priced) row += fmt::format(" {:>9.4g}", p.cost.value_or(std::nan("")));
     fmt::print("{}\n", row);
   }
+  if (priced)
+    fmt::print(
+        "cost: the levers' costs at the point, summed over the years after the start, in "
+        "{}\n",
+        attain::printable(m.cost_unit, 40));
   if (!r.non_monotone.empty()) {
     fmt::print(stderr, "attain: warning: estimates fall where a lever rises ({} cases), e.g. {}\n",
                r.non_monotone.size(), r.non_monotone.front());

@@ -825,6 +825,12 @@ void ResultsFile::write_sweep(const SweepResult& sw, const Scenario& scenario) {
   g.variable("levels", levels, {"point", "lever"}, "each lever's level at the point");
   proportions(g, "", ps, {"point", "target"}, "the target");
   proportions(g, "joint_", joint, {"point"}, "every target");
+  if (!sw.points.empty() && sw.points.front().cost) {
+    std::vector<double> cost;
+    for (const auto& p : sw.points) cost.push_back(p.cost.value_or(std::nan("")));
+    g.variable("cost", cost, {"point"}, "the scenario's cost at the point (levers' costs)",
+               impl_->model->cost_unit);
+  }
 }
 
 void ResultsFile::write_search(const SearchResult& r, const Scenario& scenario) {
@@ -1287,6 +1293,10 @@ SweepResult read_sweep(hid_t g, const Model& m, const std::string& path) {
                       ps.begin() + static_cast<std::ptrdiff_t>((p + 1) * nt));
     pt.joint = joint[p];
     sw.points.push_back(std::move(pt));
+  }
+  if (has(g, "cost")) {
+    const auto cost = read_sized<double>(g, "cost", np, path);
+    for (std::size_t p = 0; p < np; ++p) sw.points[p].cost = cost[p];
   }
   sw.runs = read_attr<std::uint64_t>(g, "runs");
   sw.seconds = read_attr<double>(g, "seconds");

@@ -432,7 +432,10 @@ json sweep_document(const StoredResults& r) {
       tj["name"] = m.targets[t].name;
       targets.push_back(tj);
     }
-    points.push_back({{"levels", lv}, {"targets", targets}, {"joint", proportion_json(p.joint)}});
+    points.push_back({{"levels", lv},
+                      {"targets", targets},
+                      {"joint", proportion_json(p.joint)},
+                      {"cost", p.cost ? number(*p.cost) : json(nullptr)}});
   }
   json j = head(r, ExportPart::kSweep);
   j["scenario"] = r.analysis_scenario;

@@ -213,5 +213,15 @@ with tempfile.TemporaryDirectory() as tmp:
         check(list(g["cost_lever"].asstr()[()]) == ["funding", "build"], "file cost_lever")
         check(np.allclose(g["lever_cost"][()], by_hand["default"], rtol=0, atol=1e-12), "file lever_cost")
         check(g["cost"].attrs["units"] == "100 million yuan", "file cost units")
+    # A sweep gives the cost at each point: funding's scale multiplies its cost.
+    sw_out = os.path.join(tmp, "sw.h5")
+    doc = json.loads(subprocess.run([attain, "sweep", mpath, "--lever", "funding=1:2:3", "--runs", "500",
+                                     "--quiet", "--json", "--out", sw_out],
+                                    check=True, capture_output=True, text=True).stdout)
+    want = [s * by_hand["default"][0] + by_hand["default"][1] for s in (1, 1.5, 2)]
+    got = [p["cost"] for p in doc["sweep"]["points"]]
+    check(all(abs(a - b) < 1e-12 for a, b in zip(got, want)) and len(got) == 3, f"sweep cost {got} = {want}")
+    with h5py.File(sw_out, "r") as f:
+        check(np.allclose(f["sweep/cost"][()], want, rtol=0, atol=1e-12), "file /sweep/cost")
 
 finish()

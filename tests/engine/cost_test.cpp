@@ -6,6 +6,7 @@
 
 #include <string>
 
+#include "attain/analysis.hpp"
 #include "attain/ensemble.hpp"
 #include "attain/graph.hpp"
 #include "attain/yaml_reader.hpp"
@@ -110,6 +111,20 @@ TEST(CostTest, ScenarioTotalIsTheSumOfEachLeversCostOverTheYearsAfterTheStart) {
   EnsembleResult r = run_ensemble(p, o, nullptr);
   ASSERT_TRUE(r.cost);
   EXPECT_EQ(r.cost->total, cs->total);
+}
+
+TEST(CostTest, SweepReportsTheCostAtEachPoint) {
+  Model m = parse_model(kModel, "t.yaml");
+  Program p = compile(m, build_graph(m));
+  AnalysisOptions o;
+  o.runs = 200;
+  // funding grows: its level is a scale factor; quota is constant: its level is its value.
+  SweepResult r = sweep(p, m, {SweepAxis{"funding", 0.5, 2, 4}, SweepAxis{"quota", 6, 12, 3}}, o);
+  ASSERT_EQ(r.points.size(), 12u);
+  for (const auto& pt : r.points) {
+    ASSERT_TRUE(pt.cost);
+    EXPECT_NEAR(*pt.cost, by_hand(pt.levels[0], pt.levels[1]), 1e-12);
+  }
 }
 
 TEST(CostTest, AModelWithoutCostsHasNone) {
