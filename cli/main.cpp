@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <atomic>
 #include <charconv>
 #include <chrono>
@@ -452,7 +453,10 @@ void print_target_labels(const attain::Model& m) {
 /// 95 % interval) and, when levers have a cost, each scenario's total cost.
 void add_headline_rows(attain::cli::Table& table, const attain::Model& m,
                        const std::vector<attain::EnsembleResult>& results) {
-  if (!m.targets.empty()) {
+  const bool counted = std::all_of(results.begin(), results.end(), [&](const auto& r) {
+    return r.met.size() == m.targets.size() + 1;
+  });
+  if (!m.targets.empty() && counted) {
     table.names.push_back("expected targets met");
     table.fixed.push_back({fmt::format("of {}", m.targets.size())});
     std::vector<std::string> row;
@@ -477,6 +481,8 @@ void add_headline_rows(attain::cli::Table& table, const attain::Model& m,
 void print_met_distribution(const attain::Model& m, const std::vector<attain::Scenario>& scenarios,
                             const std::vector<attain::EnsembleResult>& results) {
   if (m.targets.empty()) return;
+  for (const auto& r : results)
+    if (r.met.size() != m.targets.size() + 1) return;
   fmt::print("\nnumber of targets met in a run: share of runs (percent)\n");
   attain::cli::Table table;
   table.name_header = "targets met";
