@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <atomic>
 #include <charconv>
 #include <chrono>
@@ -453,6 +454,70 @@ void print_target_labels(const attain::Model& m) {
   }
 }
 
+/// The headline rows under the targets: the expected number of targets met (with its
+/// 95 % interval) and, when levers have a cost, each scenario's total cost.
+void add_headline_rows(attain::cli::Table& table, const attain::Model& m,
+                       const std::vector<attain::EnsembleResult>& results) {
+  const bool counted = std::all_of(results.begin(), results.end(), [&](const auto& r) {
+    return r.met.size() == m.targets.size() + 1;
+  });
+  if (!m.targets.empty() && counted) {
+    table.names.push_back("expected targets met");
+    table.fixed.push_back({fmt::format("of {}", m.targets.size())});
+    std::vector<std::string> row;
+    for (const auto& r : results) {
+      const attain::MeanInterval e = attain::targets_met(r.met);
+      row.push_back(fmt::format("{:.2f} [{:.2f}, {:.2f}]", e.mean, e.lo, e.hi));
+    }
+    table.cells.push_back(row);
+  }
+  if (!results.empty() && results.front().cost) {
+    table.names.push_back(fmt::format("cost, {:g}-{:g}", results.front().cost->times.front(),
+                                      results.front().cost->times.back()));
+    table.fixed.push_back({attain::printable(m.cost_unit, 40)});
+    std::vector<std::string> row;
+    for (const auto& r : results) row.push_back(fmt::format("{:.4g}", r.cost->total));
+    table.cells.push_back(row);
+  }
+}
+
+/// P(exactly k targets met), k = 0..T, one column per scenario: the distribution behind
+/// the expected number.
+void print_met_distribution(const attain::Model& m, const std::vector<attain::Scenario>& scenarios,
+                            const std::vector<attain::EnsembleResult>& results) {
+  if (m.targets.empty()) return;
+  for (const auto& r : results)
+    if (r.met.size() != m.targets.size() + 1) return;
+  fmt::print("\nnumber of targets met in a run: share of runs (percent)\n");
+  attain::cli::Table table;
+  table.name_header = "targets met";
+  for (const auto& s : scenarios) table.group_headers.push_back(s.name);
+  for (std::size_t k = 0; k <= m.targets.size(); ++k) {
+    table.names.push_back(fmt::format("{}", k));
+    table.fixed.push_back({});
+    std::vector<std::string> row;
+    for (const auto& r : results)
+      row.push_back(attain::cli::percent(
+          r.runs ? static_cast<double>(r.met[k]) / static_cast<double>(r.runs) : 0.0));
+    table.cells.push_back(row);
+  }
+  for (const auto& line : table.render()) fmt::print("{}\n", line);
+}
+
+/// compare's headline: per scenario, the expected number of targets met and the cost.
+void print_headline(const attain::Model& m, const std::vector<attain::Scenario>& scenarios,
+                    const std::vector<attain::EnsembleResult>& results) {
+  attain::cli::Table table;
+  table.name_header = "per scenario";
+  table.fixed_headers = {""};
+  for (const auto& s : scenarios) table.group_headers.push_back(s.name);
+  add_headline_rows(table, m, results);
+  if (table.names.empty()) return;
+  fmt::print("\n");
+  for (const auto& line : table.render()) fmt::print("{}\n", line);
+  print_met_distribution(m, scenarios, results);
+}
+
 /// The attainment table: one row per target, one column per scenario, in percent; as
 /// many scenarios side by side as fit the terminal's 100 columns, the rest in blocks below.
 void print_table(const attain::Model& m, const std::vector<attain::Scenario>& scenarios,
@@ -473,6 +538,7 @@ void print_table(const attain::Model& m, const std::vector<attain::Scenario>& sc
                                                   r.targets[t].ci_high));
     table.cells.push_back(row);
   }
+  add_headline_rows(table, m, results);
   if (!m.targets.empty()) {
     table.names.push_back("all targets together");
     table.fixed.push_back({""});
@@ -482,6 +548,7 @@ void print_table(const attain::Model& m, const std::vector<attain::Scenario>& sc
     table.cells.push_back(row);
   }
   for (const auto& line : table.render()) fmt::print("{}\n", line);
+  print_met_distribution(m, scenarios, results);
   if (!m.actuals.empty()) {
     fmt::print("\nwhere the known actuals fall in the predicted distribution (percentile)\n");
     attain::cli::Table actuals;
@@ -938,7 +1005,8 @@ int cmd_compare(const RunArgs& a) {
   }
   attain::AnalysisOptions o = c.options;
   o.progress = progress_bar(a, "compare", o.runs);
-  attain::CompareResult r = attain::compare(m, ptrs, names, o, file != nullptr, sinks,
+  // --json reports each scenario's actuals too, with or without a results file.
+  attain::CompareResult r = attain::compare(m, ptrs, names, o, file != nullptr || a.json, sinks,
                                             c.store == attain::StoreLevel::kFull);
   clear_bar(a);
   if (file) {
@@ -965,6 +1033,7 @@ int cmd_compare(const RunArgs& a) {
       "difference = P(scenario) - P(reference) in percentage points, with its 95 % interval for\n"
       "paired proportions (Newcombe 1998, method 10); helped / hurt: runs meeting the target only\n"
       "under the scenario / only under the reference; p: exact McNemar test\n");
+  print_headline(m, l.scenarios, r.scenarios);
   for (const auto& cmp : r.comparisons) {
     fmt::print("\n{} against {} (reference)\n", cmp.scenario, cmp.reference);
     attain::cli::Table table;
@@ -1111,14 +1180,22 @@ int cmd_sweep(const RunArgs& a, const std::vector<std::string>& lever_texts) {
   for (std::size_t t = 0; t < m.targets.size(); ++t)
     header += fmt::format("{:>6} ", fmt::format("T{}", t + 1));
   header += fmt::format("{:>6}", "all");
+  const bool priced = !r.points.empty() && r.points.front().cost;
+  if (priced) header += fmt::format(" {:>9}", "cost");
   fmt::print("\n{}\n{}\n", header, std::string(header.size(), '-'));
   for (const auto& p : r.points) {
     std::string row;
     for (double v : p.levels) row += fmt::format("{:>12.6g} ", v);
     for (const auto& t : p.targets) row += fmt::format("{:>6.3f} ", t.p);
     row += fmt::format("{:>6.3f}", p.joint.p);
+    if (priced) row += fmt::format(" {:>9.4g}", p.cost.value_or(std::nan("")));
     fmt::print("{}\n", row);
   }
+  if (priced)
+    fmt::print(
+        "cost: the levers' costs at the point, summed over the years after the start, in "
+        "{}\n",
+        attain::printable(m.cost_unit, 40));
   if (!r.non_monotone.empty()) {
     fmt::print(stderr, "attain: warning: estimates fall where a lever rises ({} cases), e.g. {}\n",
                r.non_monotone.size(), r.non_monotone.front());

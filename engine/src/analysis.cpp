@@ -8,6 +8,7 @@
 #include <cmath>
 #include <map>
 
+#include "attain/cost.hpp"
 #include "attain/graph.hpp"
 
 namespace attain {
@@ -159,7 +160,7 @@ CompareResult compare(const Model& model, const std::vector<const Program*>& pro
       su = &r.get<SummaryReducer>(extra + 2 * v + 1);
     }
     out.scenarios.push_back(
-        ensemble_result(model, &r.get<AttainmentReducer>(v), ac, su, r.seconds));
+        ensemble_result(programs[v]->model(), &r.get<AttainmentReducer>(v), ac, su, r.seconds));
   }
   for (std::size_t i = 0; i < paired.size(); ++i) {
     const auto& pr = r.get<PairedReducer>(paired[i]);
@@ -297,6 +298,7 @@ SweepResult sweep(const Program& base, const Model& m, const std::vector<SweepAx
       rest /= grids[i].size();
     }
     for (std::size_t i = 0; i < axes.size(); ++i) knobs[i].apply(p, pt.levels[i]);
+    if (auto c = scenario_cost(p.model())) pt.cost = c->total;
     std::uint64_t runs = 0;
     std::tie(pt.targets, pt.joint) = attainment(p, po, &runs);
     out.runs = std::max(out.runs, runs);

@@ -17,10 +17,32 @@ std::string_view store_name(StoreLevel s) {
   return "?";
 }
 
+MeanInterval targets_met(const std::vector<std::uint64_t>& met) {
+  Moments m;
+  double sum = 0;
+  for (std::size_t k = 0; k < met.size(); ++k) {
+    m.n += met[k];
+    sum += static_cast<double>(k) * static_cast<double>(met[k]);
+  }
+  if (m.n == 0) return mean_interval(m);
+  // Shifted by the mean itself: the sum of deviations is 0, their squares are exact sums.
+  m.shift = sum / static_cast<double>(m.n);
+  bool first = true;
+  for (std::size_t k = 0; k < met.size(); ++k) {
+    if (met[k] == 0) continue;
+    const double d = static_cast<double>(k) - m.shift;
+    m.sumsq += d * d * static_cast<double>(met[k]);
+    if (first) m.min = static_cast<double>(k), first = false;
+    m.max = static_cast<double>(k);
+  }
+  return mean_interval(m);
+}
+
 EnsembleResult ensemble_result(const Model& m, const AttainmentReducer* at,
                                const ActualsReducer* ac, const SummaryReducer* su, double seconds) {
   EnsembleResult r;
   r.seconds = seconds;
+  r.cost = scenario_cost(m);
   const int steps = m.time.steps();
   if (at) {
     r.runs = at->runs();
@@ -34,6 +56,7 @@ EnsembleResult ensemble_result(const Model& m, const AttainmentReducer* at,
     }
     const Proportion j = proportion(at->joint_hits(), at->runs());
     r.joint_hits = j.hits, r.joint_probability = j.p, r.joint_low = j.lo, r.joint_high = j.hi;
+    for (std::size_t k = 0; k <= m.targets.size(); ++k) r.met.push_back(at->met(k));
   }
   if (ac) {
     for (std::size_t a = 0; a < m.actuals.size(); ++a) {

@@ -154,6 +154,7 @@ json model_json(const Model& m, const ReportOptions& options) {
   j["time"] = {
       {"start", m.time.start}, {"end", m.time.end}, {"step", m.time.step}, {"times", times}};
   j["source"] = m.source_text;
+  j["cost_unit"] = m.cost_unit;
   json nodes = json::array();
   for (const auto& n : m.nodes) {
     json node = {{"name", n.name}, {"kind", std::string(kind_name(n.kind))}, {"label", n.label},
@@ -248,6 +249,13 @@ json scenario_json(const Model& m, const StoredScenario& s) {
     targets.push_back(proportion(t.hits, t.runs, t.probability, t.ci_low, t.ci_high));
   j["targets"] = targets;
   j["joint"] = proportion(r.joint_hits, r.runs, r.joint_probability, r.joint_low, r.joint_high);
+  // The headline: the expected number of targets met, and the scenario's cost.
+  j["met"] = nullptr;
+  if (r.met.size() == m.targets.size() + 1) {
+    const MeanInterval e = targets_met(r.met);
+    j["met"] = {{"expected", num(e.mean)}, {"lo", num(e.lo)}, {"hi", num(e.hi)}};
+  }
+  j["cost"] = r.cost ? json(num(r.cost->total)) : json(nullptr);
   json actuals = json::array();
   for (const auto& a : r.actuals)
     actuals.push_back({{"percentile", num(a.percentile)}, {"runs", a.runs}});

@@ -533,6 +533,14 @@ ChunkSink& ResultsFile::begin_scenario(const Scenario& scenario, const Program& 
   std::vector<int> actuals(m.actuals.size());
   for (std::size_t a = 0; a < actuals.size(); ++a) actuals[a] = static_cast<int>(a);
   g.coordinate("actual", actuals, "actual (known outcome) index, model order");
+  std::vector<int> met(m.targets.size() + 1);
+  for (std::size_t k = 0; k < met.size(); ++k) met[k] = static_cast<int>(k);
+  g.coordinate("targets_met", met, "number of targets met in a run", "1");
+  if (auto cost = scenario_cost(m)) {
+    std::vector<std::string> levers;
+    for (const auto& c : cost->levers) levers.push_back(c.lever);
+    g.coordinate("cost_lever", levers, "lever with a cost");
+  }
   impl_->open.back().sink = std::make_unique<ScenarioSink>(g, program, impl_->info, impl_->path);
   return *impl_->open.back().sink;
 }
@@ -645,6 +653,22 @@ void ResultsFile::end_scenario_unchecked(const EnsembleResult& r, const StudyRes
                      "probability of meeting every target", "1");
     g.scalar<double>("joint_ci_low", r.joint_low, "Wilson 95 % interval, lower end", "1");
     g.scalar<double>("joint_ci_high", r.joint_high, "Wilson 95 % interval, upper end", "1");
+  }
+  if (r.met.size() == nt + 1) {
+    g.variable("met_runs", counts(r.met), {"targets_met"}, "runs meeting exactly this many targets",
+               "1");
+    const MeanInterval e = targets_met(r.met);
+    g.scalar<double>("expected_met", e.mean, "expected number of targets met", "1");
+    g.scalar<double>("expected_met_ci_low", e.lo, "Student-t 95 % interval, lower end", "1");
+    g.scalar<double>("expected_met_ci_high", e.hi, "Student-t 95 % interval, upper end", "1");
+  }
+  if (r.cost) {
+    std::vector<double> totals;
+    for (const auto& c : r.cost->levers) totals.push_back(c.total);
+    g.variable("lever_cost", totals, {"cost_lever"},
+               "the lever's cost summed over the times after the start", m.cost_unit);
+    g.scalar<double>("cost", r.cost->total, "the scenario's cost: the sum of lever_cost",
+                     m.cost_unit);
   }
 
   std::vector<std::string> an, al, as;
@@ -811,6 +835,12 @@ void ResultsFile::write_sweep(const SweepResult& sw, const Scenario& scenario) {
   g.variable("levels", levels, {"point", "lever"}, "each lever's level at the point");
   proportions(g, "", ps, {"point", "target"}, "the target");
   proportions(g, "joint_", joint, {"point"}, "every target");
+  if (!sw.points.empty() && sw.points.front().cost) {
+    std::vector<double> cost;
+    for (const auto& p : sw.points) cost.push_back(p.cost.value_or(std::nan("")));
+    g.variable("cost", cost, {"point"}, "the scenario's cost at the point (levers' costs)",
+               impl_->model->cost_unit);
+  }
 }
 
 void ResultsFile::write_search(const SearchResult& r, const Scenario& scenario) {
@@ -1191,6 +1221,16 @@ StoredScenario read_scenario(hid_t f, const std::string& name, const Model& m,
     r.joint_low = read_scalar<double>(g, "joint_ci_low", path);
     r.joint_high = read_scalar<double>(g, "joint_ci_high", path);
   }
+  if (has(g, "met_runs")) r.met = read_sized<std::uint64_t>(g, "met_runs", nt + 1, path);
+  if (has(g, "cost")) {
+    CostResult c;
+    c.unit = m.cost_unit;
+    const auto names = read_string_array(g, "cost_lever", false);
+    const auto totals = read_sized<double>(g, "lever_cost", names.size(), path);
+    for (std::size_t i = 0; i < names.size(); ++i) c.levers.push_back({names[i], {}, totals[i]});
+    c.total = read_scalar<double>(g, "cost", path);
+    r.cost = std::move(c);
+  }
   const std::size_t na = m.actuals.size();
   const auto below = read_sized<std::uint64_t>(g, "actual_below", na, path);
   const auto equal = read_sized<std::uint64_t>(g, "actual_equal", na, path);
@@ -1263,6 +1303,10 @@ SweepResult read_sweep(hid_t g, const Model& m, const std::string& path) {
                       ps.begin() + static_cast<std::ptrdiff_t>((p + 1) * nt));
     pt.joint = joint[p];
     sw.points.push_back(std::move(pt));
+  }
+  if (has(g, "cost")) {
+    const auto cost = read_sized<double>(g, "cost", np, path);
+    for (std::size_t p = 0; p < np; ++p) sw.points[p].cost = cost[p];
   }
   sw.runs = read_attr<std::uint64_t>(g, "runs");
   sw.seconds = read_attr<double>(g, "seconds");

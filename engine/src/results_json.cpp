@@ -123,6 +123,22 @@ json scenario_json(const Model& m, const StoredScenario& s) {
                        {"year", m.actuals[i].year},
                        {"value", m.actuals[i].value},
                        {"percentile", number(r.actuals[i].percentile)}});
+  json met = nullptr;
+  if (r.met.size() == m.targets.size() + 1) {
+    const MeanInterval e = targets_met(r.met);
+    json share = json::array();
+    for (std::uint64_t n : r.met)
+      share.push_back(r.runs ? static_cast<double>(n) / static_cast<double>(r.runs) : 0.0);
+    met = {{"expected", number(e.mean)}, {"ci_low", number(e.lo)}, {"ci_high", number(e.hi)},
+           {"sd", number(e.sd)},         {"runs", r.met},          {"probability", share}};
+  }
+  json cost = nullptr;
+  if (r.cost) {
+    json levers = json::array();
+    for (const auto& c : r.cost->levers)
+      levers.push_back({{"lever", c.lever}, {"total", number(c.total)}});
+    cost = {{"total", number(r.cost->total)}, {"unit", r.cost->unit}, {"levers", levers}};
+  }
   return {{"name", s.name},
           {"description", s.description},
           {"runs", r.runs},
@@ -133,6 +149,8 @@ json scenario_json(const Model& m, const StoredScenario& s) {
             {"probability", r.joint_probability},
             {"ci_low", r.joint_low},
             {"ci_high", r.joint_high}}},
+          {"targets_met", met},
+          {"cost", cost},
           {"actuals", actuals},
           {"seconds", r.seconds}};
 }
@@ -414,7 +432,10 @@ json sweep_document(const StoredResults& r) {
       tj["name"] = m.targets[t].name;
       targets.push_back(tj);
     }
-    points.push_back({{"levels", lv}, {"targets", targets}, {"joint", proportion_json(p.joint)}});
+    points.push_back({{"levels", lv},
+                      {"targets", targets},
+                      {"joint", proportion_json(p.joint)},
+                      {"cost", p.cost ? number(*p.cost) : json(nullptr)}});
   }
   json j = head(r, ExportPart::kSweep);
   j["scenario"] = r.analysis_scenario;

@@ -120,6 +120,7 @@ AttainmentReducer::AttainmentReducer(const Model& m, int variant)
     refs_.push_back({m.node_index.at(t.node), *m.time.index_of(t.year), t.op, t.threshold});
   hits_.assign(refs_.size(), 0);
   first_met_.assign(refs_.size() * static_cast<std::size_t>(steps_ + 1), 0);
+  met_.assign(refs_.size() + 1, 0);
 }
 
 std::unique_ptr<Reducer> AttainmentReducer::empty() const {
@@ -127,6 +128,7 @@ std::unique_ptr<Reducer> AttainmentReducer::empty() const {
   r->runs_ = r->joint_ = 0;
   std::fill(r->hits_.begin(), r->hits_.end(), 0);
   std::fill(r->first_met_.begin(), r->first_met_.end(), 0);
+  std::fill(r->met_.begin(), r->met_.end(), 0);
   return r;
 }
 
@@ -137,10 +139,12 @@ void AttainmentReducer::add(const StudyBlock& b) {
   for (std::size_t t = 0; t < nt; ++t) at[t] = v.values(refs_[t].step, refs_[t].node);
   for (int i = 0; i < b.count; ++i) {
     bool all = true;
+    std::size_t met = 0;
     for (std::size_t t = 0; t < nt; ++t) {
       const Ref& r = refs_[t];
       const bool hit = compare(r.op, at[t][i], r.threshold);
       hits_[t] += hit;
+      met += hit;
       all = all && hit;
       int first = steps_;  // never
       for (int k = 0; k <= r.step; ++k)
@@ -151,6 +155,7 @@ void AttainmentReducer::add(const StudyBlock& b) {
       ++first_met_[t * static_cast<std::size_t>(steps_ + 1) + static_cast<std::size_t>(first)];
     }
     joint_ += (all && nt > 0);
+    ++met_[met];
   }
   runs_ += static_cast<std::uint64_t>(b.count);
 }
@@ -161,6 +166,7 @@ void AttainmentReducer::merge(const Reducer& later) {
   joint_ += o.joint_;
   add_counts(hits_, o.hits_);
   add_counts(first_met_, o.first_met_);
+  add_counts(met_, o.met_);
 }
 
 ReducerState AttainmentReducer::save() const {
@@ -169,6 +175,7 @@ ReducerState AttainmentReducer::save() const {
   s.counts["joint"] = {joint_};
   s.counts["hits"] = hits_;
   s.counts["first_met"] = first_met_;
+  s.counts["met"] = met_;
   return s;
 }
 
@@ -177,6 +184,7 @@ void AttainmentReducer::load(const ReducerState& s) {
   joint_ = counts_of(s, "joint", 1)[0];
   hits_ = counts_of(s, "hits", hits_.size());
   first_met_ = counts_of(s, "first_met", first_met_.size());
+  met_ = counts_of(s, "met", met_.size());
 }
 
 std::uint64_t AttainmentReducer::first_met(std::size_t target, int step) const {

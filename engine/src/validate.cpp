@@ -9,6 +9,8 @@
 #include <set>
 #include <unordered_map>
 
+#include "attain/cost.hpp"
+
 namespace attain {
 namespace {
 
@@ -271,6 +273,42 @@ void check_node(const Model& m, const Node& n, const SourceLoc& at) {
   }
 }
 
+/// A lever's `cost`: known before any run, so only levers, `year`, `dt`, lookups and
+/// functions without a state; finite at every time it counts; a model with costs names
+/// their money unit.
+void check_cost(const Model& m, const Node& n, const SourceLoc& at) {
+  const std::string where = fmt::format("'cost' of lever '{}'", n.name);
+  check_refs(m, *n.cost, where);
+  check_constants(*n.cost);
+  auto no_state = [&](const Expr& e, auto&& self) -> void {
+    if (e.kind == Expr::Kind::kRef) {
+      const Node* ref = m.find(e.name);
+      if (ref->kind != NodeKind::kLever)
+        fail(e.loc, fmt::format("{} may use only levers, 'year', 'dt' and lookups (a cost is "
+                                "known before any run), not {} {} '{}'",
+                                where, ref->kind == NodeKind::kAuxiliary ? "an" : "a",
+                                kind_name(ref->kind), e.name));
+    }
+    if (e.kind == Expr::Kind::kApply && e.op == Op::kSmooth)
+      fail(e.loc,
+           fmt::format("{} cannot use smooth(), which keeps a state from run to run", where));
+    for (const auto& a : e.args) self(*a, self);
+  };
+  no_state(*n.cost, no_state);
+  if (m.cost_unit.find_first_not_of(" \t\n") == std::string::npos)
+    fail(pick(n.cost->loc, at),
+         fmt::format("lever '{}' has a 'cost' but the model has no 'cost_unit': name the money "
+                     "unit of costs at the top of the file, e.g. cost_unit: 100 million yuan",
+                     n.name));
+  for (int k = 1; k < m.time.steps(); ++k) {
+    const double v = cost_at(m, *n.cost, m.time.time(k));
+    if (!std::isfinite(v))
+      fail(pick(n.cost->loc, at),
+           fmt::format("{} is {} in {:g}; check the division, logarithm or power", where,
+                       std::isnan(v) ? "NaN" : "infinite", m.time.time(k)));
+  }
+}
+
 }  // namespace
 
 void validate_lever_rule(const LeverRule& rule, const std::string& what, const SourceLoc& at) {
@@ -389,6 +427,13 @@ void validate(const Model& m) {
       if (e) check_refs(m, *e, where), check_constants(*e);
     for (const auto& e : n.dist.p_expr)
       if (e) check_refs(m, *e, where), check_constants(*e);
+    if (n.cost) {
+      if (n.kind != NodeKind::kLever)
+        fail(pick(n.cost->loc, pick(n.loc, base)), fmt::format("{} cannot have a 'cost'; only "
+                                                               "levers have one",
+                                                               where));
+      check_cost(m, n, pick(n.loc, base));
+    }
   }
   check_correlations(m, mloc);
 

@@ -487,9 +487,9 @@ LeverRule read_lever_rule(const Reader& r, const YAML::Node& map, const std::str
   return rule;
 }
 
-const Keys kTopKeys = {"model",      "description",  "time",        "levers",
-                       "parameters", "shocks",       "auxiliaries", "stocks",
-                       "lookups",    "correlations", "targets",     "actuals"};
+const Keys kTopKeys = {"model",        "description", "time",        "cost_unit", "levers",
+                       "parameters",   "shocks",      "auxiliaries", "stocks",    "lookups",
+                       "correlations", "targets",     "actuals"};
 
 // The model reader: one function per section, each turning YAML into the Model's
 // fields and checking only what is about the file (shapes, keys, types, numbers);
@@ -508,6 +508,10 @@ void read_header(const Reader& r, const YAML::Node& root, Model& m) {
   m.time.start_loc = r.key_loc(tn, "start");
   m.time.end_loc = r.key_loc(tn, "end");
   m.time.step_loc = tn["step"] ? r.loc(tn["step"]) : r.loc(tn);
+  if (root["cost_unit"]) {
+    m.cost_unit = r.get_string(root, "cost_unit", "the model", true);
+    m.cost_unit_loc = r.key_loc(root, "cost_unit");
+  }
 }
 
 /// A node's YAML body, waiting for the second pass (after every name is declared).
@@ -588,10 +592,11 @@ void read_node_body(const Reader& r, const YAML::Node& map, Node& n) {
                      what));
   switch (n.kind) {
     case NodeKind::kLever:
-      keys.insert(keys.end(), {"value", "series", "growth"});
+      keys.insert(keys.end(), {"value", "series", "growth", "cost"});
       r.check_keys(map, keys, what);
       read_common(r, map, n, what, true);
       n.lever = read_lever_rule(r, map, what, false, nullptr);
+      if (map["cost"]) n.cost = r.expr_of(map["cost"], fmt::format("'cost' of {}", what));
       break;
     case NodeKind::kParameter:
       if (map["value"] && !map["dist"]) {

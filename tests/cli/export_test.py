@@ -163,6 +163,13 @@ def case_documents():
             valid(runs, "runs", f"{name} runs")
             targets = loads(export(h5, "json", "--what", "targets"))
             valid(targets, "run", f"{name} --what targets")
+        # compare --json without a results file: a whole document too (once refused for
+        # lacking the actuals that only --out computed).
+        r = attain_run("compare", teaching, "--scenario", as_written, "--scenario", more_funding,
+                       "--runs", "3000", "--json", "--quiet")
+        check(r.returncode == 0, f"compare --json without --out: exit {r.returncode}, {r.stderr.strip()}")
+        if r.returncode == 0:
+            valid(loads(r.stdout), "compare", "compare --json without --out")
         run = loads(results["run"][1])
         summary = loads(export(results["run"][0], "json", "--what", "summary"))
         check([s["name"] for s in summary["scenarios"]] == [s["name"] for s in run["scenarios"]],

@@ -77,6 +77,17 @@ with tempfile.TemporaryDirectory() as tmp:
                 check(met.sum() == hits[j], f"{sc}: hits of target {j}")
             joint = np.all([{">=": tv[:, j] >= t["threshold"][j]}[">="] for j in range(len(node_idx))], axis=0)
             check(joint.sum() == g["joint_hits"][()], f"{sc}: joint hits")
+            # The number of targets each run meets, counted from its target values.
+            ops = {">=": np.greater_equal, ">": np.greater, "<=": np.less_equal, "<": np.less}
+            k = sum(ops[t["target_op"].asstr()[j]](tv[:, j], t["threshold"][j]).astype(int)
+                    for j in range(len(node_idx)))
+            check(np.array_equal(g["met_runs"][()], np.bincount(k, minlength=len(node_idx) + 1)),
+                  f"{sc}: met_runs counts the runs meeting exactly k targets")
+            check(list(g["targets_met"][()]) == list(range(len(node_idx) + 1)), f"{sc}: targets_met")
+            check(np.isclose(g["expected_met"][()], k.mean(), rtol=1e-12)
+                  and g["expected_met_ci_low"][()] < k.mean() < g["expected_met_ci_high"][()],
+                  f"{sc}: expected_met {g['expected_met'][()]} = mean {k.mean()}")
+            check("cost" not in g and "cost_lever" not in g, f"{sc}: no cost without levers' costs")
             s = g
             check(np.allclose(s["mean"][()], values.mean(axis=0).T, rtol=1e-12, atol=1e-12), f"{sc}: means")
             check(np.allclose(s["sd"][()], values.std(axis=0, ddof=1).T, rtol=1e-9, atol=1e-9), f"{sc}: sds")
@@ -150,5 +161,67 @@ with tempfile.TemporaryDirectory() as tmp:
     r = subprocess.run([attain, "run", model, "--runs", "0", "--out", bad], capture_output=True, text=True)
     check(r.returncode == 2 and not os.path.exists(bad), "--runs 0: exit 2, no file")
     check(not [x for x in os.listdir(tmp) if ".tmp-" in x], "no temporary files left")
+
+# Levers' costs: the scenario's cost in the table, the file and --json is the sum of each
+# lever's cost over the years after the start, as computed here by hand.
+COST_MODEL = """model: priced
+description: funding and construction with their costs
+time: {start: 2017, end: 2020}
+cost_unit: 100 million yuan
+levers:
+  funding: {label: f, unit: 100 million yuan / year, description: d, source: s, growth: {initial: 3, rate: 0.1}, cost: funding}
+  build: {label: b, unit: 10k m2 / year, description: d, source: s, series: {2017: 1, 2018: 4}, cost: 0.25 * build + 0.1 * prev(build)}
+parameters:
+  y: {label: y, unit: "1", description: d, source: s, dist: uniform, min: 1, max: 3}
+stocks:
+  firms: {label: f, unit: firms, description: d, source: s, initial: 10, change: y * funding + build}
+targets:
+  - {node: firms, op: ">=", threshold: 30, label: t, source: s}
+  - {name: more_firms, node: firms, op: ">=", threshold: 40, label: t, source: s}
+"""
+with tempfile.TemporaryDirectory() as tmp:
+    mpath, spath = os.path.join(tmp, "priced.yaml"), os.path.join(tmp, "double.yaml")
+    with open(mpath, "w") as fh:
+        fh.write(COST_MODEL)
+    with open(spath, "w") as fh:
+        fh.write("scenario: double\nmodel: priced\ndescription: d\nlevers:\n  funding: {scale: 2}\n"
+                 "  build: {value: 6}\n")
+    funding = [3 * 1.1 ** (t - 2017) for t in (2018, 2019, 2020)]
+    by_hand = {"default": (sum(funding), 3 * 0.25 * 4 + 0.1 * (1 + 4 + 4)),
+               "double": (2 * sum(funding), 3 * 0.25 * 6 + 0.1 * 3 * 6)}
+    out = os.path.join(tmp, "c.h5")
+    args = [attain, "run", mpath, "--runs", "2000", "--quiet"]
+    text = subprocess.run(args + ["--scenario", spath], check=True, capture_output=True, text=True).stdout
+    row = next((line for line in text.splitlines() if line.startswith("cost, 2018-2020")), "")
+    check(f"{sum(by_hand['double']):.4g}" in row, f"table row {row!r} shows the cost {sum(by_hand['double']):.4g}")
+    check(any(line.startswith("expected targets met") for line in text.splitlines()), "table: expected targets met")
+    import json
+    doc = json.loads(subprocess.run(args + ["--json", "--out", out], check=True, capture_output=True,
+                                    text=True).stdout)
+    cost = doc["scenarios"][0]["cost"]
+    check(cost["unit"] == "100 million yuan" and [c["lever"] for c in cost["levers"]] == ["funding", "build"],
+          f"--json cost: {cost}")
+    check(abs(cost["total"] - sum(by_hand["default"])) < 1e-12
+          and all(abs(c["total"] - h) < 1e-12 for c, h in zip(cost["levers"], by_hand["default"])),
+          f"--json cost {cost['total']} = by hand {sum(by_hand['default'])}")
+    met = doc["scenarios"][0]["targets_met"]
+    check(sum(met["runs"]) == 2000 and abs(met["expected"] - sum(
+        t["probability"] for t in doc["scenarios"][0]["targets"])) < 1e-12, f"--json targets_met: {met}")
+    with h5py.File(out, "r") as f:
+        g = f["scenarios/default"]
+        check(abs(g["cost"][()] - sum(by_hand["default"])) < 1e-12, f"file cost {g['cost'][()]}")
+        check(list(g["cost_lever"].asstr()[()]) == ["funding", "build"], "file cost_lever")
+        check(np.allclose(g["lever_cost"][()], by_hand["default"], rtol=0, atol=1e-12), "file lever_cost")
+        check(g["cost"].attrs["units"] == "100 million yuan", "file cost units")
+    # A sweep gives the cost at each point: funding's scale multiplies its cost.
+    sw_out = os.path.join(tmp, "sw.h5")
+    doc = json.loads(subprocess.run([attain, "sweep", mpath, "--lever", "funding=1:2:3", "--runs", "500",
+                                     "--quiet", "--json", "--out", sw_out],
+                                    check=True, capture_output=True, text=True).stdout)
+    want = [s * by_hand["default"][0] + by_hand["default"][1] for s in (1, 1.5, 2)]
+    got = [p["cost"] for p in doc["sweep"]["points"]]
+    check(all(abs(a - b) < 1e-12 for a, b in zip(got, want)) and len(got) == 3, f"sweep cost {got} = {want}")
+    with h5py.File(sw_out, "r") as f:
+        check(np.allclose(f["sweep/cost"][()], want, rtol=0, atol=1e-12), "file /sweep/cost")
 
 finish()

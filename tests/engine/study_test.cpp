@@ -172,6 +172,34 @@ TEST(StudyTest, SavedStateLoadsToTheSameBits) {
   EXPECT_THROW(r.reducers[0]->empty()->load(bad), std::invalid_argument);
 }
 
+TEST(StudyTest, TargetsMetPerRunAreCountedFromEachRunsTargetValues) {
+  Variants s;
+  MemorySink rows;
+  StudyResult r = run_study(full_study(s, &rows), range(0, 256 * 4 + 9));
+  const auto& at = r.get<AttainmentReducer>(0);
+  const Model& m = s.plan.model();
+  const std::size_t nt = m.targets.size();
+  // The same count, run by run, from the rows the study handed to the sink.
+  std::vector<std::uint64_t> expect(nt + 1, 0);
+  for (std::size_t i = 0; i * nt < rows.targets.size(); ++i) {
+    std::size_t k = 0;
+    for (std::size_t t = 0; t < nt; ++t)
+      k += compare(m.targets[t].op, rows.targets[i * nt + t], m.targets[t].threshold);
+    ++expect[k];
+  }
+  std::uint64_t runs = 0, met = 0, hits = 0;
+  for (std::size_t k = 0; k <= nt; ++k) {
+    EXPECT_EQ(at.met(k), expect[k]) << k;
+    runs += at.met(k);
+    met += k * at.met(k);
+  }
+  for (std::size_t t = 0; t < nt; ++t) hits += at.hits(t);
+  EXPECT_EQ(runs, at.runs());
+  EXPECT_EQ(met, hits);  // the expected number met is the sum of the probabilities
+  EXPECT_EQ(at.met(nt), at.joint_hits());
+  EXPECT_GT(at.met(0) + at.met(1), 0u);  // not every run meets both targets
+}
+
 TEST(StudyTest, PartialsFormTheCanonicalDyadicDecomposition) {
   Variants s;
   // Chunks 1..6 of 256 runs: [1,2) [2,4) [4,6) [6,7) as (level, index) (0,1) (1,1) (1,2) (0,6).

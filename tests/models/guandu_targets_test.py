@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """Checks that models/guandu_innovation.yaml carries the 14 quantitative 2020 targets of the
-Guandu innovation action plan (docs/models/sources/targets.md) with the plan's thresholds.
+Guandu innovation action plan (docs/models/sources/targets.md) with the plan's thresholds, and
+every other reading of an ambiguous target as a target of its own (issue 13, finding 2), on
+the node that reading measures; and that every scenario and structural variant loads.
 
 Usage: python3 tests/models/guandu_targets_test.py <path-to-attain> <repo-root>
 
@@ -14,12 +16,13 @@ import sys
 
 MODEL = "models/guandu_innovation.yaml"
 SCENARIOS = ["baseline", "plan", "austerity", "boost", "talent_first"]
+VARIANTS = ["talent_rd", "lumpy_rd", "patent_subsidy", "platforms", "ftz"]
 TARGET_YEAR = 2020
 
 # (target name, fragment of the plan's Chinese wording that the label must contain, op, threshold)
 EXPECTED = [
     ("t01_rd_intensity", "2.5%", ">=", 2.5),
-    ("t02_enterprise_rd_share", "60%以上", ">=", 60.0),
+    ("t02_enterprise_rd_share", "规模以上工业企业R&D经费", ">=", 60.0),
     ("t03_high_tech_enterprises", "100个", ">=", 100.0),
     ("t04_invention_patents", "13件", ">=", 13.0),
     ("t05_tech_services_revenue", "70亿元", ">=", 70.0),
@@ -34,6 +37,18 @@ EXPECTED = [
     ("t12_service_institutions", "5个以上", ">=", 5.0),
     ("t13_expert_workstations", "工作站5个", ">=", 5.0),
     ("t14_innovation_teams", "30个", ">=", 30.0),
+]
+
+# The other readings of the ambiguous targets: (name, fragment, op, threshold, node).
+READINGS = [
+    # Target 2 as section 三(一)1 words it: all above-scale enterprises, not industry alone.
+    ("t02_all_enterprises", "60%以上由企业支出", ">=", 60.0, "all_ent_rd_share"),
+    # Target 9: "nearly 11" at 10 and 11 亿元, and turnover of contracts bought (吸纳).
+    ("t09_at_10", "近11亿元", ">=", 10.0, "tech_contracts"),
+    ("t09_at_11", "近11亿元", ">=", 11.0, "tech_contracts"),
+    ("t09_bought", "吸纳", ">=", 10.5, "tech_bought"),
+    # Target 14: 30 teams in total, those existing before 2018 included.
+    ("t14_teams_in_total", "30个", ">=", 30.0, "teams_total"),
 ]
 
 
@@ -52,8 +67,8 @@ class Checker:
         return ok
 
 
-def run_check(attain, root, scenario_files):
-    cmd = [attain, "check", "--json", MODEL]
+def run_check(attain, root, scenario_files, extra=()):
+    cmd = [attain, "check", "--json", MODEL, *extra]
     for s in scenario_files:
         cmd += ["--scenario", s]
     proc = subprocess.run(cmd, cwd=root, capture_output=True, text=True)
@@ -97,20 +112,20 @@ def main(argv):
     if not c.check(isinstance(targets, list), "summary has a 'targets' list"):
         print("{} passed, {} failed".format(c.passed, c.failed))
         return 1
-    c.check(len(targets) == len(EXPECTED),
-            "model has {} targets (got {})".format(len(EXPECTED), len(targets)))
+    c.check(len(targets) == len(EXPECTED) + len(READINGS),
+            "model has {} targets (got {})".format(len(EXPECTED) + len(READINGS), len(targets)))
     names = [t.get("name") for t in targets if t.get("name")]
     c.check(len(names) == len(set(names)), "target names are unique")
 
-    for name, fragment, op, threshold in EXPECTED:
-        matches = [t for t in targets if fragment in str(t.get("label", ""))]
-        if not c.check(len(matches) == 1,
-                       "{}: exactly one target label contains '{}' (found {})".format(
-                           name, fragment, len(matches))):
+    by_name = {t.get("name"): t for t in targets}
+    for name, fragment, op, threshold, *node in EXPECTED + READINGS:
+        t = by_name.get(name)
+        if not c.check(t is not None, "{}: is a target".format(name)):
             continue
-        t = matches[0]
-        if "name" in t and t["name"]:
-            c.check(t["name"] == name, "{}: name is {} (got {!r})".format(name, name, t["name"]))
+        c.check(fragment in str(t.get("label", "")),
+                "{}: label contains '{}' (got {!r})".format(name, fragment, t.get("label")))
+        if node:
+            c.check(t.get("node") == node[0], "{}: on node {} (got {!r})".format(name, node[0], t.get("node")))
         c.check(same_number(t.get("year"), TARGET_YEAR),
                 "{}: year {} (got {!r})".format(name, TARGET_YEAR, t.get("year")))
         c.check(t.get("op") == op, "{}: op {} (got {!r})".format(name, op, t.get("op")))
@@ -126,10 +141,12 @@ def main(argv):
     c.check(summary.get("unused") == [], "every node affects a target or actual (unused: {})".format(
         summary.get("unused")))
 
-    # Every scenario file loads against the model.
-    for s in SCENARIOS:
+    # Every scenario file and every structural variant loads against the model.
+    variants = ["variants/{}_{}".format(v, base) for v in VARIANTS for base in ("plan", "baseline")]
+    for s in SCENARIOS + variants + ["variants/talent_rd_talent_first"]:
         path = "scenarios/guandu/{}.yaml".format(s)
-        cmd, proc = run_check(attain, root, [path])
+        cmd, proc = run_check(attain, root, [path], ["--scenario-dir", "scenarios/guandu"])
+        s = os.path.basename(s)
         ok = proc.returncode == 0
         if ok:
             try:

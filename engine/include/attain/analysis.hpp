@@ -149,6 +149,7 @@ struct SweepPoint {
   std::vector<double> levels;  ///< one per axis
   std::vector<Proportion> targets;
   Proportion joint;
+  std::optional<double> cost;  ///< the scenario's cost at these levels (cost.hpp), if priced
 };
 
 struct SweepResult {

@@ -5,9 +5,11 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "attain/cost.hpp"
 #include "attain/program.hpp"
 #include "attain/stats.hpp"
 #include "attain/study.hpp"
@@ -48,6 +50,9 @@ struct EnsembleResult {
   std::vector<TargetResult> targets;
   std::uint64_t joint_hits = 0;
   double joint_probability = 0, joint_low = 0, joint_high = 1;
+  /// met[k]: runs meeting exactly k of the targets (k = 0..targets); empty when unknown
+  std::vector<std::uint64_t> met;
+  std::optional<CostResult> cost;  ///< the levers' costs; absent when no lever has one
   std::vector<ActualResult> actuals;
   std::vector<Moments> moments;  ///< per node and step: [node * steps + step]; empty without
                                  ///< a SummaryReducer
@@ -56,7 +61,12 @@ struct EnsembleResult {
   double seconds = 0;
 };
 
-/// Packs the standard reducers' results (any pointer may be null) as an EnsembleResult.
+/// The number of targets a run meets, from the runs meeting exactly k (met[k]): its mean
+/// (the expected number of targets met) with a 95 % Student-t interval, and its sd.
+MeanInterval targets_met(const std::vector<std::uint64_t>& met);
+
+/// Packs the standard reducers' results (any pointer may be null) as an EnsembleResult,
+/// with the costs of `model`'s levers (the scenario's applied model).
 EnsembleResult ensemble_result(const Model& model, const AttainmentReducer* attainment,
                                const ActualsReducer* actuals, const SummaryReducer* summary,
                                double seconds);

@@ -62,6 +62,7 @@ struct Node {
   SourceLoc loc;
   std::uint64_t id = 0;                     ///< stable id: FNV-1a of the name
   LeverRule lever;                          ///< kLever
+  ExprPtr cost;                             ///< kLever: money per year (cost.hpp), or null
   DistSpec dist;                            ///< kParameter, kShock
   ExprPtr formula;                          ///< kAuxiliary
   ExprPtr initial;                          ///< kStock
@@ -129,6 +130,8 @@ struct Model {
   std::string path;         ///< file it came from
   std::string source_text;  ///< the file's text, embedded in results
   TimeAxis time;
+  std::string cost_unit;    ///< the money unit of levers' `cost` (per year); "" without
+  SourceLoc cost_unit_loc;  ///< the `cost_unit` key
   std::vector<Node> nodes;  ///< in file order
   std::vector<Lookup> lookups;
   std::vector<Target> targets;

@@ -120,7 +120,8 @@ struct RunMoments {
 // ---------------------------------------------------------------------------------------
 // The standard reducers.
 
-/// Per target of one variant: hits at its year, the step it is first met, and the joint.
+/// Per target of one variant: hits at its year, the step it is first met, and the joint;
+/// and per k = 0..targets, the runs meeting exactly k targets at their years.
 class AttainmentReducer : public Reducer {
  public:
   /// `targets`: indices into the model's targets (all when empty).
@@ -139,6 +140,8 @@ class AttainmentReducer : public Reducer {
   std::uint64_t joint_hits() const { return joint_; }
   /// Runs first meeting target t at step k (k = steps: never).
   std::uint64_t first_met(std::size_t target, int step) const;
+  /// Runs meeting exactly k of the targets (k = 0..targets()).
+  std::uint64_t met(std::size_t k) const { return met_[k]; }
 
  private:
   struct Ref {
@@ -149,7 +152,7 @@ class AttainmentReducer : public Reducer {
   std::vector<Ref> refs_;
   int variant_, steps_;
   std::uint64_t runs_ = 0, joint_ = 0;
-  std::vector<std::uint64_t> hits_, first_met_;
+  std::vector<std::uint64_t> hits_, first_met_, met_;
 };
 
 /// Where each known actual falls in one variant's predicted distribution.

@@ -354,12 +354,22 @@
         if (M.targets.length === 1) {
           card.append(el('div', { class: 'big' }, pct(sc.targets[0].p)));
           card.append(el('div', null, 'chance of meeting the target ', el('span', { class: 'note' }, interval(sc.targets[0].lo, sc.targets[0].hi, sc.targets[0].p))));
+        } else if (sc.met) {
+          // The headline: how many targets a future meets on average; the joint is a detail.
+          card.append(el('div', { class: 'big' }, sc.met.expected.toFixed(1) + ' of ' + M.targets.length));
+          card.append(el('div', null, 'targets expected to be met ',
+            el('span', { class: 'note' }, '[' + sc.met.lo.toFixed(2) + ', ' + sc.met.hi.toFixed(2) + ']')));
+          card.append(el('div', { class: 'note' }, 'all ' + M.targets.length + ' together: ' + pct(sc.joint.p) +
+            (sc.joint.hits === 0 ? ' (no simulated future met them all)' : '')));
         } else {
           card.append(el('div', { class: 'big' }, pct(sc.joint.p)));
           card.append(el('div', null, 'chance of meeting all ' + M.targets.length + ' targets together ',
             el('span', { class: 'note' }, interval(sc.joint.lo, sc.joint.hi, sc.joint.p)),
             sc.joint.hits === 0 ? ' (no simulated future met them all)' : ''));
         }
+        if (finite(sc.cost))
+          card.append(el('div', null, 'cost ' + num(sc.cost) + ' ' + M.cost_unit + ' over ' +
+            (M.time.start + M.time.step) + '–' + M.time.end));
         const order = M.targets.map((t, k) => k).sort((a, b) => sc.targets[b].p - sc.targets[a].p);
         const likely = order.filter((k) => sc.targets[k].p >= 0.5).length;
         const ul = el('ul');
