@@ -892,7 +892,7 @@ int cmd_run(const RunArgs& a) {
       sp.before.chunk = c.options.chunk;
     }
     attain::StudyResult merged;
-    if (have && resumed->scenarios[si].done) {
+    if (have && start == range_last) {  // every run done (the scenario may not say so yet)
       merged.state = std::move(sp.before);
     } else {
       attain::AnalysisOptions o = c.options;
