@@ -18,9 +18,8 @@ import tempfile
 import time
 
 import h5py
-import numpy as np
 
-from checks import check, finish  # tests/cli/checks.py
+from checks import check, dataset_bytes, finish  # tests/cli/checks.py
 
 attain, root, case = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2]), sys.argv[3]
 seed = int(sys.argv[4]) if len(sys.argv) > 4 else 20261128
@@ -46,13 +45,8 @@ def solo(out, run_seed, runs, **kw):
 
 def contents(path):
     """Every dataset's bytes and the root attributes that say which run made the file."""
-    out = {}
+    out = dataset_bytes(path)
     with h5py.File(path, "r") as f:
-        def visit(name, obj):
-            if isinstance(obj, h5py.Dataset):
-                a = np.asarray(obj[()])
-                out[name] = a.tobytes() if a.dtype.kind != "O" else repr(list(a.ravel()))
-        f.visititems(visit)
         out["@seed"] = int(f.attrs["seed"])
         out["@runs"] = int(f.attrs["runs"])
         out["@scenarios"] = [str(s) for s in f.attrs["scenarios"]]  # written last, at commit

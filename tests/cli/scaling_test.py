@@ -20,7 +20,7 @@ import time
 import h5py
 import numpy as np
 
-from checks import check, finish  # tests/cli/checks.py
+from checks import check, dataset_bytes, finish  # tests/cli/checks.py
 
 attain, root, case = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2]), sys.argv[3]
 seed = int(sys.argv[4]) if len(sys.argv) > 4 else 20261128
@@ -30,20 +30,8 @@ more = os.path.join(root, "tests/data/stochastic_more.yaml")
 HANG = 300
 
 
-def datasets(path):
-    """Every dataset's bytes (strings as text)."""
-    out = {}
-    with h5py.File(path, "r") as f:
-        def visit(name, obj):
-            if isinstance(obj, h5py.Dataset):
-                a = np.asarray(obj[()])
-                out[name] = a.tobytes() if a.dtype.kind != "O" else repr(list(a.ravel()))
-        f.visititems(visit)
-    return out
-
-
 def same_file(path, ref, what):
-    got, want = datasets(path), datasets(ref)
+    got, want = dataset_bytes(path), dataset_bytes(ref)
     check(sorted(got) == sorted(want), f"{what}: the same datasets "
           f"(extra {sorted(set(got) - set(want))[:5]}, missing {sorted(set(want) - set(got))[:5]})")
     differ = [k for k in want if k in got and got[k] != want[k]]
