@@ -55,7 +55,8 @@ void RowSpool::write(const ChunkData& c) {
                                           c.full.size()};
   bool ok = std::fwrite(head.data(), sizeof(std::uint64_t), head.size(), file_) == head.size();
   for (const auto* v : {&c.target_values, &c.parameters, &c.full})
-    ok = ok && std::fwrite(v->data(), sizeof(double), v->size(), file_) == v->size();
+    ok =
+        ok && (v->empty() || std::fwrite(v->data(), sizeof(double), v->size(), file_) == v->size());
   if (!ok) {
     const int error = errno;
     throw OutputError(fmt::format(
@@ -94,7 +95,7 @@ void RowSpool::replay(const std::string& path, std::uint64_t bytes, ChunkSink& s
     c.parameters.resize(head[3]);
     c.full.resize(head[4]);
     for (auto* v : {&c.target_values, &c.parameters, &c.full})
-      if (std::fread(v->data(), sizeof(double), v->size(), f) != v->size())
+      if (!v->empty() && std::fread(v->data(), sizeof(double), v->size(), f) != v->size())
         throw OutputError(fmt::format("cannot read the rows spool '{}'", path));
     sink.write(c);
     at += sizeof head + doubles * sizeof(double);
