@@ -25,6 +25,7 @@ struct AnalysisOptions {
   std::function<void(std::uint64_t runs_done)> progress;
   std::uint64_t memory_limit = 0;  ///< StudyOptions::memory_limit
   std::string memory_limit_source = "the limit";
+  Communicator* communicator = nullptr;  ///< StudyOptions::communicator
 };
 
 /// @brief Adaptive stopping: after each chunk, in run order, stop once the 95 % interval

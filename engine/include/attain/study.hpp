@@ -329,6 +329,8 @@ class MemoryLimitError : public Error {
   explicit MemoryLimitError(const std::string& message) : Error(message, kExitInput) {}
 };
 
+class Communicator;  // communicator.hpp
+
 struct StudyOptions {
   std::uint64_t first = 0;  ///< the run range [first, last)
   std::uint64_t last = 10000;
@@ -345,6 +347,9 @@ struct StudyOptions {
   std::uint64_t memory_limit = 0;
   /// Where memory_limit comes from, for the message (e.g. "available (MemAvailable)").
   std::string memory_limit_source = "the limit";
+  /// Processes sharing the study (communicator.hpp): each evaluates its share of the
+  /// chunks and every one returns the merged result. nullptr: this process alone.
+  Communicator* communicator = nullptr;
 };
 
 /// @brief A model's variants on a run range, through a design, into reducers.
