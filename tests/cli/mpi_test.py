@@ -4,7 +4,8 @@ Usage: /usr/bin/python3 mpi_test.py ATTAIN_MPI_BINARY REPO_ROOT CASE
 CASE: run, compare, sweep, search, sensitivity (each on 1, 2 and 3 ranks, oversubscribed, against
 the same binary without mpirun, every dataset and attribute compared with h5py except the wall
 times `seconds` and `created`) or errors (a run with a non-finite value on rank 2, bad input, an
-unwritable output: the same exit code as one process, one message, no rank left waiting).
+unwritable output, one rank failing alone: the same exit code as one process, one message, no
+rank left waiting).
 """
 import os
 import re
@@ -135,6 +136,13 @@ def errors_case(tmp):
     lines = r.stderr.splitlines()
     check(r.returncode == 2 and len(lines) == 1 and "--ci-width" in lines[0],
           f"--ci-width on 2 ranks: exit {r.returncode}, {lines}")
+    # One rank fails alone (MPMD: rank 1 is given a missing model) while rank 0 waits in the
+    # study's exchange: rank 1 prints its message and ends the job with its exit code.
+    missing = os.path.join(tmp, "missing.yaml")
+    r = run([*mpirun(1), attain, "run", model, "--runs", "20000", "--threads", "1", ":",
+             "-np", "1", attain, "run", missing, "--runs", "20000", "--threads", "1"])
+    check(r.returncode == 2 and r.stderr.splitlines() == [one.stderr.strip()],
+          f"a lone failure ends the job: exit {r.returncode}, {r.stderr.splitlines()}")
     # An output folder that does not exist: every rank ends with rank 0's error.
     out = os.path.join(tmp, "no", "such", "dir.h5")
     one = run([attain, "run", model, "--runs", "100", "--out", out, "--quiet"])

@@ -95,12 +95,8 @@ Study make_study(const Program& p, MemorySink* sink, std::vector<std::uint64_t> 
 
 StudyOptions options(std::uint64_t first, std::uint64_t last) {
   StudyOptions o;
-  o.first = first;
-  o.last = last;
-  o.seed = 5;
-  o.chunk = 256;
-  o.block = 64;
-  o.threads = 1;
+  o.first = first, o.last = last, o.seed = 5;
+  o.chunk = 256, o.block = 64, o.threads = 1;
   return o;
 }
 
