@@ -24,6 +24,8 @@
 #include <thread>
 
 #include "attain/analysis.hpp"
+#include "attain/checkpoint.hpp"
+#include "attain/constants.hpp"
 #include "attain/ensemble.hpp"
 #include "attain/graph.hpp"
 #include "attain/program.hpp"
@@ -211,6 +213,9 @@ struct RunArgs {
   bool store_given = false;  ///< --store was on the command line
   bool force_threads = false;
   std::string memory_limit;
+  std::string run_range;         ///< run: FIRST:LAST, a part of the study (attain merge)
+  std::string checkpoint_every;  ///< run: seconds between checkpoints
+  bool resume = false;           ///< run: continue from the checkpoint
 };
 
 /// Cores this process may run on (its CPU affinity, as in a container), at least 1.
@@ -346,7 +351,7 @@ void print_document(const json& document) {
 }
 
 std::unique_ptr<attain::ResultsFile> open_file(const RunArgs& a, const Common& c,
-                                               const std::string& analysis) {
+                                               const attain::RunInfo& info) {
   std::unique_ptr<attain::ResultsFile> file;
   if (a.out.empty()) {
     if (a.out_given) bad_arg("--out needs a file name (got an empty one)");
@@ -366,7 +371,6 @@ std::unique_ptr<attain::ResultsFile> open_file(const RunArgs& a, const Common& c
     if (fs::equivalent(a.out, in, ec))
       bad_arg(fmt::format("--out '{}' is the input file '{}'; the results would replace it", a.out,
                           in));
-  const attain::RunInfo info = run_info(c, analysis);
   // Temporaries of this output left by killed runs (kill -9, a crash, a power cut); under
   // MPI, rank 0's only (another rank's view of rank 0's pid would be wrong on another node).
   for (const auto& t : attain::cli::communicator() && attain::cli::communicator()->rank() != 0
@@ -510,32 +514,349 @@ void adaptive_note(const Common& c) {
                c.options.ci_width);
 }
 
+/// `--run-range FIRST:LAST` of a study of `runs` runs in chunks of `chunk`: both ends on
+/// chunk boundaries (LAST may also be `runs`), so that parts merge exactly.
+std::pair<std::uint64_t, std::uint64_t> parse_run_range(const std::string& text, std::uint64_t runs,
+                                                        int chunk_runs) {
+  const auto colon = text.find(':');
+  std::optional<std::uint64_t> first, last;
+  if (colon != std::string::npos) {
+    first = parse_count(text.substr(0, colon));
+    last = parse_count(text.substr(colon + 1));
+  }
+  if (!first || !last || *first >= *last || *last > runs)
+    bad_arg(fmt::format(
+        "--run-range must be FIRST:LAST with 0 <= FIRST < LAST <= --runs ({}), e.g. 0:{} (got "
+        "'{}')",
+        runs, std::min<std::uint64_t>(runs, 4 * static_cast<std::uint64_t>(chunk_runs)), text));
+  const auto chunk = static_cast<std::uint64_t>(chunk_runs);
+  for (const std::uint64_t end : {*first, *last}) {
+    if (end % chunk == 0 || end == runs) continue;
+    const std::uint64_t below = end / chunk * chunk, above = std::min(runs, below + chunk);
+    bad_arg(fmt::format(
+        "--run-range {}: run {} is not on a chunk boundary (chunks of {} runs with this model "
+        "and --store); the nearest boundaries are {} and {}",
+        text, end, chunk, below, above));
+  }
+  return {*first, *last};
+}
+
+/// What a checkpoint of `run` must match to be resumed (attain/checkpoint.hpp).
+attain::Fingerprint run_fingerprint(const RunArgs& a, const Common& c,
+                                    const attain::RunInfo& info) {
+  attain::Fingerprint f;
+  f.emplace_back("engine version", attain::kEngineVersion);
+  f.emplace_back("random streams", attain::kRngScheme);
+  f.emplace_back("model", c.loaded.model.source_text);
+  f.emplace_back("scenarios", std::to_string(c.loaded.scenarios.size()));
+  for (const auto& s : c.loaded.scenarios) {
+    std::string text;
+    for (const auto& [path, source] : s.sources) text += "# " + path + "\n" + source + "\n";
+    f.emplace_back("scenario " + s.name, text);
+  }
+  f.emplace_back("seed", std::to_string(info.seed));
+  f.emplace_back("run range", fmt::format("[{}, {})", info.first_run, info.first_run + info.runs));
+  f.emplace_back("runs of the study", std::to_string(info.study_runs));
+  f.emplace_back("chunk", std::to_string(info.chunk));
+  f.emplace_back("store", std::string(attain::store_name(info.store)));
+  f.emplace_back("save state", a.save_state || info.study_runs != info.runs ? "yes" : "no");
+  return f;
+}
+
+/// A scenario finished or begun, as the checkpoints of a run keep it.
+struct ScenarioProgress {
+  std::string name;
+  bool done = false;
+  double seconds = 0;
+  attain::StudyState before;  ///< the range a resumed run found in the checkpoint
+  attain::StudyState after;   ///< the whole range, once done
+  std::string spool_name;     ///< its rows spool in the checkpoint folder
+  std::unique_ptr<attain::RowSpool> spool;
+};
+
+/// After a successful run: its own spools go; the rest of the checkpoint folder (a killed
+/// run's spools, the state) only when no other process holds its lock.
+void remove_checkpoint(const std::string& folder, std::unique_ptr<attain::CheckpointLock>& lock,
+                       const std::vector<ScenarioProgress>& progress) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  for (const auto& p : progress)
+    if (!p.spool_name.empty()) fs::remove(folder + "/" + p.spool_name, ec);
+  if (!fs::exists(folder, ec)) return;
+  if (!lock) lock = std::make_unique<attain::CheckpointLock>(folder);
+  if (lock->held()) {
+    fs::remove_all(folder, ec);
+    lock.reset();
+  }
+}
+
 int cmd_run(const RunArgs& a) {
   if (a.save_state && a.out.empty()) bad_arg("--save-state needs --out FILE.h5");
+  if (!a.run_range.empty() && a.out.empty())
+    bad_arg("--run-range needs --out FILE.h5: a part is only of use to 'attain merge'");
+  if (a.resume && a.out.empty()) bad_arg("--resume needs --out FILE.h5, the run's results file");
   Common c = prepare(a, 1);
-  catch_signals();  // before the temporary exists: no signal can leave it behind
-  auto file = open_file(a, c, "run");
+  std::uint64_t range_first = 0, range_last = c.options.runs;
+  if (!a.run_range.empty()) {
+    if (c.options.ci_width > 0)
+      bad_arg(
+          "--run-range and --ci-width do not go together: a part cannot know when the "
+          "whole study would stop");
+    std::tie(range_first, range_last) =
+        parse_run_range(a.run_range, c.options.runs, c.options.chunk);
+  }
+  // Checkpoints: of a run with a results file and a fixed number of runs.
+  std::optional<double> every;
+  if (!a.checkpoint_every.empty()) {
+    every = parse_number(a.checkpoint_every);
+    if (!every || !(*every >= 0) || *every > 1e9)
+      bad_arg(fmt::format(
+          "--checkpoint-every must be seconds >= 0 (0: after every chunk), e.g. 600 (got '{}')",
+          a.checkpoint_every));
+    if (a.out.empty()) bad_arg("--checkpoint-every needs --out FILE.h5");
+  }
+  // Under mpirun, none: each rank would checkpoint its own share (docs/scaling.md).
+  if (attain::cli::communicator() && (a.resume || every))
+    bad_arg(
+        "--checkpoint-every and --resume run on one process only: under mpirun, split the "
+        "study with --run-range into jobs and 'attain merge' their files instead");
+  const bool checkpoints =
+      !a.out.empty() && c.options.ci_width == 0 && !attain::cli::communicator();
+  if (!checkpoints && (a.resume || every))
+    bad_arg(
+        "--checkpoint-every and --resume do not go together with --ci-width: where an "
+        "adaptive run stops depends on every chunk before it");
+  const double interval = every.value_or(attain::kCheckpointSeconds);
+  const std::string folder = a.out + ".checkpoint";
+
+  attain::RunInfo info = run_info(c, "run");
+  info.first_run = range_first;
+  info.runs = range_last - range_first;
+  info.study_runs = c.options.runs;
+  const bool save_state = a.save_state || !a.run_range.empty();
+  const attain::Fingerprint fingerprint = run_fingerprint(a, c, info);
+
+  // A checkpoint left by an interrupted run: continued with --resume, never overwritten
+  // without it.
+  std::optional<attain::CheckpointInfo> resumed;
+  std::unique_ptr<attain::CheckpointLock> lock;
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (checkpoints && fs::exists(folder + "/state.h5", ec)) {
+    lock = std::make_unique<attain::CheckpointLock>(folder);
+    if (!lock->held())
+      bad_arg(
+          fmt::format("another attain process is writing '{}' (its checkpoint '{}' is "
+                      "locked); wait for it or give another --out",
+                      a.out, folder));
+    if (!a.resume)
+      bad_arg(fmt::format(
+          "'{}' holds the checkpoint of an interrupted run of '{}'; add --resume to continue "
+          "it, or remove the folder to start again",
+          folder, a.out));
+    try {
+      resumed = attain::read_checkpoint_info(folder);
+    } catch (const attain::OutputError& e) {
+      bad_arg(fmt::format("--resume: {}; remove '{}' to start again", e.what(), folder));
+    }
+    if (const std::string key = attain::first_difference(resumed->fingerprint, fingerprint);
+        !key.empty())
+      bad_arg(fmt::format(
+          "--resume: the checkpoint in '{}' was made with another {} than this command's; "
+          "run the command that made it, or remove the folder to start again",
+          folder, key));
+    std::uint64_t done = 0;
+    for (const auto& s : resumed->scenarios) done += s.last - s.first;
+    fmt::print(stderr, "attain: resuming from the checkpoint in '{}' ({} of {} runs done)\n",
+               folder, done, info.runs * c.loaded.scenarios.size());
+  } else if (a.resume) {
+    fmt::print(stderr, "attain: no checkpoint in '{}'; starting from the first run\n", folder);
+  }
+
   const Loaded& l = c.loaded;
+  const bool rows = c.store != attain::StoreLevel::kSummary;
+  const bool full = c.store == attain::StoreLevel::kFull;
+  std::vector<ScenarioProgress> progress(l.scenarios.size());
+  // Every scenario the checkpoint holds, read before anything runs: later checkpoints of
+  // this process keep the ones it has not reached yet.
+  const std::size_t saved = resumed ? resumed->scenarios.size() : 0;
+  if (saved > l.scenarios.size())
+    bad_arg(fmt::format("--resume: the checkpoint in '{}' holds {} scenarios, not {}", folder,
+                        saved, l.scenarios.size()));
+  for (std::size_t si = 0; si < saved; ++si) {
+    const auto& s = l.scenarios[si];
+    const auto& stored = resumed->scenarios[si];
+    if (stored.name != s.name)
+      bad_arg(fmt::format("--resume: the checkpoint's scenario {} is '{}', not '{}'", si + 1,
+                          stored.name, s.name));
+    if (stored.done && stored.last != range_last)
+      bad_arg(fmt::format("--resume: the checkpoint's scenario '{}' is done at run {}, not {}",
+                          s.name, stored.last, range_last));
+    attain::Program program = attain::compile(attain::apply_scenario(l.model, s), l.graph);
+    static attain::NullSink none;  // outlives the loaded reducers, which never write
+    try {
+      progress[si].before = attain::read_checkpoint_state(
+          folder, si, attain::scenario_reducers(program, true, rows ? &none : nullptr, full));
+    } catch (const attain::OutputError& e) {
+      bad_arg(fmt::format("--resume: {}; remove '{}' to start again", e.what(), folder));
+    }
+    progress[si].name = s.name;
+    progress[si].seconds = stored.seconds;
+    progress[si].spool_name = stored.rows_file;
+  }
+
+  catch_signals();  // before the temporary exists: no signal can leave it behind
+  auto file = open_file(a, c, info);
   std::vector<attain::EnsembleResult> results;
   double seconds = 0;
   std::uint64_t total_runs = 0;
+  bool checkpointing = checkpoints;
+  bool saved_one = false;
+  auto last_save = std::chrono::steady_clock::now();
+  // Saves every scenario begun: the finished ones whole, the running one up to `state`.
+  auto save = [&](std::size_t current, const attain::StudyState* state, double elapsed) {
+    if (!lock) {
+      lock = std::make_unique<attain::CheckpointLock>(folder);
+      if (!lock->held()) {
+        fmt::print(stderr,
+                   "attain: warning: another attain process holds the checkpoint '{}'; this "
+                   "run goes on without checkpoints\n",
+                   folder);
+        checkpointing = false;
+        return;
+      }
+    }
+    std::vector<attain::CheckpointScenario> entries;
+    for (std::size_t i = 0; i < std::max(current + 1, saved) && i < progress.size(); ++i) {
+      ScenarioProgress& p = progress[i];
+      attain::CheckpointScenario e;
+      e.name = p.name;
+      e.done = p.done;
+      e.seconds = p.seconds + (i == current && !p.done ? elapsed : 0);
+      if (p.spool) {
+        p.spool->sync();
+        e.rows_bytes = p.spool->bytes();
+        e.rows_file = p.spool_name;
+      } else if (i > current) {  // resumed, not reached yet: as the checkpoint had it
+        e.rows_bytes = resumed->scenarios[i].rows_bytes;
+        e.rows_file = resumed->scenarios[i].rows_file;
+        e.done = resumed->scenarios[i].done;
+      }
+      if (i > current) {
+        e.before = &p.before;
+      } else if (p.done) {
+        e.state = &p.after;
+      } else {
+        e.before = p.before.partials().empty() ? nullptr : &p.before;
+        e.state = state;
+        if (!e.before && !e.state) e.state = &p.before;
+      }
+      entries.push_back(e);
+    }
+    attain::write_checkpoint(folder, fingerprint, entries);
+    last_save = std::chrono::steady_clock::now();
+    saved_one = true;
+  };
+  // A run that fails before its first checkpoint leaves none (nor its spools); one that
+  // fails later keeps what it saved, to resume once the cause is gone (a full disk).
+  struct Cleanup {
+    std::function<void()> f;
+    ~Cleanup() {
+      if (f) f();
+    }
+  } cleanup{[&] {
+    if (checkpoints && !saved_one && !resumed) remove_checkpoint(folder, lock, progress);
+  }};
+
   for (std::size_t si = 0; si < l.scenarios.size(); ++si) {
     const auto& s = l.scenarios[si];
+    ScenarioProgress& sp = progress[si];
+    sp.name = s.name;
     attain::Program program = attain::compile(attain::apply_scenario(l.model, s), l.graph);
-    attain::AnalysisOptions o = c.options;
-    o.progress =
-        progress_bar(a, fmt::format("{} ({}/{})", s.name, si + 1, l.scenarios.size()), o.runs);
-    attain::ChunkSink* sink = file ? &file->begin_scenario(s, program) : nullptr;
-    attain::StudyResult study;
-    results.push_back(attain::run_scenario(program, o, file != nullptr,
-                                           c.store == attain::StoreLevel::kSummary ? nullptr : sink,
-                                           c.store == attain::StoreLevel::kFull, &study));
-    clear_bar(a);
-    seconds += results.back().seconds;
+    attain::ChunkSink* file_sink = file ? &file->begin_scenario(s, program) : nullptr;
+    const bool have = si < saved;
+    // Rows go to the results file and, for checkpoints, to a spool that survives a crash.
+    if (rows && checkpointing) {
+      fs::create_directories(folder, ec);
+      sp.spool_name = have && !resumed->scenarios[si].rows_file.empty()
+                          ? resumed->scenarios[si].rows_file
+                          : fmt::format("rows-{}-{}.bin", si, ::getpid());
+      sp.spool = std::make_unique<attain::RowSpool>(folder + "/" + sp.spool_name,
+                                                    have ? resumed->scenarios[si].rows_bytes : 0);
+    }
+    std::optional<attain::TeeSink> tee;
+    attain::ChunkSink* sink = file_sink;
+    if (sp.spool) sink = &tee.emplace(std::vector<attain::ChunkSink*>{file_sink, sp.spool.get()});
+    std::uint64_t start = range_first;
+    if (have) {
+      const auto& stored = resumed->scenarios[si];
+      try {
+        if (rows)
+          attain::RowSpool::replay(folder + "/" + sp.spool_name, stored.rows_bytes, *file_sink);
+      } catch (const attain::OutputError& e) {
+        bad_arg(fmt::format("--resume: {}; remove '{}' to start again", e.what(), folder));
+      }
+      start = stored.last;
+    } else {
+      sp.before.first = sp.before.last = range_first;
+      sp.before.chunk = c.options.chunk;
+    }
+    attain::StudyResult merged;
+    if (have && resumed->scenarios[si].done) {
+      merged.state = std::move(sp.before);
+    } else {
+      attain::AnalysisOptions o = c.options;
+      o.first = start;
+      o.runs = range_last - start;
+      o.progress = progress_bar(a, fmt::format("{} ({}/{})", s.name, si + 1, l.scenarios.size()),
+                                range_last - range_first);
+      if (o.progress && start > range_first)
+        o.progress = [bar = o.progress, done = start - range_first](std::uint64_t n) {
+          bar(done + n);
+        };
+      const auto begun = std::chrono::steady_clock::now();
+      if (checkpointing)
+        o.checkpoint = [&, si, begun](const attain::StudyState& st, bool interrupted) {
+          const auto now = std::chrono::steady_clock::now();
+          if (!checkpointing ||
+              (!interrupted && std::chrono::duration<double>(now - last_save).count() < interval))
+            return;
+          save(si, &st, std::chrono::duration<double>(now - begun).count());
+          if (interrupted)
+            fmt::print(stderr,
+                       "attain: checkpoint saved in '{}' ({} runs of scenario '{}' done); "
+                       "add --resume to continue\n",
+                       folder, st.last - range_first, s.name);
+        };
+      attain::StudyResult study;
+      attain::run_scenario(program, o, file != nullptr, rows ? sink : nullptr, full, &study);
+      clear_bar(a);
+      sp.seconds += study.seconds;
+      merged.state = std::move(sp.before);
+      merged.state.append(std::move(study.state));
+    }
+    merged.first = range_first;
+    merged.last = merged.state.last;
+    merged.reducers = merged.state.result();
+    merged.seconds = sp.seconds;
+    results.push_back(
+        attain::scenario_result(program, merged.reducers, file != nullptr, sp.seconds));
+    seconds += sp.seconds;
     total_runs += results.back().runs;
-    if (file) file->end_scenario(results.back(), a.save_state ? &study : nullptr);
+    if (file) file->end_scenario(results.back(), save_state ? &merged : nullptr);
+    sp.after = std::move(merged.state);
+    sp.done = true;
+    sp.before = attain::StudyState();
+    // A scenario ends with a checkpoint: the next one starts from it.
+    if (checkpointing && si + 1 < l.scenarios.size() &&
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - last_save).count() >=
+            interval)
+      save(si, nullptr, 0);
   }
   if (file) file->commit();
+  // The results file is in place: the checkpoint has served.
+  cleanup.f = nullptr;
+  if (checkpoints) remove_checkpoint(folder, lock, progress);
 
   const auto& m = l.model;
   if (a.json) {
@@ -575,7 +896,7 @@ int cmd_compare(const RunArgs& a) {
     bad_arg("compare needs two or more --scenario files; the first is the reference");
   Common c = prepare(a, a.scenarios.size());
   catch_signals();  // before the temporary exists: no signal can leave it behind
-  auto file = open_file(a, c, "compare");
+  auto file = open_file(a, c, run_info(c, "compare"));
   const Loaded& l = c.loaded;
   const auto& m = l.model;
   std::vector<attain::Program> programs;
@@ -729,7 +1050,7 @@ int cmd_sweep(const RunArgs& a, const std::vector<std::string>& lever_texts) {
   attain::Program base = attain::compile(sm, l.graph);
   for (const auto& ax : axes) attain::LeverKnob(sm, {ax.lever});  // names checked first
   catch_signals();  // before the temporary exists: no signal can leave it behind
-  auto file = open_file(a, c, "sweep");
+  auto file = open_file(a, c, run_info(c, "sweep"));
   attain::AnalysisOptions o = c.options;
   o.progress = progress_bar(a, "sweep", total, "points");
   attain::SweepResult r = attain::sweep(base, sm, axes, o);
@@ -837,7 +1158,7 @@ int cmd_search(const RunArgs& a, const SearchArgs& sa) {
   attain::Program base = attain::compile(sm, l.graph);
   attain::LeverKnob knob(sm, spec.levers);  // names checked before any file is made
   catch_signals();  // before the temporary exists: no signal can leave it behind
-  auto file = open_file(a, c, "search");
+  auto file = open_file(a, c, run_info(c, "search"));
   attain::AnalysisOptions o = c.options;
   o.progress = progress_bar(a, "search", 40, "evals");
   attain::SearchResult r = attain::search(base, sm, spec, o);
@@ -1121,7 +1442,7 @@ int cmd_sensitivity(const RunArgs& a, const SensitivityArgs& sa) {
   std::vector<attain::FactorGroup> groups;
   for (const auto& f : sa.factors) groups.push_back(parse_factor(f));
   catch_signals();
-  auto file = open_file(args, c, "sensitivity");
+  auto file = open_file(args, c, run_info(c, "sensitivity"));
   const Loaded& l = c.loaded;
   const auto& m = l.model;
   std::vector<attain::SensitivityResult> results;
@@ -1535,6 +1856,152 @@ void write_output(const std::string& path, const std::function<void(std::ostream
   g_export_temporary[0] = 0;
 }
 
+/// `attain merge`: parts of one `run` (--run-range) into the file one process writes.
+int cmd_merge(const std::vector<std::string>& paths, const std::string& out, bool quiet) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (out.empty()) bad_arg("--out needs a file name (got an empty one)");
+  if (fs::is_directory(out, ec))
+    bad_arg(fmt::format("--out '{}' is a directory; name a file, e.g. '{}/all.h5'", out, out));
+  std::vector<attain::StoredResults> parts;
+  for (const auto& p : paths) {
+    if (fs::exists(out, ec) && fs::equivalent(out, p, ec))
+      bad_arg(fmt::format("--out '{}' is the part '{}'; the merge would replace it", out, p));
+    try {
+      parts.push_back(attain::read_results(p));
+    } catch (const attain::OutputError& e) {
+      bad_arg(e.what());
+    }
+    const auto& r = parts.back();
+    if (r.info.analysis != "run")
+      bad_arg(
+          fmt::format("'{}' holds a {}; attain merge takes the parts of one 'attain run' "
+                      "written with --run-range",
+                      p, attain::printable(r.info.analysis, 100)));
+  }
+  // Every part of one study: the same model, scenarios, seed, chunks, store and engine.
+  const attain::StoredResults& a = parts[0];
+  for (std::size_t i = 1; i < parts.size(); ++i) {
+    const attain::StoredResults& b = parts[i];
+    auto differ = [&](const std::string& what, const std::string& va, const std::string& vb) {
+      bad_arg(
+          fmt::format("'{}' and '{}' are not parts of one study: they differ in {}{}; merge "
+                      "parts made by one command with different --run-range only",
+                      paths[i], paths[0], what,
+                      va.size() + vb.size() < 120 && va.find('\n') == std::string::npos &&
+                              vb.find('\n') == std::string::npos
+                          ? fmt::format(" ({} and {})", vb, va)
+                          : std::string()));
+    };
+    if (b.engine_version != a.engine_version)
+      differ("engine version", a.engine_version, b.engine_version);
+    if (b.rng != a.rng) differ("random streams", a.rng, b.rng);
+    if (b.model.source_text != a.model.source_text) differ("model", "", "");
+    if (b.info.seed != a.info.seed)
+      differ("seed", std::to_string(a.info.seed), std::to_string(b.info.seed));
+    if (b.info.study_runs != a.info.study_runs)
+      differ("--runs", std::to_string(a.info.study_runs), std::to_string(b.info.study_runs));
+    if (b.info.chunk != a.info.chunk)
+      differ("chunk size", std::to_string(a.info.chunk), std::to_string(b.info.chunk));
+    if (b.info.store != a.info.store)
+      differ("--store", std::string(attain::store_name(a.info.store)),
+             std::string(attain::store_name(b.info.store)));
+    if (b.scenarios.size() != a.scenarios.size())
+      differ("scenarios", std::to_string(a.scenarios.size()), std::to_string(b.scenarios.size()));
+    for (std::size_t s = 0; s < a.scenarios.size(); ++s) {
+      if (b.scenarios[s].name != a.scenarios[s].name)
+        differ(fmt::format("scenario {}", s + 1), a.scenarios[s].name, b.scenarios[s].name);
+      if (b.scenarios[s].sources != a.scenarios[s].sources)
+        differ(fmt::format("the source of scenario '{}'", a.scenarios[s].name), "", "");
+    }
+  }
+  // The parts tile [0, N): in run order, no gap, no overlap.
+  std::vector<std::size_t> order(parts.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t x, std::size_t y) {
+    return parts[x].info.first_run < parts[y].info.first_run;
+  });
+  const std::uint64_t n = a.info.study_runs;
+  std::uint64_t next = 0;
+  for (std::size_t k = 0; k < order.size(); ++k) {
+    const auto& info = parts[order[k]].info;
+    const std::uint64_t first = info.first_run, last = info.first_run + info.runs;
+    if (first > next)
+      bad_arg(
+          fmt::format("runs [{}, {}) are in no part: the parts must tile [0, {}) ({} starts "
+                      "at run {})",
+                      next, first, n, paths[order[k]], first));
+    if (first < next)
+      bad_arg(fmt::format("runs [{}, {}) are in both '{}' and '{}': the parts must not overlap",
+                          first, std::min(next, last), paths[order[k - 1]], paths[order[k]]));
+    next = last;
+  }
+  if (next != n)
+    bad_arg(fmt::format("runs [{}, {}) are in no part: the parts must tile [0, {})", next, n, n));
+
+  attain::Model model = a.model;
+  const attain::DependencyGraph graph = attain::build_graph(model);
+  attain::RunInfo info = a.info;
+  info.first_run = 0;
+  info.runs = n;
+  info.study_runs = n;
+  for (const auto& t : attain::remove_stale_temporaries(out))
+    if (t.removed)
+      fmt::print(stderr,
+                 "attain: removed stale temporary file '{}' left by a killed run (pid {})\n",
+                 attain::printable(t.path, 500), t.pid);
+  catch_signals();
+  std::unique_ptr<attain::ResultsFile> file;
+  try {
+    file = std::make_unique<attain::ResultsFile>(out, model, info);
+  } catch (const attain::OutputError& e) {
+    bad_arg(fmt::format("--out: {}", e.what()));
+  }
+  const bool rows = info.store != attain::StoreLevel::kSummary;
+  const bool full = info.store == attain::StoreLevel::kFull;
+  for (const auto& stored : a.scenarios) {
+    const attain::Scenario scenario =
+        stored.sources.empty() ? attain::default_scenario(model)
+                               : attain::parse_stored_scenario(stored.path, stored.sources, model);
+    attain::Program program = attain::compile(attain::apply_scenario(model, scenario), graph);
+    attain::ChunkSink& sink = file->begin_scenario(scenario, program);
+    const auto prototypes = attain::scenario_reducers(program, true, rows ? &sink : nullptr, full);
+    attain::StudyResult merged;
+    double seconds = 0;
+    for (const std::size_t i : order) {
+      if (g_interrupted.load()) throw attain::InterruptedError();
+      try {
+        attain::StudyState state = attain::read_state(paths[i], stored.name, prototypes);
+        if (state.first != parts[i].info.first_run ||
+            state.last != parts[i].info.first_run + parts[i].info.runs)
+          bad_arg(
+              fmt::format("'{}': the state of scenario '{}' covers runs [{}, {}), not the "
+                          "file's [{}, {})",
+                          paths[i], stored.name, state.first, state.last, parts[i].info.first_run,
+                          parts[i].info.first_run + parts[i].info.runs));
+        merged.state.append(std::move(state));
+        if (rows)
+          attain::read_rows(paths[i], stored.name, static_cast<std::uint64_t>(info.chunk), sink);
+      } catch (const attain::OutputError& e) {
+        bad_arg(e.what());
+      }
+      for (const auto& sc : parts[i].scenarios)
+        if (sc.name == stored.name) seconds += sc.seconds;
+    }
+    merged.first = 0;
+    merged.last = merged.state.last;
+    merged.reducers = merged.state.result();
+    merged.seconds = seconds;
+    file->end_scenario(attain::scenario_result(program, merged.reducers, true, seconds), &merged);
+  }
+  file->commit();
+  if (!quiet)
+    fmt::print("merged {} part{} of runs [0, {}) of {} scenario{} into {}\n", parts.size(),
+               parts.size() == 1 ? "" : "s", n, a.scenarios.size(),
+               a.scenarios.size() == 1 ? "" : "s", out);
+  return 0;
+}
+
 int cmd_export(const ExportArgs& e) {
   if (e.format != "csv" && e.format != "json")
     bad_arg(fmt::format("unknown --format '{}'; valid: 'csv' or 'json'",
@@ -1658,6 +2125,16 @@ int run_command(int argc, char** argv) {
   run->add_flag("--save-state", ra.save_state,
                 "also store each scenario's exact reducer state in --out (for merging run "
                 "ranges)");
+  run->add_option("--run-range", ra.run_range,
+                  "FIRST:LAST: compute only runs [FIRST, LAST) of the --runs, on chunk "
+                  "boundaries, for 'attain merge'");
+  run->add_option("--checkpoint-every", ra.checkpoint_every,
+                  fmt::format("seconds between checkpoints of --out (default {:g}; 0: every "
+                              "chunk)",
+                              attain::kCheckpointSeconds));
+  run->add_flag("--resume", ra.resume,
+                "continue from the checkpoint of an interrupted run with the same --out "
+                "(or start, when there is none)");
 
   auto* cmp = app.add_subcommand(
       "compare", "Compare scenarios with the first on the same runs (paired differences)");
@@ -1738,6 +2215,17 @@ int run_command(int argc, char** argv) {
   replay->add_flag("--json", as_json, "print as JSON");
 
   ExportArgs ex;
+  std::vector<std::string> merge_parts;
+  std::string merge_out;
+  bool merge_quiet = false;
+  auto* mrg = app.add_subcommand(
+      "merge", "Merge the parts of one 'attain run' (--run-range) into one results file");
+  mrg->add_option("parts", merge_parts, "results files of 'attain run --run-range', any order")
+      ->required()
+      ->expected(1, -1);
+  mrg->add_option("--out", merge_out, "the merged results file (HDF5)")->required();
+  mrg->add_flag("--quiet", merge_quiet, "print nothing on success");
+
   auto* exp = app.add_subcommand(
       "export", "Write a results file's targets, summary, analysis or runs as CSV or JSON");
   exp->add_option("results", ex.file,
@@ -1800,6 +2288,7 @@ int run_command(int argc, char** argv) {
       ex.out_given = exp->count("--out") > 0;
       return cmd_export(ex);
     }
+    if (*mrg) return cmd_merge(merge_parts, merge_out, merge_quiet);
     if (*report) return cmd_report(report_in, report_out);
     if (*replay)
       return cmd_replay(model, scenarios, replay_run, replay_seed, replay->count("--seed") > 0,

@@ -15,8 +15,9 @@ namespace {
 
 StudyOptions study_options(const AnalysisOptions& o) {
   StudyOptions so;
-  so.first = 0;
-  so.last = o.runs;
+  so.first = o.first;
+  so.last = o.first + o.runs;
+  so.checkpoint = o.checkpoint;
   so.seed = o.seed;
   so.threads = o.threads;
   so.block = o.block;
@@ -191,15 +192,23 @@ std::vector<std::unique_ptr<Reducer>> scenario_reducers(const Program& program, 
 
 EnsembleResult run_scenario(const Program& program, const AnalysisOptions& o, bool summaries,
                             ChunkSink* sink, bool full, StudyResult* study) {
-  const Model& m = program.model();
   Study s;
   s.variants = {&program};
   s.reducers = scenario_reducers(program, summaries, sink, full);
   StudyResult r = run_adaptive(s, o, {0}, {});
-  EnsembleResult e = ensemble_result(m, &r.get<AttainmentReducer>(0), &r.get<ActualsReducer>(1),
-                                     summaries ? &r.get<SummaryReducer>(2) : nullptr, r.seconds);
+  EnsembleResult e = scenario_result(program, r.reducers, summaries, r.seconds);
   if (study) *study = std::move(r);
   return e;
+}
+
+EnsembleResult scenario_result(const Program& program,
+                               const std::vector<std::unique_ptr<Reducer>>& reducers,
+                               bool summaries, double seconds) {
+  auto get = [&](std::size_t i) -> const Reducer& { return *reducers.at(i); };
+  return ensemble_result(program.model(), &dynamic_cast<const AttainmentReducer&>(get(0)),
+                         &dynamic_cast<const ActualsReducer&>(get(1)),
+                         summaries ? &dynamic_cast<const SummaryReducer&>(get(2)) : nullptr,
+                         seconds);
 }
 
 // ---------------------------------------------------------------------------------------

@@ -223,6 +223,11 @@ StudyResult run_study_on_ranks(const Study& s, const StudyOptions& o) {
   if (o.last <= o.first) throw std::invalid_argument("run_study: the run range is empty");
   if (o.block < 0 || o.chunk < 1)
     throw std::invalid_argument("run_study: block must be >= 0 (0: automatic), chunk >= 1");
+  if (o.checkpoint)
+    throw Error(
+        "checkpoints run on one process only: each rank would save its own share of the "
+        "study; split it with --run-range and 'attain merge' the parts instead",
+        kExitInput);
   if (o.stop)
     throw Error(
         "adaptive stopping (--ci-width) runs on one process only: its decision after each "

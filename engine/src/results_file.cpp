@@ -26,6 +26,7 @@
 #include <span>
 #include <utility>
 
+#include "attain/checkpoint.hpp"
 #include "attain/communicator.hpp"
 #include "attain/constants.hpp"
 #include "attain/version.hpp"
@@ -615,6 +616,8 @@ ResultsFile::ResultsFile(const std::string& path, const Model& model, const RunI
   attr_value<std::uint64_t>(root, "seed", info.seed);
   attr_value<std::uint64_t>(root, "runs", info.runs);
   attr_value<std::uint64_t>(root, "first_run", info.first_run);
+  attr_value<std::uint64_t>(root, "study_runs",
+                            info.study_runs ? info.study_runs : info.first_run + info.runs);
   attr_value<int>(root, "chunk_runs", info.chunk);
   attr_string(root, "store", std::string(store_name(info.store)));
   attr_string(root, "analysis", info.analysis);
@@ -723,31 +726,38 @@ void state_array(hid_t parent, const std::string& name, const std::vector<T>& da
     check(H5Dwrite(d, native<T>(), H5S_ALL, H5S_ALL, H5P_DEFAULT, data.data()), "write " + name);
 }
 
-void write_state(hid_t parent, const StudyResult& r, int chunk_runs) {
+/// Group `state`: the partials of runs [first, last) in chunks of `chunk_runs`.
+void write_state(hid_t parent, std::uint64_t first, std::uint64_t last, int chunk_runs,
+                 const std::vector<const StudyPartial*>& partials) {
   Handle sg = group(parent, "state");
-  attr_value<std::uint64_t>(sg, "first", r.first);
-  attr_value<std::uint64_t>(sg, "last", r.last);
+  attr_value<std::uint64_t>(sg, "first", first);
+  attr_value<std::uint64_t>(sg, "last", last);
   attr_value<int>(sg, "chunk_runs", chunk_runs);
-  const auto& partials = r.state.partials();
   attr_value<int>(sg, "partials", static_cast<int>(partials.size()));
   std::vector<std::string> kinds;
   if (!partials.empty())
-    for (const auto& red : partials[0].reducers) kinds.push_back(red->kind());
+    for (const auto& red : partials[0]->reducers) kinds.push_back(red->kind());
   string_dataset(sg, "reducers", kinds);
   for (std::size_t i = 0; i < partials.size(); ++i) {
     Handle pg = group(sg, std::to_string(i));
-    attr_value<int>(pg, "level", partials[i].level);
-    attr_value<std::uint64_t>(pg, "index", partials[i].index);
-    for (std::size_t j = 0; j < partials[i].reducers.size(); ++j) {
+    attr_value<int>(pg, "level", partials[i]->level);
+    attr_value<std::uint64_t>(pg, "index", partials[i]->index);
+    for (std::size_t j = 0; j < partials[i]->reducers.size(); ++j) {
       Handle rg = group(pg, std::to_string(j));
-      attr_string(rg, "kind", partials[i].reducers[j]->kind());
-      const ReducerState st = partials[i].reducers[j]->save();
+      attr_string(rg, "kind", partials[i]->reducers[j]->kind());
+      const ReducerState st = partials[i]->reducers[j]->save();
       Handle cg = group(rg, "counts");
       for (const auto& [name, v] : st.counts) state_array(cg, name, v);
       Handle fg = group(rg, "reals");
       for (const auto& [name, v] : st.reals) state_array(fg, name, v);
     }
   }
+}
+
+void write_state(hid_t parent, const StudyResult& r, int chunk_runs) {
+  std::vector<const StudyPartial*> partials;
+  for (const auto& p : r.state.partials()) partials.push_back(&p);
+  write_state(parent, r.first, r.last, chunk_runs, partials);
 }
 
 }  // namespace
@@ -1614,6 +1624,8 @@ StoredResults read_results(const std::string& path) {
     r.info.seed = read_attr<std::uint64_t>(f, "seed");
     r.info.runs = read_attr<std::uint64_t>(f, "runs");
     r.info.first_run = read_attr<std::uint64_t>(f, "first_run");
+    r.info.study_runs = H5Aexists(f, "study_runs") > 0 ? read_attr<std::uint64_t>(f, "study_runs")
+                                                       : r.info.first_run + r.info.runs;
     r.info.chunk = read_attr<int>(f, "chunk_runs");
     const std::string store = read_string_attr(f, "store");
     r.info.store = store == "full"      ? StoreLevel::kFull
@@ -1710,26 +1722,12 @@ StoredRuns read_runs(const std::string& path, const std::string& scenario) {
   return r;
 }
 
-StudyState read_state(const std::string& path, const std::string& scenario,
-                      const std::vector<std::unique_ptr<Reducer>>& prototypes, std::uint64_t* first,
-                      std::uint64_t* last) {
-  quiet_hdf5();
-  // The same file-type rule as every input: a FIFO or device would block or never end.
-  std::error_code ec;
-  if (std::filesystem::exists(path, ec) && !std::filesystem::is_regular_file(path, ec))
-    throw OutputError(fmt::format("'{}' is not a regular file, so not a results file", path));
-  Handle f(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose,
-           "open '" + path + "' (is it an attain results file?)");
-  const std::string where = "scenarios/" + scenario + "/state";
-  if (H5Lexists(f, ("scenarios/" + scenario).c_str(), H5P_DEFAULT) <= 0 ||
-      H5Lexists(f, where.c_str(), H5P_DEFAULT) <= 0)
-    throw OutputError(
-        fmt::format("'{}' holds no reducer state for scenario '{}' (written by "
-                    "'attain run --save-state')",
-                    path, scenario));
-  Handle sg(H5Gopen2(f, where.c_str(), H5P_DEFAULT), H5Gclose, "open " + where);
-  if (first) *first = read_attr<std::uint64_t>(sg, "first");
-  if (last) *last = read_attr<std::uint64_t>(sg, "last");
+namespace {
+
+/// The state group `sg` (write_state's layout), each reducer loaded into an empty() copy
+/// of `prototypes`; `path` names the file in messages.
+StudyState read_state_group(hid_t sg, const std::vector<std::unique_ptr<Reducer>>& prototypes,
+                            const std::string& path) {
   const int count = read_attr<int>(sg, "partials");
   StudyState state;
   state.first = read_attr<std::uint64_t>(sg, "first");
@@ -1766,6 +1764,31 @@ StudyState read_state(const std::string& path, const std::string& scenario,
     state.push(std::move(p));
   }
   return state;
+}
+
+}  // namespace
+
+StudyState read_state(const std::string& path, const std::string& scenario,
+                      const std::vector<std::unique_ptr<Reducer>>& prototypes, std::uint64_t* first,
+                      std::uint64_t* last) {
+  quiet_hdf5();
+  // The same file-type rule as every input: a FIFO or device would block or never end.
+  std::error_code ec;
+  if (std::filesystem::exists(path, ec) && !std::filesystem::is_regular_file(path, ec))
+    throw OutputError(fmt::format("'{}' is not a regular file, so not a results file", path));
+  Handle f(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose,
+           "open '" + path + "' (is it an attain results file?)");
+  const std::string where = "scenarios/" + scenario + "/state";
+  if (H5Lexists(f, ("scenarios/" + scenario).c_str(), H5P_DEFAULT) <= 0 ||
+      H5Lexists(f, where.c_str(), H5P_DEFAULT) <= 0)
+    throw OutputError(
+        fmt::format("'{}' holds no reducer state for scenario '{}' (written by "
+                    "'attain run --save-state' or '--run-range')",
+                    path, scenario));
+  Handle sg(H5Gopen2(f, where.c_str(), H5P_DEFAULT), H5Gclose, "open " + where);
+  if (first) *first = read_attr<std::uint64_t>(sg, "first");
+  if (last) *last = read_attr<std::uint64_t>(sg, "last");
+  return read_state_group(sg, prototypes, path);
 }
 
 void ResultsFile::commit() {
@@ -1865,6 +1888,215 @@ std::vector<StaleTemporary> remove_stale_temporaries(const std::string& output) 
   std::sort(found.begin(), found.end(),
             [](const StaleTemporary& a, const StaleTemporary& b) { return a.path < b.path; });
   return found;
+}
+
+}  // namespace attain
+
+// ---------------------------------------------------------------------------------------
+// Per-run rows, streamed.
+
+namespace attain {
+
+void read_rows(const std::string& path, const std::string& scenario, std::uint64_t block,
+               ChunkSink& sink) {
+  Handle f = open_results(path);
+  try {
+    const std::string where = "scenarios/" + scenario;
+    if (H5Lexists(f, where.c_str(), H5P_DEFAULT) <= 0)
+      throw OutputError(fmt::format("'{}' has no scenario '{}'", path, scenario));
+    Handle g(H5Gopen2(f, where.c_str(), H5P_DEFAULT), H5Gclose, "open " + where);
+    if (!has(g, "run"))
+      throw OutputError(fmt::format(
+          "'{}' holds no per-run rows for scenario '{}' (it was written with --store summary)",
+          path, scenario));
+    struct Column {
+      Handle set;
+      std::vector<hsize_t> dims;
+      hsize_t row = 1;
+    };
+    auto open_column = [&](const char* name) {
+      Column c;
+      c.set = Handle(H5Dopen2(g, name, H5P_DEFAULT), H5Dclose, std::string("open ") + name);
+      Handle space(H5Dget_space(c.set), H5Sclose, "get dataspace");
+      const int rank = H5Sget_simple_extent_ndims(space);
+      if (rank < 1) throw OutputError(fmt::format("HDF5: '{}' has no rows", name));
+      c.dims.resize(static_cast<std::size_t>(rank));
+      H5Sget_simple_extent_dims(space, c.dims.data(), nullptr);
+      for (std::size_t i = 1; i < c.dims.size(); ++i) c.row *= c.dims[i];
+      return c;
+    };
+    auto read = [](Column& c, hsize_t first, hsize_t n, hid_t type, void* out) {
+      if (n == 0 || c.row == 0) return;
+      Handle space(H5Dget_space(c.set), H5Sclose, "get dataspace");
+      std::vector<hsize_t> start(c.dims.size(), 0), count = c.dims;
+      start[0] = first;
+      count[0] = n;
+      check(
+          H5Sselect_hyperslab(space, H5S_SELECT_SET, start.data(), nullptr, count.data(), nullptr),
+          "select rows");
+      Handle mem = simple_space(count);
+      check(H5Dread(c.set, type, mem, space, H5P_DEFAULT, out), "read rows");
+    };
+    Column run = open_column("run"), targets = open_column("target_values"),
+           params = open_column("parameters");
+    std::optional<Column> full;
+    if (has(g, "values")) full = open_column("values");
+    const hsize_t rows = run.dims[0];
+    if (targets.dims[0] != rows || params.dims[0] != rows || (full && full->dims[0] != rows))
+      throw OutputError(
+          fmt::format("'{}': scenario '{}' has rows of inconsistent sizes", path, scenario));
+    block = std::max<std::uint64_t>(1, block);
+    ChunkData c;
+    std::vector<std::uint64_t> index;
+    for (hsize_t at = 0; at < rows; at += block) {
+      const hsize_t n = std::min<hsize_t>(block, rows - at);
+      index.resize(n);
+      read(run, at, n, H5T_NATIVE_UINT64, index.data());
+      for (hsize_t i = 1; i < n; ++i)
+        if (index[i] != index[0] + i)
+          throw OutputError(
+              fmt::format("'{}': scenario '{}' has rows out of run order", path, scenario));
+      c.first_run = index[0];
+      c.count = static_cast<int>(n);
+      c.target_values.resize(n * targets.row);
+      c.parameters.resize(n * params.row);
+      c.full.resize(full ? n * full->row : 0);
+      read(targets, at, n, H5T_NATIVE_DOUBLE, c.target_values.data());
+      read(params, at, n, H5T_NATIVE_DOUBLE, c.parameters.data());
+      if (full) read(*full, at, n, H5T_NATIVE_DOUBLE, c.full.data());
+      sink.write(c);
+    }
+  } catch (const OutputError& e) {
+    const std::string what = e.what();
+    if (what.rfind("HDF5: ", 0) == 0)
+      throw OutputError(fmt::format("'{}': cannot read the rows of scenario '{}' ({})", path,
+                                    scenario, what.substr(6)));
+    throw;
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Checkpoints (attain/checkpoint.hpp): the state file.
+
+namespace {
+
+constexpr const char* kCheckpointFiletype = "attain checkpoint";
+
+/// fsync()s a file or folder; false when it cannot.
+bool sync_path(const std::string& path, bool folder) {
+  const int fd = ::open(path.c_str(), (folder ? O_RDONLY | O_DIRECTORY : O_RDONLY) | O_CLOEXEC);
+  if (fd < 0) return false;
+  const bool ok = ::fsync(fd) == 0;
+  ::close(fd);
+  return ok;
+}
+
+Handle open_checkpoint(const std::string& folder) {
+  quiet_hdf5();
+  const std::string path = folder + "/state.h5";
+  Handle f(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose,
+           "open the checkpoint '" + path + "'");
+  if (H5Aexists(f, "filetype") <= 0 || read_string_attr(f, "filetype") != kCheckpointFiletype)
+    throw OutputError(fmt::format("'{}' is not an attain checkpoint", path));
+  return f;
+}
+
+}  // namespace
+
+void write_checkpoint(const std::string& folder, const Fingerprint& fingerprint,
+                      const std::vector<CheckpointScenario>& scenarios) {
+  quiet_hdf5();
+  const std::string path = folder + "/state.h5", tmp = path + ".tmp";
+  std::error_code ec;
+  std::filesystem::remove(tmp, ec);
+  try {
+    Handle f(H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose,
+             "create '" + tmp + "'");
+    attr_string(f, "filetype", kCheckpointFiletype);
+    attr_string(f, "engine_version", kEngineVersion);
+    std::vector<std::string> names, values;
+    for (const auto& [name, value] : fingerprint) names.push_back(name), values.push_back(value);
+    string_dataset(f, "fingerprint_names", names);
+    string_dataset(f, "fingerprint_values", values);
+    Handle all = group(f, "scenarios");
+    for (std::size_t i = 0; i < scenarios.size(); ++i) {
+      const CheckpointScenario& sc = scenarios[i];
+      Handle g = group(all, std::to_string(i));
+      attr_string(g, "name", sc.name);
+      attr_value<int>(g, "done", sc.done ? 1 : 0);
+      attr_value<double>(g, "seconds", sc.seconds);
+      attr_value<std::uint64_t>(g, "rows_bytes", sc.rows_bytes);
+      attr_string(g, "rows_file", sc.rows_file);
+      const StudyState* head = sc.before ? sc.before : sc.state;
+      if (!head) throw std::logic_error("write_checkpoint: a scenario without a state");
+      std::vector<const StudyPartial*> partials;
+      for (const StudyState* st : {sc.before, sc.state})
+        if (st)
+          for (const auto& p : st->partials()) partials.push_back(&p);
+      write_state(g, head->first, sc.state ? sc.state->last : sc.before->last, head->chunk,
+                  partials);
+    }
+    check(H5Fflush(f, H5F_SCOPE_GLOBAL), "flush the checkpoint");
+  } catch (const OutputError& e) {
+    std::filesystem::remove(tmp, ec);
+    throw OutputError(fmt::format("cannot write the checkpoint '{}': {}", path, e.what()));
+  }
+  // The new state is on disk before its name replaces the old one, and the rename is on
+  // disk before the run goes on: a crash at any moment leaves one valid state.h5.
+  if (!sync_path(tmp, false)) {
+    std::filesystem::remove(tmp, ec);
+    throw OutputError(fmt::format("cannot sync the checkpoint '{}'", tmp));
+  }
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) {
+    std::filesystem::remove(tmp, ec);
+    throw OutputError(fmt::format("cannot rename the checkpoint to '{}'", path));
+  }
+  sync_path(folder, true);
+}
+
+CheckpointInfo read_checkpoint_info(const std::string& folder) {
+  Handle f = open_checkpoint(folder);
+  CheckpointInfo info;
+  try {
+    const auto names = read_string_array(f, "fingerprint_names", false);
+    const auto values = read_string_array(f, "fingerprint_values", false);
+    if (names.size() != values.size())
+      throw OutputError("HDF5: fingerprint names and values differ in number");
+    for (std::size_t i = 0; i < names.size(); ++i)
+      info.fingerprint.emplace_back(names[i], values[i]);
+    Handle all = open_group(f, "scenarios", "no scenarios group");
+    const std::size_t n = members(all).size();
+    for (std::size_t i = 0; i < n; ++i) {
+      Handle g = open_group(all, std::to_string(i), "scenario " + std::to_string(i) + " missing");
+      CheckpointInfo::Scenario s;
+      s.name = read_string_attr(g, "name");
+      s.done = read_attr<int>(g, "done") != 0;
+      s.seconds = read_attr<double>(g, "seconds");
+      s.rows_bytes = read_attr<std::uint64_t>(g, "rows_bytes");
+      s.rows_file = read_string_attr(g, "rows_file");
+      if (s.rows_file.find('/') != std::string::npos || s.rows_file == "..")
+        throw OutputError(fmt::format("HDF5: a rows spool named '{}'", s.rows_file));
+      Handle sg = open_group(g, "state", "no state");
+      s.first = read_attr<std::uint64_t>(sg, "first");
+      s.last = read_attr<std::uint64_t>(sg, "last");
+      info.scenarios.push_back(std::move(s));
+    }
+  } catch (const OutputError& e) {
+    throw OutputError(
+        fmt::format("the checkpoint '{}/state.h5' cannot be read: {}", folder, e.what()));
+  }
+  return info;
+}
+
+StudyState read_checkpoint_state(const std::string& folder, std::size_t index,
+                                 const std::vector<std::unique_ptr<Reducer>>& prototypes) {
+  Handle f = open_checkpoint(folder);
+  const std::string where = fmt::format("scenarios/{}/state", index);
+  if (H5Lexists(f, fmt::format("scenarios/{}", index).c_str(), H5P_DEFAULT) <= 0)
+    throw OutputError(fmt::format("the checkpoint in '{}' has no scenario {}", folder, index));
+  Handle sg(H5Gopen2(f, where.c_str(), H5P_DEFAULT), H5Gclose, "open " + where);
+  return read_state_group(sg, prototypes, folder + "/state.h5");
 }
 
 }  // namespace attain

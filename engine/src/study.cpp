@@ -765,6 +765,8 @@ StudyResult run_study(const Study& s, const StudyOptions& o) {
   StudyResult result;
   result.first = o.first;
   result.last = o.first;
+  result.state.first = result.state.last = o.first;
+  result.state.chunk = o.chunk;
   std::uint64_t next = first_chunk;
   std::atomic<bool> stopped{false};
   auto merge = [&](std::uint64_t c) {
@@ -776,12 +778,22 @@ StudyResult run_study(const Study& s, const StudyOptions& o) {
       in_flight.erase(it);
     }
     if (stopped.load()) return;  // computed ahead of a stop: not part of the study
-    if (w->error) std::rethrow_exception(w->error);
+    if (w->error) {
+      if (o.checkpoint) try {
+          std::rethrow_exception(w->error);
+        } catch (const InterruptedError&) {
+          o.checkpoint(result.state, true);  // every chunk before this one is in the state
+        } catch (...) {
+        }
+      std::rethrow_exception(w->error);
+    }
     for (auto& r : w->reducers) r->chunk_done();
     if (o.stop && o.stop->observe(w->reducers)) stopped.store(true);
     result.last = w->first + static_cast<std::uint64_t>(w->count);
     result.state.push({0, w->index, std::move(w->reducers)});
+    result.state.last = result.last;
     if (o.progress) o.progress(result.last - o.first);
+    if (o.checkpoint) o.checkpoint(result.state, false);
   };
 
   const int threads = study_threads(o);

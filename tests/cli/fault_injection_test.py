@@ -10,6 +10,7 @@ import fcntl
 import os
 import random
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -182,6 +183,11 @@ def case_signals(tmp):
             check(temporaries(tmp, "F.h5") == [], f"{what}: no temporary left: "
                   f"{temporaries(tmp, 'F.h5')}")
             check(contents(out) == old, f"{what}: the older file at the output is untouched")
+            # The signal saved a checkpoint (tests/cli/scaling_test.py resumes them); the
+            # next round starts afresh.
+            check(os.path.exists(out + ".checkpoint/state.h5") and "checkpoint saved in" in err,
+                  f"{what}: a checkpoint saved and named: {err}")
+            shutil.rmtree(out + ".checkpoint", ignore_errors=True)
 
 
 def case_concurrent(tmp):

@@ -136,6 +136,12 @@ def errors_case(tmp):
     lines = r.stderr.splitlines()
     check(r.returncode == 2 and len(lines) == 1 and "--ci-width" in lines[0],
           f"--ci-width on 2 ranks: exit {r.returncode}, {lines}")
+    # Checkpoints are one process's: refused under mpirun, once.
+    r = run([*mpirun(2), attain, "run", model, "--runs", "1000", "--out",
+             os.path.join(tmp, "c.h5"), "--resume"])
+    lines = r.stderr.splitlines()
+    check(r.returncode == 2 and len(lines) == 1 and "--resume" in lines[0],
+          f"--resume on 2 ranks: exit {r.returncode}, {lines}")
     # One rank fails alone (MPMD: rank 1 is given a missing model) while rank 0 waits in the
     # study's exchange: rank 1 prints its message and ends the job with its exit code.
     missing = os.path.join(tmp, "missing.yaml")
@@ -160,6 +166,8 @@ with tempfile.TemporaryDirectory() as tmp:
                             "--store", store])
         verb_case(tmp, ["run", model, "--scenario", base, "--runs", "50", "--seed", "3",
                         "--store", "summary"])
+        # A part of a study (for attain merge), its exact state included.
+        verb_case(tmp, ["run", model, "--scenario", base, *common, "--run-range", "4096:16384"])
     elif case == "compare":
         verb_case(tmp, ["compare", model, "--scenario", base, "--scenario", more, *common])
     elif case == "sweep":

@@ -48,7 +48,7 @@ with tempfile.TemporaryDirectory() as tmp:
 
     with h5py.File(files[0], "r") as f:
         check(f.attrs["filetype"] == "attain-results", "filetype")
-        check(list(f.attrs["version"]) == [2, 0], "version")
+        check(list(f.attrs["version"]) == [2, 1], "version")
         check(f.attrs["runs"] == 9000 and f.attrs["seed"] == 7, "runs and seed")
         check(list(f.attrs["scenarios"]) == ["base", "more_funding"], "scenario order")
         check("funding" in f["model"].attrs["source"], "model source embedded")

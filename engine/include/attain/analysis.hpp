@@ -13,9 +13,11 @@
 
 namespace attain {
 
-/// Options shared by the analyses: the run range [0, runs) and how to evaluate it.
+/// Options shared by the analyses: the run range [first, first + runs) and how to
+/// evaluate it.
 struct AnalysisOptions {
   std::uint64_t runs = 10000;  ///< runs (the ceiling when ci_width is set)
+  std::uint64_t first = 0;     ///< the first run (a part of a larger study, or a resume)
   std::uint64_t seed = 1;
   int threads = 0;
   int block = 0;  ///< runs evaluated together; 0: from the L1 cache size (StudyOptions)
@@ -25,6 +27,8 @@ struct AnalysisOptions {
   std::function<void(std::uint64_t runs_done)> progress;
   std::uint64_t memory_limit = 0;  ///< StudyOptions::memory_limit
   std::string memory_limit_source = "the limit";
+  /// StudyOptions::checkpoint
+  std::function<void(const StudyState& state, bool interrupted)> checkpoint;
   Communicator* communicator = nullptr;  ///< StudyOptions::communicator
 };
 
@@ -99,6 +103,12 @@ std::vector<std::unique_ptr<Reducer>> scenario_reducers(const Program& program, 
 /// With `study`, the study's result (its exact state) is moved there.
 EnsembleResult run_scenario(const Program& program, const AnalysisOptions& options, bool summaries,
                             ChunkSink* sink, bool full, StudyResult* study = nullptr);
+
+/// The EnsembleResult of scenario_reducers(program, summaries, ...)'s merged reducers
+/// (a study's, or a state's result() after merging run ranges).
+EnsembleResult scenario_result(const Program& program,
+                               const std::vector<std::unique_ptr<Reducer>>& reducers,
+                               bool summaries, double seconds);
 
 // ---------------------------------------------------------------------------------------
 // Levers as knobs.

@@ -7,7 +7,7 @@ namespace attain {
 inline constexpr const char* kResultsFiletype = "attain-results";
 /// Root attribute `version` = {major, minor}: a reader refuses another major version.
 inline constexpr int kResultsVersionMajor = 2;
-inline constexpr int kResultsVersionMinor = 0;
+inline constexpr int kResultsVersionMinor = 1;
 /// The random number scheme, recorded in every results file.
 inline constexpr const char* kRngScheme =
     "Random123 Philox4x64-10; key {seed, purpose 0}; counter {run, node id (FNV-1a 64 of the "

@@ -20,6 +20,9 @@ struct RunInfo {
   std::uint64_t seed = 1;
   std::uint64_t runs = 0;       ///< runs per scenario (the ceiling, for adaptive runs)
   std::uint64_t first_run = 0;  ///< the run range is [first_run, first_run + runs)
+  /// The whole study's runs when the file holds a part of it (--run-range, to merge);
+  /// 0: first_run + runs.
+  std::uint64_t study_runs = 0;
   int chunk = 4096;
   StoreLevel store = StoreLevel::kTargets;
   std::string analysis = "run";  ///< run, compare, sweep or search
@@ -96,6 +99,11 @@ std::vector<std::string> stored_scenarios(const std::string& path);
 /// Reads scenario `scenario`'s rows; throws OutputError naming what is missing (a file
 /// written with `--store summary` has no rows).
 StoredRuns read_runs(const std::string& path, const std::string& scenario);
+
+/// @brief Streams scenario `scenario`'s per-run rows to `sink` in blocks of `block` rows,
+/// in run order (what `attain merge` copies). Throws OutputError naming what is missing.
+void read_rows(const std::string& path, const std::string& scenario, std::uint64_t block,
+               ChunkSink& sink);
 
 /// Every node's distribution at every step, as a scenario's summary stores it.
 struct StoredSummary {

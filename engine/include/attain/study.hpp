@@ -329,6 +329,7 @@ class MemoryLimitError : public Error {
   explicit MemoryLimitError(const std::string& message) : Error(message, kExitInput) {}
 };
 
+class StudyState;
 class Communicator;  // communicator.hpp
 
 struct StudyOptions {
@@ -347,6 +348,11 @@ struct StudyOptions {
   std::uint64_t memory_limit = 0;
   /// Where memory_limit comes from, for the message (e.g. "available (MemAvailable)").
   std::string memory_limit_source = "the limit";
+  /// Called in the serial stage after each chunk is merged, in run order, with the exact
+  /// state of [first, end of that chunk); then once more with `interrupted` true just
+  /// before run_study throws InterruptedError (the state holds every chunk finished).
+  /// What a checkpoint saves (attain/checkpoint.hpp); it decides itself how often.
+  std::function<void(const StudyState& state, bool interrupted)> checkpoint;
   /// Processes sharing the study (communicator.hpp): each evaluates its share of the
   /// chunks and every one returns the merged result. nullptr: this process alone.
   Communicator* communicator = nullptr;
