@@ -38,6 +38,7 @@
 #include "attain/yaml_reader.hpp"
 #include "build_commit.hpp"
 #include "format.hpp"
+#include "processes.hpp"
 
 namespace {
 
@@ -315,6 +316,7 @@ Common prepare(const RunArgs& a, std::size_t row_variants = 0) {
   c.options.threads = a.threads;
   c.options.block = a.block;
   c.options.cancel = &g_interrupted;
+  c.options.communicator = attain::cli::communicator();
   c.store = *store;
   c.loaded = load(a.model, a.scenarios);
   // A chunk's per-run rows wait in memory until the chunk is written: keep them within
@@ -371,8 +373,11 @@ std::unique_ptr<attain::ResultsFile> open_file(const RunArgs& a, const Common& c
     if (fs::equivalent(a.out, in, ec))
       bad_arg(fmt::format("--out '{}' is the input file '{}'; the results would replace it", a.out,
                           in));
-  // Temporaries of this output left by killed runs (kill -9, a crash, a power cut).
-  for (const auto& t : attain::remove_stale_temporaries(a.out)) {
+  // Temporaries of this output left by killed runs (kill -9, a crash, a power cut); under
+  // MPI, rank 0's only (another rank's view of rank 0's pid would be wrong on another node).
+  for (const auto& t : attain::cli::communicator() && attain::cli::communicator()->rank() != 0
+                           ? std::vector<attain::StaleTemporary>{}
+                           : attain::remove_stale_temporaries(a.out)) {
     if (t.removed)
       fmt::print(stderr,
                  "attain: removed stale temporary file '{}' left by a killed run (pid {})\n",
@@ -384,7 +389,8 @@ std::unique_ptr<attain::ResultsFile> open_file(const RunArgs& a, const Common& c
                  attain::printable(t.path, 500), t.pid, t.error);
   }
   try {
-    file = std::make_unique<attain::ResultsFile>(a.out, c.loaded.model, info);
+    file = std::make_unique<attain::ResultsFile>(a.out, c.loaded.model, info,
+                                                 attain::cli::communicator());
   } catch (const attain::OutputError& e) {
     bad_arg(fmt::format("--out: {}", e.what()));
   }
@@ -711,7 +717,13 @@ int cmd_run(const RunArgs& a) {
           a.checkpoint_every));
     if (a.out.empty()) bad_arg("--checkpoint-every needs --out FILE.h5");
   }
-  const bool checkpoints = !a.out.empty() && c.options.ci_width == 0 && !no_checkpoints;
+  // Under mpirun, none: each rank would checkpoint its own share (docs/scaling.md).
+  if (attain::cli::communicator() && (a.resume || every))
+    bad_arg(
+        "--checkpoint-every and --resume run on one process only: under mpirun, split the "
+        "study with --run-range into jobs and 'attain merge' their files instead");
+  const bool checkpoints = !a.out.empty() && c.options.ci_width == 0 && !no_checkpoints &&
+                           !attain::cli::communicator();
   if (!a.out.empty() && c.options.ci_width > 0 && (a.resume || every))
     bad_arg(
         "--checkpoint-every and --resume do not go together with --ci-width: where an "
@@ -1564,6 +1576,7 @@ int cmd_sensitivity(const RunArgs& a, const SensitivityArgs& sa) {
     o.cancel = &g_interrupted;
     o.memory_limit = c.options.memory_limit;
     o.memory_limit_source = c.options.memory_limit_source;
+    o.communicator = c.options.communicator;
     o.progress = progress_bar(a, fmt::format("{} ({}/{})", s.name, si + 1, l.scenarios.size()),
                               o.rows, "rows");
     try {
@@ -2167,7 +2180,9 @@ int cmd_report(const std::string& results_path, const std::string& out) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+namespace {
+
+int run_command(int argc, char** argv) {
   CLI::App app{"attain: probability of reaching a plan's targets, by Monte Carlo over its model"};
   app.set_version_flag("--version", fmt::format("attain {} (commit {})", attain::kEngineVersion,
                                                 attain::cli::build_commit()));
@@ -2417,4 +2432,13 @@ int main(int argc, char** argv) {
     return 1;
   }
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // Under mpirun (an ATTAIN_MPI build): MPI for the command's lifetime, and one ending for
+  // every rank (processes.hpp).
+  attain::cli::Processes processes(argc, argv);
+  return processes.finish(run_command(argc, argv));
 }

@@ -13,6 +13,9 @@ packages=(cmake g++ make pkg-config
   python3-xarray python3-h5netcdf python3-netcdf4 python3-pandas netcdf-bin
   # tests: the JSON documents checked against docs/schema/ (tests/cli/export_test.py)
   python3-jsonschema
+  # ATTAIN_MPI builds (build-mpi/, docs/scaling.md): Open MPI and parallel HDF5, which installs
+  # beside the serial libhdf5-dev (its own include and library folders; h5cc stays serial)
+  libopenmpi-dev openmpi-bin libhdf5-openmpi-dev
   # tools/fuzz: clang and its libFuzzer/sanitizer runtimes (libclang_rt.fuzzer-x86_64.a is
   # in libclang-rt-14-dev, only recommended by clang, so named here)
   clang libclang-rt-14-dev)

@@ -27,6 +27,7 @@ StudyOptions study_options(const AnalysisOptions& o) {
   so.progress = o.progress;
   so.memory_limit = o.memory_limit;
   so.memory_limit_source = o.memory_limit_source;
+  so.communicator = o.communicator;
   return so;
 }
 

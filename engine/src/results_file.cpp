@@ -16,13 +16,18 @@
 #include <cmath>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <deque>
 #include <filesystem>
 #include <map>
 #include <optional>
 #include <random>
+#include <span>
+#include <utility>
 
 #include "attain/checkpoint.hpp"
+#include "attain/communicator.hpp"
 #include "attain/constants.hpp"
 #include "attain/version.hpp"
 #include "attain/yaml_reader.hpp"
@@ -275,6 +280,17 @@ class NcGroup {
     for (const auto& d : dims) out.push_back(dims_.at(d).size);
     return out;
   }
+  /// Closes the group and its dimensions' datasets (reopen() opens them again by name):
+  /// the file closes on rank 0 before every rank opens it (parallel HDF5).
+  void close() {
+    for (auto& [name, d] : dims_) d.set.reset();
+    g_.reset();
+  }
+  void reopen(Handle g) {
+    g_ = std::move(g);
+    for (auto& [name, d] : dims_)
+      d.set = Handle(H5Dopen2(g_, name.c_str(), H5P_DEFAULT), H5Dclose, "open dataset " + name);
+  }
 
  private:
   struct Dim {
@@ -289,11 +305,23 @@ class NcGroup {
 /// grows as rows arrive (an adaptive study may stop before its ceiling of runs).
 class RowDataset {
  public:
+  /// `fixed`: the layout every rank writes in parallel (parallel HDF5 1.10 writes filtered
+  /// datasets only collectively, and ranks write their rows independently): all `dims[0]`
+  /// rows at once, contiguous, allocated at creation, no compression.
   RowDataset(hid_t parent, const std::string& name, std::vector<hsize_t> dims,
-             hid_t type = H5T_NATIVE_DOUBLE)
+             hid_t type = H5T_NATIVE_DOUBLE, bool fixed = false)
       : dims_(dims), type_(type) {
     row_ = 1;
     for (std::size_t i = 1; i < dims.size(); ++i) row_ *= dims[i];
+    if (fixed) {
+      Handle space = simple_space(dims);
+      Handle plist(H5Pcreate(H5P_DATASET_CREATE), H5Pclose, "create property list");
+      check(H5Pset_alloc_time(plist, H5D_ALLOC_TIME_EARLY), "set allocation time");
+      check(H5Pset_fill_time(plist, H5D_FILL_TIME_NEVER), "set fill time");
+      set_ = Handle(H5Dcreate2(parent, name.c_str(), type, space, H5P_DEFAULT, plist, H5P_DEFAULT),
+                    H5Dclose, "create dataset " + name);
+      return;
+    }
     std::vector<hsize_t> max = dims;
     max[0] = H5S_UNLIMITED;
     // An empty row (no targets, say) still needs a chunk shape of ones: then every
@@ -315,6 +343,16 @@ class RowDataset {
     }
     set_ = Handle(H5Dcreate2(parent, name.c_str(), type, space, H5P_DEFAULT, plist, H5P_DEFAULT),
                   H5Dclose, "create dataset " + name);
+  }
+
+  /// The dataset `name` that rank 0 created (fixed), opened on every rank.
+  RowDataset(hid_t parent, const std::string& name, hid_t type) : type_(type) {
+    set_ = Handle(H5Dopen2(parent, name.c_str(), H5P_DEFAULT), H5Dclose, "open dataset " + name);
+    Handle space(H5Dget_space(set_), H5Sclose, "get dataspace");
+    dims_.resize(static_cast<std::size_t>(H5Sget_simple_extent_ndims(space)));
+    H5Sget_simple_extent_dims(space, dims_.data(), nullptr);
+    row_ = 1;
+    for (std::size_t i = 1; i < dims_.size(); ++i) row_ *= dims_[i];
   }
 
   void write(hsize_t first_row, hsize_t rows, const void* data) {
@@ -348,32 +386,59 @@ class RowDataset {
 /// along it.
 class ScenarioSink : public ChunkSink {
  public:
-  ScenarioSink(NcGroup& g, const Program& program, const RunInfo& info, std::string path)
-      : first_run_(info.first_run), path_(std::move(path)) {
+  /// `fixed`: datasets of all `info.runs` rows that every rank writes (RowDataset).
+  ScenarioSink(NcGroup& g, const Program& program, const RunInfo& info, std::string path,
+               bool fixed = false)
+      : first_run_(info.first_run), path_(std::move(path)), store_(info.store) {
     const auto& m = program.model();
     hsize_t runs = info.runs;
     if (info.store == StoreLevel::kSummary) return;
     attr_value<std::uint64_t>(g, "first_run", info.first_run);
-    run_.emplace(g, "run", std::vector<hsize_t>{runs}, H5T_NATIVE_UINT64);
+    run_.emplace(g, "run", std::vector<hsize_t>{runs}, H5T_NATIVE_UINT64, fixed);
     g.add_scale("run", Handle(H5Dopen2(g, "run", H5P_DEFAULT), H5Dclose, "open dataset run"), runs,
                 "run index (the random streams' counter)", "");
-    target_values_.emplace(g, "target_values", std::vector<hsize_t>{runs, m.targets.size()});
+    target_values_.emplace(g, "target_values", std::vector<hsize_t>{runs, m.targets.size()},
+                           H5T_NATIVE_DOUBLE, fixed);
     g.attach(target_values_->id(), {"run", "target"});
     describe(target_values_->id(), "each target's node at the target's year", "");
-    parameters_.emplace(g, "parameters", std::vector<hsize_t>{runs, program.parameters().size()});
+    parameters_.emplace(g, "parameters", std::vector<hsize_t>{runs, program.parameters().size()},
+                        H5T_NATIVE_DOUBLE, fixed);
     g.attach(parameters_->id(), {"run", "parameter"});
     describe(parameters_->id(), "the drawn uncertain parameters", "");
     if (info.store == StoreLevel::kFull) {
       values_.emplace(g, "values",
                       std::vector<hsize_t>{runs, static_cast<hsize_t>(program.steps()),
-                                           static_cast<hsize_t>(program.nodes())});
+                                           static_cast<hsize_t>(program.nodes())},
+                      H5T_NATIVE_DOUBLE, fixed);
       g.attach(values_->id(), {"run", "time", "node"});
       describe(values_->id(), "every node at every step", "");
     }
   }
 
+  /// A rank's sink for the datasets rank 0 creates: open() opens them.
+  ScenarioSink(const RunInfo& info, std::string path)
+      : first_run_(info.first_run), path_(std::move(path)), store_(info.store) {}
+
+  /// Closes the datasets (the file is about to close), and opens them again in `group`.
+  void close() { run_.reset(), target_values_.reset(), parameters_.reset(), values_.reset(); }
+  void open(hid_t group) {
+    if (store_ == StoreLevel::kSummary) return;
+    run_.emplace(group, "run", H5T_NATIVE_UINT64);
+    target_values_.emplace(group, "target_values", H5T_NATIVE_DOUBLE);
+    parameters_.emplace(group, "parameters", H5T_NATIVE_DOUBLE);
+    if (store_ == StoreLevel::kFull) values_.emplace(group, "values", H5T_NATIVE_DOUBLE);
+  }
+
   void write(const ChunkData& c) override {
     quiet_hdf5();
+    const auto start = std::chrono::steady_clock::now();
+    struct Timed {  // also when the write fails
+      double& seconds;
+      std::chrono::steady_clock::time_point start;
+      ~Timed() {
+        seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      }
+    } timed{seconds_, start};
     try {
       // Row i is run first_run + i: a study of the range [first, last) fills rows from 0.
       hsize_t row = c.first_run - first_run_;
@@ -394,7 +459,11 @@ class ScenarioSink : public ChunkSink {
  private:
   std::uint64_t first_run_;
   std::string path_;
+  StoreLevel store_;
   std::optional<RowDataset> run_, target_values_, parameters_, values_;
+
+ public:
+  double seconds_ = 0;  ///< spent in write() (ATTAIN_RANK_TIMES, docs/scaling.md)
 };
 
 /// The dimensions `node`, `time` and `parameter` of `m`, with their coordinates.
@@ -425,18 +494,108 @@ struct ResultsFile::Impl {
     NcGroup group;
     const Program* program = nullptr;
     std::unique_ptr<ScenarioSink> sink;
+    std::string name;
   };
   std::deque<Open> open;
   std::vector<std::string> names;
   bool committed = false;
+
+  // Several ranks (MPI): rank 0 alone writes the file through HDF5's default driver (parallel
+  // HDF5 cannot write variable-length strings); while per-run rows arrive, the file is open
+  // on every rank through parallel HDF5 and each rank writes its own chunks' rows.
+  Communicator* comm = nullptr;  ///< set when there are several ranks
+  bool parallel = false;         ///< the file is open on every rank
+  bool writer() const { return !comm || comm->rank() == 0; }
+  /// Ends a parallel phase (collective); true on the rank that writes.
+  bool ready() {
+    to_serial();
+    return writer();
+  }
+  void to_serial();
+  void to_parallel();
 };
 
-ResultsFile::ResultsFile(const std::string& path, const Model& model, const RunInfo& info)
+void ResultsFile::Impl::to_serial() {
+  if (!parallel) return;
+  double written = 0;
+  for (auto& o : open)
+    if (o.sink) {
+      o.sink->close();
+      written += std::exchange(o.sink->seconds_, 0.0);
+    }
+  const auto closing = std::chrono::steady_clock::now();
+  file.reset();                            // collective: every rank's rows are in the file after it
+  if (std::getenv("ATTAIN_RANK_TIMES")) {  // docs/scaling.md
+    const double mine[2] = {
+        written, std::chrono::duration<double>(std::chrono::steady_clock::now() - closing).count()};
+    const auto all = comm->all_gather(std::as_bytes(std::span(mine)));
+    for (std::size_t r = 0; writer() && r < all.size(); ++r) {
+      double t[2];
+      std::memcpy(t, all[r].data(), sizeof t);
+      std::fprintf(stderr, "attain: rank %zu: rows written in %.3f s, file closed in %.3f s\n", r,
+                   t[0], t[1]);
+    }
+  }
+  parallel = false;
+  if (!writer()) return;
+  file = Handle(H5Fopen(tmp.c_str(), H5F_ACC_RDWR, H5P_DEFAULT), H5Fclose, "open file " + tmp);
+  scenarios = Handle(H5Gopen2(file, "scenarios", H5P_DEFAULT), H5Gclose, "open group scenarios");
+  for (auto& o : open)
+    o.group.reopen(
+        Handle(H5Gopen2(scenarios, o.name.c_str(), H5P_DEFAULT), H5Gclose, "open group " + o.name));
+}
+
+void ResultsFile::Impl::to_parallel() {
+  if (parallel || info.store == StoreLevel::kSummary) return;
+  const auto access = static_cast<hid_t>(comm->parallel_file_access());
+  if (access < 0)
+    throw std::logic_error("ResultsFile: per-run rows on several ranks need parallel HDF5");
+  if (writer()) {
+    for (auto& o : open) {
+      if (o.sink) o.sink->close();
+      o.group.close();
+    }
+    scenarios.reset();
+    file.reset();
+  }
+  comm->barrier();  // rank 0 closed the file: it is complete on disk for every rank
+  file = Handle(H5Fopen(tmp.c_str(), H5F_ACC_RDWR, access), H5Fclose, "open file on every rank");
+  parallel = true;
+  for (auto& o : open)
+    if (o.sink) {
+      const std::string where = "scenarios/" + o.name;
+      Handle g(H5Gopen2(file, where.c_str(), H5P_DEFAULT), H5Gclose, "open group " + where);
+      o.sink->open(g);
+    }
+}
+
+ResultsFile::ResultsFile(const std::string& path, const Model& model, const RunInfo& info,
+                         Communicator* communicator)
     : impl_(std::make_unique<Impl>()) {
   quiet_hdf5();
   impl_->path = path;
   impl_->info = info;
   impl_->model = &model;
+  if (communicator && communicator->size() > 1) impl_->comm = communicator;
+  // Several ranks: rank 0 creates the file; the others learn its temporary name when rank 0's
+  // constructor ends, or that it failed (then every rank throws the same error).
+  const std::string cannot =
+      fmt::format("cannot create output file '{}' (is its directory writable?)", path);
+  if (!impl_->writer()) {
+    const std::vector<std::byte> name = impl_->comm->broadcast({});
+    if (name.empty()) throw OutputError(cannot);
+    impl_->tmp.assign(reinterpret_cast<const char*>(name.data()), name.size());
+    return;
+  }
+  struct Tell {
+    Impl& impl;
+    bool done = false;
+    ~Tell() {
+      if (impl.comm)
+        impl.comm->broadcast(done ? std::as_bytes(std::span(impl.tmp))
+                                  : std::span<const std::byte>{});
+    }
+  } tell{*impl_};
   // The temporary file has an unpredictable name and is created exclusively (O_EXCL), so
   // a file or symlink planted beside the output is never followed or overwritten.
   std::random_device entropy;
@@ -445,9 +604,7 @@ ResultsFile::ResultsFile(const std::string& path, const Model& model, const RunI
     impl_->tmp = fmt::format("{}.tmp-{}-{:08x}{:08x}", path, ::getpid(), entropy(), entropy());
     f = H5Fcreate(impl_->tmp.c_str(), H5F_ACC_EXCL, H5P_DEFAULT, H5P_DEFAULT);
   }
-  if (f < 0)
-    throw OutputError(
-        fmt::format("cannot create output file '{}' (is its directory writable?)", path));
+  if (f < 0) throw OutputError(cannot);
   impl_->file = Handle(f, H5Fclose, "create file");
   hid_t root = impl_->file;
   attr_string(root, "filetype", kResultsFiletype);
@@ -492,6 +649,7 @@ ResultsFile::ResultsFile(const std::string& path, const Model& model, const RunI
   mg.strings("node_description", descriptions, "node", "description");
   mg.strings("node_source", sources, "node", "source");
   impl_->scenarios = group(root, "scenarios");
+  tell.done = true;
 }
 
 ResultsFile::~ResultsFile() {
@@ -500,12 +658,21 @@ ResultsFile::~ResultsFile() {
     impl_->scenarios.reset();
     impl_->file.reset();
     std::error_code ec;
-    std::filesystem::remove(impl_->tmp, ec);
+    if (impl_->writer()) std::filesystem::remove(impl_->tmp, ec);
   }
 }
 
 ChunkSink& ResultsFile::begin_scenario(const Scenario& scenario, const Program& program) {
-  impl_->open.push_back({NcGroup(group(impl_->scenarios, scenario.name)), &program, nullptr});
+  if (!impl_->ready()) {  // another rank than 0: rank 0 creates the group
+    impl_->open.push_back({NcGroup(), &program,
+                           std::make_unique<ScenarioSink>(impl_->info, impl_->path),
+                           scenario.name});
+    impl_->names.push_back(scenario.name);
+    impl_->to_parallel();
+    return *impl_->open.back().sink;
+  }
+  impl_->open.push_back(
+      {NcGroup(group(impl_->scenarios, scenario.name)), &program, nullptr, scenario.name});
   impl_->names.push_back(scenario.name);
   NcGroup& g = impl_->open.back().group;
   const Model& m = program.model();
@@ -541,7 +708,9 @@ ChunkSink& ResultsFile::begin_scenario(const Scenario& scenario, const Program& 
     for (const auto& c : cost->levers) levers.push_back(c.lever);
     g.coordinate("cost_lever", levers, "lever with a cost");
   }
-  impl_->open.back().sink = std::make_unique<ScenarioSink>(g, program, impl_->info, impl_->path);
+  impl_->open.back().sink =
+      std::make_unique<ScenarioSink>(g, program, impl_->info, impl_->path, impl_->comm != nullptr);
+  if (impl_->comm) impl_->to_parallel();
   return *impl_->open.back().sink;
 }
 
@@ -611,6 +780,10 @@ void ResultsFile::end_scenario(const EnsembleResult& r, const StudyResult* state
 
 void ResultsFile::end_scenario_unchecked(const EnsembleResult& r, const StudyResult* state) {
   if (impl_->open.empty()) throw std::logic_error("end_scenario without begin_scenario");
+  if (!impl_->ready()) {
+    impl_->open.pop_front();
+    return;
+  }
   NcGroup& g = impl_->open.front().group;
   const Model& m = impl_->open.front().program->model();
   const auto nt = m.targets.size();
@@ -786,6 +959,7 @@ std::vector<int> indices(std::size_t n) {
 }  // namespace
 
 void ResultsFile::write_comparisons(const std::vector<Comparison>& comparisons) {
+  if (!impl_->ready()) return;
   Handle cg = group(impl_->file, "comparisons");
   for (const auto& c : comparisons) {
     NcGroup g(group(cg, c.scenario));
@@ -801,6 +975,7 @@ void ResultsFile::write_comparisons(const std::vector<Comparison>& comparisons) 
 }
 
 void ResultsFile::write_sweep(const SweepResult& sw, const Scenario& scenario) {
+  if (!impl_->ready()) return;
   NcGroup g(group(impl_->file, "sweep"));
   scenario_attributes(g, scenario);
   attr_value<std::uint64_t>(g, "runs", sw.runs);
@@ -844,6 +1019,7 @@ void ResultsFile::write_sweep(const SweepResult& sw, const Scenario& scenario) {
 }
 
 void ResultsFile::write_search(const SearchResult& r, const Scenario& scenario) {
+  if (!impl_->ready()) return;
   NcGroup g(group(impl_->file, "search"));
   scenario_attributes(g, scenario);
   attr_value<std::uint64_t>(g, "runs", r.runs);
@@ -873,6 +1049,7 @@ void ResultsFile::write_search(const SearchResult& r, const Scenario& scenario) 
 }
 
 void ResultsFile::write_sensitivity(const std::string& scenario, const SensitivityResult& r) {
+  if (!impl_->ready()) return;
   Handle root = open_or_create_group(impl_->file, "sensitivity");
   NcGroup g(group(root, scenario));
   const Model& m = *impl_->model;
@@ -1659,11 +1836,19 @@ StudyState read_state(const std::string& path, const std::string& scenario,
 }
 
 void ResultsFile::commit() {
-  try {
-    commit_unchecked();
-  } catch (const OutputError& e) {
-    throw write_failure(impl_->path, e);
-  }
+  std::string error;
+  if (impl_->ready()) try {
+      commit_unchecked();
+    } catch (const OutputError& e) {
+      if (!impl_->comm) throw write_failure(impl_->path, e);
+      error = write_failure(impl_->path, e).what();
+    }
+  if (!impl_->comm) return;
+  // Every rank ends with rank 0's outcome.
+  const std::vector<std::byte> told = impl_->comm->broadcast(std::as_bytes(std::span(error)));
+  if (!told.empty())
+    throw OutputError(std::string(reinterpret_cast<const char*>(told.data()), told.size()));
+  impl_->committed = true;
 }
 
 void ResultsFile::commit_unchecked() {

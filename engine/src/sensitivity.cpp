@@ -765,6 +765,7 @@ SensitivityResult run_sensitivity(const Program& p, const SensitivityOptions& o)
   so.cancel = o.cancel;
   so.memory_limit = o.memory_limit;
   so.memory_limit_source = o.memory_limit_source;
+  so.communicator = o.communicator;
   StudyResult sr = run_study(s, so);
   const auto& sobol = sr.get<SobolReducer>(0);
   res.outputs = sobol_indices(p, sobol);

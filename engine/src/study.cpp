@@ -21,6 +21,7 @@
 #include <map>
 #include <mutex>
 
+#include "attain/communicator.hpp"
 #include "happens_before.hpp"
 #include "reducer_state.hpp"
 
@@ -686,6 +687,7 @@ struct ChunkWork {
 }  // namespace
 
 StudyResult run_study(const Study& s, const StudyOptions& o) {
+  if (o.communicator && o.communicator->size() > 1) return run_study_on_ranks(s, o);
   if (s.variants.empty()) throw std::invalid_argument("run_study: no variants");
   if (o.last <= o.first) throw std::invalid_argument("run_study: the run range is empty");
   if (o.block < 0 || o.chunk < 1)

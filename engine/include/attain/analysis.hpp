@@ -29,6 +29,7 @@ struct AnalysisOptions {
   std::string memory_limit_source = "the limit";
   /// StudyOptions::checkpoint
   std::function<void(const StudyState& state, bool interrupted)> checkpoint;
+  Communicator* communicator = nullptr;  ///< StudyOptions::communicator
 };
 
 /// @brief Adaptive stopping: after each chunk, in run order, stop once the 95 % interval

@@ -13,6 +13,8 @@
 
 namespace attain {
 
+class Communicator;  // communicator.hpp
+
 /// What a results file records about how it was made.
 struct RunInfo {
   std::uint64_t seed = 1;
@@ -40,7 +42,10 @@ struct RunInfo {
 /// @endcode
 class ResultsFile {
  public:
-  ResultsFile(const std::string& path, const Model& model, const RunInfo& info);
+  /// `communicator` of several ranks (MPI): every rank constructs the file and makes the
+  /// same calls; rank 0 writes it, each rank its own chunks' per-run rows (parallel HDF5).
+  ResultsFile(const std::string& path, const Model& model, const RunInfo& info,
+              Communicator* communicator = nullptr);
   ~ResultsFile();
   ResultsFile(const ResultsFile&) = delete;
   ResultsFile& operator=(const ResultsFile&) = delete;

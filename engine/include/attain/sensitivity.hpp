@@ -221,6 +221,7 @@ struct SensitivityOptions {
   const std::atomic<bool>* cancel = nullptr;
   std::uint64_t memory_limit = 0;
   std::string memory_limit_source = "the limit";
+  Communicator* communicator = nullptr;  ///< StudyOptions::communicator
 };
 
 struct SensitivityResult {

@@ -333,6 +333,7 @@ class MemoryLimitError : public Error {
 };
 
 class StudyState;
+class Communicator;  // communicator.hpp
 
 struct StudyOptions {
   std::uint64_t first = 0;  ///< the run range [first, last)
@@ -355,6 +356,9 @@ struct StudyOptions {
   /// before run_study throws InterruptedError (the state holds every chunk finished).
   /// What a checkpoint saves (attain/checkpoint.hpp); it decides itself how often.
   std::function<void(const StudyState& state, bool interrupted)> checkpoint;
+  /// Processes sharing the study (communicator.hpp): each evaluates its share of the
+  /// chunks and every one returns the merged result. nullptr: this process alone.
+  Communicator* communicator = nullptr;
 };
 
 /// @brief A model's variants on a run range, through a design, into reducers.
