@@ -722,8 +722,8 @@ int cmd_run(const RunArgs& a) {
     bad_arg(
         "--checkpoint-every and --resume run on one process only: under mpirun, split the "
         "study with --run-range into jobs and 'attain merge' their files instead");
-  const bool checkpoints = !a.out.empty() && c.options.ci_width == 0 && !no_checkpoints &&
-                           !attain::cli::communicator();
+  const bool checkpoints =
+      !a.out.empty() && c.options.ci_width == 0 && !no_checkpoints && !attain::cli::communicator();
   if (!a.out.empty() && c.options.ci_width > 0 && (a.resume || every))
     bad_arg(
         "--checkpoint-every and --resume do not go together with --ci-width: where an "
