@@ -4,7 +4,6 @@
 
 #include <fmt/format.h>
 #include <tbb/enumerable_thread_specific.h>
-#include <tbb/global_control.h>
 #include <tbb/parallel_pipeline.h>
 #include <tbb/task_arena.h>
 #include <unistd.h>
@@ -804,10 +803,11 @@ StudyResult run_study(const Study& s, const StudyOptions& o) {
     if (o.checkpoint) o.checkpoint(result.state, false);
   };
 
+  // The study's own arena: its threads, never a process-wide limit, so that studies run
+  // side by side in one process (a server, a notebook) each get theirs. More threads than
+  // TBB's process limit (the cores) get that many slots, filled as far as the limit allows;
+  // a front end that owns its process may raise the limit (the CLI's --force-threads).
   const int threads = study_threads(o);
-  // Allow more threads than cores when asked (tests of thread-count independence).
-  tbb::global_control allow(tbb::global_control::max_allowed_parallelism,
-                            static_cast<std::size_t>(threads));
   tbb::task_arena arena(threads);
   auto input = [&](tbb::flow_control& fc) -> std::uint64_t {
     if (next >= end_chunk || stopped.load()) {
