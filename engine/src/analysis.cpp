@@ -333,18 +333,19 @@ SweepResult sweep(const Program& base, const Model& m, const std::vector<SweepAx
 // ---------------------------------------------------------------------------------------
 // Search.
 
-SearchResult search(const Program& whole, const Model& m, const SearchSpec& spec,
-                    const AnalysisOptions& o) {
-  const auto start = std::chrono::steady_clock::now();
+namespace {
+
+/// The model a search evaluates: only what the target depends on (the same values, run
+/// by run, for less work), checked to depend on every lever searched.
+Model search_model(const Program& whole, const Model& m, const SearchSpec& spec) {
   LeverKnob(m, spec.levers);  // every name is a lever of the model
-  // Evaluate only what the target depends on: the same values, run by run, for less work.
   std::vector<std::size_t> keep;
   if (spec.target >= 0) {
     keep.push_back(static_cast<std::size_t>(spec.target));
   } else {
     for (std::size_t t = 0; t < m.targets.size(); ++t) keep.push_back(t);
   }
-  const Model pm = prune_model(whole.model(), keep);
+  Model pm = prune_model(whole.model(), keep);
   for (const auto& l : spec.levers)
     if (!pm.find(l))
       fail({}, fmt::format("the {} does not depend on lever '{}': no level of it can change "
@@ -352,6 +353,15 @@ SearchResult search(const Program& whole, const Model& m, const SearchSpec& spec
                            spec.target < 0 ? std::string("targets")
                                            : "target '" + m.targets[keep[0]].name + "'",
                            l));
+  return pm;
+}
+
+}  // namespace
+
+SearchResult search(const Program& whole, const Model& m, const SearchSpec& spec,
+                    const AnalysisOptions& o) {
+  const auto start = std::chrono::steady_clock::now();
+  const Model pm = search_model(whole, m, spec);
   const Program base = compile(pm, build_graph(pm));
   const int target = spec.target < 0 ? -1 : 0;
   LeverKnob knob(pm, spec.levers);

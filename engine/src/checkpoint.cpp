@@ -1,4 +1,4 @@
-// Checkpoints: the rows spool and the lock (the HDF5 state file is in results_file.cpp,
+// Checkpoints: the rows spool and the lock (the HDF5 state file is in state_file.cpp,
 // beside the `state` layout it shares).
 #include "attain/checkpoint.hpp"
 

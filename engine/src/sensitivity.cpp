@@ -325,16 +325,22 @@ std::unique_ptr<Reducer> SobolReducer::empty() const {
 }
 
 void SobolReducer::add(const StudyBlock& b) {
-  const std::size_t k = factors_.size(), no = outputs_.size(), nt = targets_.size();
-  const std::size_t nv = k + 2;
-  if (b.variants.size() != nv)
+  if (b.variants.size() != factors_.size() + 2)
     throw std::logic_error("SobolReducer: the study must have k + 2 variants (A, B, AB_j)");
-  const auto B = static_cast<std::size_t>(resamples_);
-  const auto n = static_cast<std::size_t>(b.count);
   // The block's outputs, [row][variant][output], and bootstrap multiplicities,
   // [row][replicate]. Then, per output and replicate, the rows are added in run order:
   // the replicate's sums stay in the L1 cache over the block, and the additions to each
   // sum happen in run order whatever the block size, so the bits do not depend on it.
+  block_outputs(b);
+  for (std::size_t o = 0; o < outputs_.size(); ++o) add_sums(o, static_cast<std::size_t>(b.count));
+  add_thirds(b);
+  rows_ += static_cast<std::uint64_t>(b.count);
+}
+
+void SobolReducer::block_outputs(const StudyBlock& b) {
+  const std::size_t no = outputs_.size(), nt = targets_.size(), nv = factors_.size() + 2;
+  const auto B = static_cast<std::size_t>(resamples_);
+  const auto n = static_cast<std::size_t>(b.count);
   f_.resize(n * nv * no);
   weights_.resize(n * (B + 1));
   term_.resize(n * stride_);
@@ -374,49 +380,55 @@ void SobolReducer::add(const StudyBlock& b) {
       for (std::size_t q = 0; q < 4 && r + q <= B; ++q) wi[r + q] = poisson1(u01_of(w[q]));
     }
   }
-  for (std::size_t o = 0; o < no; ++o) {
-    // Each row's terms: the weight's 1, f(A), f(B), their squares; then, for the factors
-    // whose AB_j output differs from A's (most do not reach a given target, and an
-    // indicator rarely flips), f(B) (f(AB_j) - f(A)), f(AB_j) - f(A) and its square. The
-    // other factors' terms are exact zeros, and adding w * 0 leaves every sum's bits as
-    // they are, so they are skipped.
-    nonzero_.clear();
-    offsets_.assign(n + 1, 0);
-    for (std::size_t i = 0; i < n; ++i) {
-      const double* fi = f_.data() + i * nv * no;
-      double* t = term_.data() + i * stride_;
-      const double fa = fi[o], fb = fi[no + o];
-      t[0] = 1, t[1] = fa, t[2] = fb, t[3] = fa * fa, t[4] = fb * fb;
-      for (std::size_t j = 0; j < k; ++j) {
-        const double d = fi[(2 + j) * no + o] - fa;
-        if (d == 0) continue;
-        t[5 + j] = fb * d;
-        t[5 + k + j] = d;
-        t[5 + 2 * k + j] = d * d;
-        nonzero_.push_back(static_cast<std::uint32_t>(j));
-      }
-      offsets_[i + 1] = nonzero_.size();
+}
+
+void SobolReducer::add_sums(std::size_t o, std::size_t n) {
+  const std::size_t k = factors_.size(), no = outputs_.size(), nv = k + 2;
+  const auto B = static_cast<std::size_t>(resamples_);
+  // Each row's terms: the weight's 1, f(A), f(B), their squares; then, for the factors
+  // whose AB_j output differs from A's (most do not reach a given target, and an
+  // indicator rarely flips), f(B) (f(AB_j) - f(A)), f(AB_j) - f(A) and its square. The
+  // other factors' terms are exact zeros, and adding w * 0 leaves every sum's bits as
+  // they are, so they are skipped.
+  nonzero_.clear();
+  offsets_.assign(n + 1, 0);
+  for (std::size_t i = 0; i < n; ++i) {
+    const double* fi = f_.data() + i * nv * no;
+    double* t = term_.data() + i * stride_;
+    const double fa = fi[o], fb = fi[no + o];
+    t[0] = 1, t[1] = fa, t[2] = fb, t[3] = fa * fa, t[4] = fb * fb;
+    for (std::size_t j = 0; j < k; ++j) {
+      const double d = fi[(2 + j) * no + o] - fa;
+      if (d == 0) continue;
+      t[5 + j] = fb * d;
+      t[5 + k + j] = d;
+      t[5 + 2 * k + j] = d * d;
+      nonzero_.push_back(static_cast<std::uint32_t>(j));
     }
-    for (std::size_t rep = 0; rep <= B; ++rep) {
-      double* acc = sums_.data() + (o * (B + 1) + rep) * stride_;
-      for (std::size_t i = 0; i < n; ++i) {
-        const std::uint32_t wi = weights_[i * (B + 1) + rep];
-        if (wi == 0) continue;
-        const double w = static_cast<double>(wi);
-        const double* t = term_.data() + i * stride_;
-        for (std::size_t c = 0; c < 5; ++c) acc[c] += w * t[c];
-        for (std::size_t z = offsets_[i]; z < offsets_[i + 1]; ++z) {
-          const std::size_t j = nonzero_[z];
-          acc[5 + j] += w * t[5 + j];
-          acc[5 + k + j] += w * t[5 + k + j];
-          acc[5 + 2 * k + j] += w * t[5 + 2 * k + j];
-        }
+    offsets_[i + 1] = nonzero_.size();
+  }
+  for (std::size_t rep = 0; rep <= B; ++rep) {
+    double* acc = sums_.data() + (o * (B + 1) + rep) * stride_;
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::uint32_t wi = weights_[i * (B + 1) + rep];
+      if (wi == 0) continue;
+      const double w = static_cast<double>(wi);
+      const double* t = term_.data() + i * stride_;
+      for (std::size_t c = 0; c < 5; ++c) acc[c] += w * t[c];
+      for (std::size_t z = offsets_[i]; z < offsets_[i + 1]; ++z) {
+        const std::size_t j = nonzero_[z];
+        acc[5 + j] += w * t[5 + j];
+        acc[5 + k + j] += w * t[5 + k + j];
+        acc[5 + 2 * k + j] += w * t[5 + 2 * k + j];
       }
     }
   }
-  // Thirds of each uncertain parameter, over A and B.
-  const std::size_t nu = uncertain_.size();
-  for (std::size_t i = 0; i < n; ++i) {
+}
+
+/// Thirds of each uncertain parameter, over A and B.
+void SobolReducer::add_thirds(const StudyBlock& b) {
+  const std::size_t no = outputs_.size(), nv = factors_.size() + 2, nu = uncertain_.size();
+  for (std::size_t i = 0; i < static_cast<std::size_t>(b.count); ++i) {
     const double* fi = f_.data() + i * nv * no;
     for (std::size_t v = 0; v < 2; ++v) {
       const BlockView& view = b.variants[v];
@@ -433,7 +445,6 @@ void SobolReducer::add(const StudyBlock& b) {
       }
     }
   }
-  rows_ += static_cast<std::uint64_t>(b.count);
 }
 
 void SobolReducer::merge(const Reducer& later) {
@@ -619,6 +630,72 @@ std::vector<OutputSensitivity> sobol_indices(const Program& p, const SobolReduce
   return result;
 }
 
+namespace {
+
+/// S1 of one batch by binning (ANOVA estimator): `t` the batch's runs, sum y and sum y^2;
+/// `cnt` and `sum` its bins' runs and sums of y. NaN without variance.
+double binned_s1(const double* t, const double* cnt, const double* sum, std::size_t bins) {
+  const double W = t[0], mean = t[1] / W;
+  const double sst = t[2] - W * mean * mean;
+  double ssb = 0;
+  std::size_t used = 0;
+  for (std::size_t m = 0; m < bins; ++m) {
+    const double nm = cnt[m];
+    if (nm <= 0) continue;
+    ++used;
+    const double d = sum[m] / nm - mean;
+    ssb += nm * d * d;
+  }
+  if (!(sst > 1e-12 * std::max(1.0, W * mean * mean)) || W <= static_cast<double>(used))
+    return kNaN;
+  const double msw = (sst - ssb) / (W - static_cast<double>(used));
+  return (ssb - static_cast<double>(used - 1) * msw) / sst;
+}
+
+/// The whole sample's S1 (the last of `s1`) with a Student-t interval (quantile `tq`) from
+/// the batches' spread.
+Estimate batch_interval(const std::vector<double>& s1, double tq) {
+  const std::size_t G = s1.size() - 1;
+  Estimate e;
+  e.value = s1[G];
+  if (!std::isfinite(s1[G])) return e;
+  double m = 0, ss = 0;
+  std::size_t k = 0;
+  for (std::size_t g = 0; g < G; ++g)
+    if (std::isfinite(s1[g])) m += s1[g], ++k;
+  if (k < 2) return e;
+  m /= static_cast<double>(k);
+  for (std::size_t g = 0; g < G; ++g)
+    if (std::isfinite(s1[g])) ss += (s1[g] - m) * (s1[g] - m);
+  const double half =
+      tq * std::sqrt(ss / static_cast<double>(k - 1)) / std::sqrt(static_cast<double>(k));
+  e.lo = s1[G] - half;
+  e.hi = s1[G] + half;
+  return e;
+}
+
+/// A third's P(met) (an indicator) or mean, with its interval, from runs, sum and sum of
+/// squares.
+Third third_estimate(double runs, double sum, double sumsq, bool indicator) {
+  Third th;
+  th.runs = static_cast<std::uint64_t>(runs);
+  if (th.runs == 0) return th;
+  if (indicator) {
+    const Proportion pr = proportion(static_cast<std::uint64_t>(std::llround(sum)), th.runs);
+    th.value = pr.p, th.lo = pr.lo, th.hi = pr.hi;
+  } else {
+    Moments mo;
+    mo.n = th.runs;
+    mo.sum = sum;
+    mo.sumsq = sumsq;
+    const MeanInterval mi = mean_interval(mo);
+    th.value = mi.mean, th.lo = mi.lo, th.hi = mi.hi;
+  }
+  return th;
+}
+
+}  // namespace
+
 std::vector<std::vector<GivenDataIndex>> given_data_indices(
     const std::vector<std::vector<double>>& x, const std::vector<std::vector<double>>& y,
     const std::vector<char>& indicator, const GivenDataOptions& o) {
@@ -678,59 +755,13 @@ std::vector<std::vector<GivenDataIndex>> given_data_indices(
         const std::size_t t = third[i];
         tn[t] += 1, ts[t] += yo[i], tss[t] += yo[i] * yo[i];
       }
-      for (std::size_t g = 0; g <= G; ++g) {
-        const double* t = tot.data() + (out * (G + 1) + g) * 3;
-        const double W = t[0], mean = t[1] / W;
-        const double sst = t[2] - W * mean * mean;
-        double ssb = 0;
-        std::size_t used = 0;
-        for (std::size_t m = 0; m < bins; ++m) {
-          const double nm = cnt[g * bins + m];
-          if (nm <= 0) continue;
-          ++used;
-          const double d = sum[g * bins + m] / nm - mean;
-          ssb += nm * d * d;
-        }
-        s1[g] = kNaN;
-        if (!(sst > 1e-12 * std::max(1.0, W * mean * mean)) || W <= static_cast<double>(used))
-          continue;
-        const double msw = (sst - ssb) / (W - static_cast<double>(used));
-        s1[g] = (ssb - static_cast<double>(used - 1) * msw) / sst;
-      }
+      for (std::size_t g = 0; g <= G; ++g)
+        s1[g] = binned_s1(tot.data() + (out * (G + 1) + g) * 3, cnt.data() + g * bins,
+                          sum.data() + g * bins, bins);
       GivenDataIndex& gi = result[out][q];
-      gi.s1.value = s1[G];
-      if (std::isfinite(s1[G])) {
-        double m = 0, ss = 0;
-        std::size_t k = 0;
-        for (std::size_t g = 0; g < G; ++g)
-          if (std::isfinite(s1[g])) m += s1[g], ++k;
-        if (k >= 2) {
-          m /= static_cast<double>(k);
-          for (std::size_t g = 0; g < G; ++g)
-            if (std::isfinite(s1[g])) ss += (s1[g] - m) * (s1[g] - m);
-          const double half =
-              tq * std::sqrt(ss / static_cast<double>(k - 1)) / std::sqrt(static_cast<double>(k));
-          gi.s1.lo = s1[G] - half;
-          gi.s1.hi = s1[G] + half;
-        }
-      }
-      for (std::size_t t = 0; t < 3; ++t) {
-        Third& th = gi.thirds[t];
-        th.runs = static_cast<std::uint64_t>(tn[t]);
-        if (th.runs == 0) continue;
-        if (indicator[out]) {
-          const Proportion pr =
-              proportion(static_cast<std::uint64_t>(std::llround(ts[t])), th.runs);
-          th.value = pr.p, th.lo = pr.lo, th.hi = pr.hi;
-        } else {
-          Moments mo;
-          mo.n = th.runs;
-          mo.sum = ts[t];
-          mo.sumsq = tss[t];
-          const MeanInterval mi = mean_interval(mo);
-          th.value = mi.mean, th.lo = mi.lo, th.hi = mi.hi;
-        }
-      }
+      gi.s1 = batch_interval(s1, tq);
+      for (std::size_t t = 0; t < 3; ++t)
+        gi.thirds[t] = third_estimate(tn[t], ts[t], tss[t], indicator[out]);
     }
   }
   return result;

@@ -683,31 +683,93 @@ struct ChunkWork {
   std::exception_ptr error;
 };
 
-}  // namespace
+/// The design's draws of variant `v`, or nullptr for the counter-based streams.
+const Draws* draws_of(const Study& s, std::size_t v) {
+  return s.design.draws.empty() ? nullptr : &s.design.draws[v];
+}
 
-StudyResult run_study(const Study& s, const StudyOptions& o) {
-  if (o.communicator && o.communicator->size() > 1) return run_study_on_ranks(s, o);
+/// Evaluates chunk `w` block by block into its reducers; `local` holds this thread's
+/// blocks, one per variant (made or remade here for `block_size`).
+void evaluate_chunk(const Study& s, const StudyOptions& o, ChunkWork& w,
+                    std::vector<Program::Block>& local, int block_size) {
+  const auto k_variants = s.variants.size();
+  for (const auto& r : s.reducers) w.reducers.push_back(r->empty());
+  if (local.size() != k_variants || local[0].capacity != block_size) {
+    local.clear();
+    for (const Program* p : s.variants) local.push_back(p->make_block(block_size));
+  }
+  std::vector<BlockView> views;
+  for (int off = 0; off < w.count; off += block_size) {
+    if (o.cancel && o.cancel->load(std::memory_order_relaxed)) throw InterruptedError();
+    const int n = std::min(block_size, w.count - off);
+    const std::uint64_t run0 = w.first + static_cast<std::uint64_t>(off);
+    views.clear();
+    for (std::size_t v = 0; v < k_variants; ++v) {
+      const Program& p = *s.variants[v];
+      try {
+        p.evaluate(local[v], o.seed, run0, n, draws_of(s, v));
+      } catch (const RunError&) {
+        // Name the lowest failing run of the block, whatever the block size: runs are
+        // independent, so evaluate them alone in order until one fails.
+        Program::Block one = p.make_block(1);
+        for (int i = 0; i < n; ++i)
+          p.evaluate(one, o.seed, run0 + static_cast<std::uint64_t>(i), 1, draws_of(s, v));
+        throw;
+      }
+      views.emplace_back(p, local[v], run0, n);
+    }
+    StudyBlock b{run0, n, views};
+    for (auto& r : w.reducers) r->add(b);
+  }
+}
+
+/// The serial stage's work on chunk `w`, in run order: its error raised (after a last
+/// checkpoint when it is an interruption), else its reducers pushed into the state. True
+/// when the stop rule ends the study here.
+bool merge_chunk(const StudyOptions& o, ChunkWork& w, StudyResult& result) {
+  if (w.error) {
+    if (o.checkpoint) try {
+        std::rethrow_exception(w.error);
+      } catch (const InterruptedError&) {
+        o.checkpoint(result.state, true);  // every chunk before this one is in the state
+      } catch (...) {
+      }
+    std::rethrow_exception(w.error);
+  }
+  for (auto& r : w.reducers) r->chunk_done();
+  const bool stop = o.stop && o.stop->observe(w.reducers);
+  result.last = w.first + static_cast<std::uint64_t>(w.count);
+  result.state.push({0, w.index, std::move(w.reducers)});
+  result.state.last = result.last;
+  if (o.progress) o.progress(result.last - o.first);
+  if (o.checkpoint) o.checkpoint(result.state, false);
+  return stop;
+}
+
+/// What run_study refuses before it starts (std::invalid_argument, MemoryLimitError).
+void check_study(const Study& s, const StudyOptions& o) {
   if (s.variants.empty()) throw std::invalid_argument("run_study: no variants");
   if (o.last <= o.first) throw std::invalid_argument("run_study: the run range is empty");
   if (o.block < 0 || o.chunk < 1)
     throw std::invalid_argument("run_study: block must be >= 0 (0: automatic), chunk >= 1");
-  const auto start = std::chrono::steady_clock::now();
-  const auto k_variants = s.variants.size();
-  const auto chunk = static_cast<std::uint64_t>(o.chunk);
-
-  const int block_size = block_runs(s, o);
   if (o.memory_limit > 0) {
     const MemoryEstimate e = estimate_memory(s, o);
     if (e.least() > o.memory_limit) throw MemoryLimitError(memory_message(s, o, e));
   }
+  if (!s.design.draws.empty() && s.design.draws.size() != s.variants.size())
+    throw std::invalid_argument("run_study: the design's draws must be one per variant");
+}
 
+}  // namespace
+
+StudyResult run_study(const Study& s, const StudyOptions& o) {
+  if (o.communicator && o.communicator->size() > 1) return run_study_on_ranks(s, o);
+  check_study(s, o);
+  const auto start = std::chrono::steady_clock::now();
+  const auto chunk = static_cast<std::uint64_t>(o.chunk);
+  const int block_size = block_runs(s, o);
   const std::uint64_t first_chunk = o.first / chunk;
   const std::uint64_t end_chunk = (o.last - 1) / chunk + 1;
-  if (!s.design.draws.empty() && s.design.draws.size() != k_variants)
-    throw std::invalid_argument("run_study: the design's draws must be one per variant");
-  auto draws_of = [&](std::size_t v) -> const Draws* {
-    return s.design.draws.empty() ? nullptr : &s.design.draws[v];
-  };
 
   // ThreadSanitizer cannot see TBB's own synchronisation (Debian's libtbb is not
   // instrumented), so the orderings the pipeline guarantees and this function relies on
@@ -732,35 +794,7 @@ StudyResult run_study(const Study& s, const StudyOptions& o) {
       w->first = std::max(o.first, c * chunk);
       const std::uint64_t end = std::min(o.last, (c + 1) * chunk);
       w->count = static_cast<int>(end - w->first);
-      for (const auto& r : s.reducers) w->reducers.push_back(r->empty());
-      auto& local = blocks.local();
-      if (local.size() != k_variants || local[0].capacity != block_size) {
-        local.clear();
-        for (const Program* p : s.variants) local.push_back(p->make_block(block_size));
-      }
-      std::vector<BlockView> views;
-      for (int off = 0; off < w->count; off += block_size) {
-        if (o.cancel && o.cancel->load(std::memory_order_relaxed)) throw InterruptedError();
-        const int n = std::min(block_size, w->count - off);
-        const std::uint64_t run0 = w->first + static_cast<std::uint64_t>(off);
-        views.clear();
-        for (std::size_t v = 0; v < k_variants; ++v) {
-          const Program& p = *s.variants[v];
-          try {
-            p.evaluate(local[v], o.seed, run0, n, draws_of(v));
-          } catch (const RunError&) {
-            // Name the lowest failing run of the block, whatever the block size: runs are
-            // independent, so evaluate them alone in order until one fails.
-            Program::Block one = p.make_block(1);
-            for (int i = 0; i < n; ++i)
-              p.evaluate(one, o.seed, run0 + static_cast<std::uint64_t>(i), 1, draws_of(v));
-            throw;
-          }
-          views.emplace_back(p, local[v], run0, n);
-        }
-        StudyBlock b{run0, n, views};
-        for (auto& r : w->reducers) r->add(b);
-      }
+      evaluate_chunk(s, o, *w, blocks.local(), block_size);
     } catch (...) {
       w->error = std::current_exception();
     }
@@ -785,22 +819,7 @@ StudyResult run_study(const Study& s, const StudyOptions& o) {
       in_flight.erase(it);
     }
     if (stopped.load()) return;  // computed ahead of a stop: not part of the study
-    if (w->error) {
-      if (o.checkpoint) try {
-          std::rethrow_exception(w->error);
-        } catch (const InterruptedError&) {
-          o.checkpoint(result.state, true);  // every chunk before this one is in the state
-        } catch (...) {
-        }
-      std::rethrow_exception(w->error);
-    }
-    for (auto& r : w->reducers) r->chunk_done();
-    if (o.stop && o.stop->observe(w->reducers)) stopped.store(true);
-    result.last = w->first + static_cast<std::uint64_t>(w->count);
-    result.state.push({0, w->index, std::move(w->reducers)});
-    result.state.last = result.last;
-    if (o.progress) o.progress(result.last - o.first);
-    if (o.checkpoint) o.checkpoint(result.state, false);
+    if (merge_chunk(o, *w, result)) stopped.store(true);
   };
 
   // The study's own arena: its threads, never a process-wide limit, so that studies run

@@ -18,45 +18,13 @@
 #include "attain/graph.hpp"
 #include "attain/program.hpp"
 #include "attain/yaml_reader.hpp"
+#include "temp_dir.hpp"
 
 namespace {
 
 namespace fs = std::filesystem;
 
-/// A fresh directory for models, outputs and captured streams, removed at the end.
-class TempDir {
- public:
-  TempDir() {
-    static std::atomic<int> counter{0};
-    path_ = fs::temp_directory_path() /
-            ("attain-cli-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  std::string write(const std::string& name, const std::string& text) const {
-    fs::path p = path_ / name;
-    fs::create_directories(p.parent_path());
-    std::ofstream(p) << text;
-    return p.string();
-  }
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-  /// Names of the entries in the directory that start with `prefix`.
-  std::vector<std::string> entries(const std::string& prefix) const {
-    std::vector<std::string> out;
-    for (const auto& e : fs::directory_iterator(path_)) {
-      std::string name = e.path().filename().string();
-      if (name.rfind(prefix, 0) == 0) out.push_back(name);
-    }
-    return out;
-  }
-
- private:
-  fs::path path_;
-};
+using attain_test::TempDir;
 
 std::string slurp(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

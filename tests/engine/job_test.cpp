@@ -3,7 +3,6 @@
 #include "attain/job.hpp"
 
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
 #include <cstring>
 #include <filesystem>
@@ -13,6 +12,7 @@
 
 #include "attain/program.hpp"
 #include "attain/study.hpp"
+#include "temp_dir.hpp"
 
 namespace attain {
 namespace {
@@ -83,24 +83,13 @@ TEST(JobTest, CancellingOneStudyLeavesTheOtherToFinish) {
   EXPECT_EQ(side_b, alone_b);
 }
 
-/// A fresh folder, removed with everything in it.
-struct Folder {
-  std::filesystem::path path;
-  Folder() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "attain-job-XXXXXX").string();
-    if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
-    path = tmpl;
-  }
-  ~Folder() { std::filesystem::remove_all(path); }
-};
-
 TEST(JobTest, AFileAndTheCommandThatWroteItAreOneStudy) {
-  Folder dir;
+  attain_test::TempDir dir;
   EnsembleSettings s;
   s.runs = 5000;
   s.threads = 1;
   s.store = StoreLevel::kSummary;
-  s.out = (dir.path / "r.h5").string();
+  s.out = dir.file("r.h5");
   s.out_given = true;
   const std::string plan = std::string(ATTAIN_SOURCE_DIR) + "/scenarios/guandu/plan.yaml";
   JobHooks hooks;
@@ -117,8 +106,8 @@ TEST(JobTest, AFileAndTheCommandThatWroteItAreOneStudy) {
 }
 
 TEST(JobTest, AnAtomicOutputIsWholeOrAbsent) {
-  Folder dir;
-  const std::string out = (dir.path / "out.txt").string();
+  attain_test::TempDir dir;
+  const std::string out = dir.file("out.txt");
   std::string temporary;
   JobHooks hooks;
   hooks.temporary = [&](const std::string& t) {
@@ -139,9 +128,7 @@ TEST(JobTest, AnAtomicOutputIsWholeOrAbsent) {
   std::ifstream in(out);
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   EXPECT_EQ(text, "first");
-  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir.path),
-                          std::filesystem::directory_iterator()),
-            1);
+  EXPECT_EQ(dir.entries(""), std::vector<std::string>{"out.txt"});
 }
 
 TEST(JobTest, SettingsAreCheckedBeforeTheModelIsRead) {

@@ -15,6 +15,7 @@
 #include "attain/model.hpp"
 #include "attain/program.hpp"
 #include "attain/yaml_reader.hpp"
+#include "temp_dir.hpp"
 
 namespace attain {
 namespace {
@@ -40,31 +41,7 @@ correlations:
     matrix: [[1, 0.3, 0.2], [0.3, 1, 0.1], [0.2, 0.1, 1]]
 )";
 
-/// A fresh directory for scenario files, removed at the end of the test.
-class TempDir {
- public:
-  TempDir() {
-    static std::atomic<int> counter{0};
-    path_ = fs::temp_directory_path() / ("attain-scenario-test-" + std::to_string(::getpid()) +
-                                         "-" + std::to_string(counter++));
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  std::string write(const std::string& name, const std::string& text) const {
-    fs::path p = path_ / name;
-    fs::create_directories(p.parent_path());
-    std::ofstream(p) << text;
-    return p.string();
-  }
-  std::string root() const { return path_.string(); }
-
- private:
-  fs::path path_;
-};
+using attain_test::TempDir;
 
 Model model() {
   return parse_model(kModel, "base.yaml");

@@ -16,6 +16,7 @@
 #include "attain/diagnostics.hpp"
 #include "attain/graph.hpp"
 #include "attain/model.hpp"
+#include "temp_dir.hpp"
 
 namespace attain {
 namespace {
@@ -103,30 +104,7 @@ void expect_error_at(const std::string& text, const std::string& part, const std
                                        std::to_string(e.loc().col) + ": error: " + e.text());
 }
 
-/// A fresh directory for files, removed at the end of the test.
-class TempDir {
- public:
-  TempDir() {
-    static std::atomic<int> counter{0};
-    path_ = fs::temp_directory_path() /
-            ("attain-yaml-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  std::string write(const std::string& name, const std::string& bytes) const {
-    fs::path p = path_ / name;
-    std::ofstream(p, std::ios::binary) << bytes;
-    return p.string();
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+using attain_test::TempDir;
 
 InputError load_error(const std::string& path) {
   try {

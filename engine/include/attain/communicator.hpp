@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "attain/errors.hpp"
 #include "attain/study.hpp"
 
 namespace attain {
@@ -48,19 +49,6 @@ std::vector<std::byte> encode_state(const StudyState& state);
 /// matching prototype. Throws std::invalid_argument when the bytes do not match them.
 StudyState decode_state(std::span<const std::byte> bytes,
                         const std::vector<std::unique_ptr<Reducer>>& prototypes);
-
-/// @brief An error that every rank of a study throws alike, after the ranks exchanged
-/// their outcomes: the first in chunk order of the errors any rank met, with that error's
-/// message and exit code (so one message names the run, and every rank exits with it).
-class SharedError : public Error {
- public:
-  SharedError(const std::string& user_message, int exit_code)
-      : Error(user_message, exit_code), message_(user_message) {}
-  std::string user_message() const override { return message_; }
-
- private:
-  std::string message_;
-};
 
 /// run_study's path with StudyOptions::communicator of size > 1: this rank evaluates its
 /// chunk_share() of the range, the ranks all_gather their encoded states (or their first

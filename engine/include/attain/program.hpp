@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "attain/distributions.hpp"
+#include "attain/errors.hpp"
 #include "attain/graph.hpp"
 #include "attain/model.hpp"
 #include "attain/random.hpp"
@@ -79,20 +80,6 @@ struct SlotCode {
   std::vector<Instr> later;  ///< at every later step
   bool skip_last = false;    ///< stock flows: not needed at the last step
   std::string what;          ///< for messages: "auxiliary 'x'", "change of stock 'y'"
-};
-
-/// A run that produced a non-finite value or an invalid draw: the user's model is at
-/// fault, not the engine. The CLI exits with code 3.
-class RunError : public Error {
- public:
-  RunError(const std::string& text, std::uint64_t run) : Error(text, kExitRun), run_(run) {}
-  std::uint64_t run() const { return run_; }
-  std::string user_message() const override {
-    return std::string("attain: error: run stopped: ") + what();
-  }
-
- private:
-  std::uint64_t run_;
 };
 
 /// @brief Where a block's random numbers come from, when not from the counter-based

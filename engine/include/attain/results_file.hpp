@@ -8,6 +8,7 @@
 
 #include "attain/analysis.hpp"
 #include "attain/ensemble.hpp"
+#include "attain/errors.hpp"
 #include "attain/model.hpp"
 #include "attain/sensitivity.hpp"
 
@@ -161,11 +162,5 @@ struct StaleTemporary {
 /// namespaces). Temporaries of live processes, and any other file, are left alone.
 /// Returns the stale ones found, removed or not; never throws.
 std::vector<StaleTemporary> remove_stale_temporaries(const std::string& output);
-
-/// Thrown when the output cannot be created or written (exit code 2 in the CLI).
-class OutputError : public Error {
- public:
-  explicit OutputError(const std::string& text) : Error(text, kExitInput) {}
-};
 
 }  // namespace attain

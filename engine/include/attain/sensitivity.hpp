@@ -132,6 +132,10 @@ class SobolReducer : public Reducer {
   std::vector<double> f_, term_;
   std::vector<std::uint32_t> weights_, nonzero_;
   std::vector<std::size_t> offsets_;
+
+  void block_outputs(const StudyBlock& b);      ///< f_ and weights_ of the block's rows
+  void add_sums(std::size_t o, std::size_t n);  ///< output o's rows into sums_
+  void add_thirds(const StudyBlock& b);         ///< the rows into thirds_
 };
 
 /// @brief The design's A and B rows as points for scenario discovery: the uncertain

@@ -12,19 +12,11 @@
 #include <vector>
 
 #include "attain/diagnostics.hpp"
+#include "attain/errors.hpp"
 #include "attain/program.hpp"
 #include "attain/stats.hpp"
 
 namespace attain {
-
-/// Thrown when StudyOptions::cancel was set.
-class InterruptedError : public Error {
- public:
-  InterruptedError() : Error("interrupted", kExitInterrupted) {}
-  std::string user_message() const override {
-    return "attain: interrupted; no results file was written";
-  }
-};
 
 /// @brief One block of runs of one variant, as reducers see it: values(step, node) points
 /// at `count()` lanes, one per run from first_run(). Reducers read blocks only through
@@ -324,13 +316,6 @@ int buffered_chunk(int chunk, std::uint64_t bytes_per_run,
 /// The memory available to this process: MemAvailable (/proc/meminfo), or less when a
 /// cgroup limit (memory.max) leaves less; 0 when unknown.
 std::uint64_t available_memory();
-
-/// Thrown by run_study when StudyOptions::memory_limit is set and the study needs more
-/// for sure: names the need, its largest part, the limit and what helps. Exit code 2.
-class MemoryLimitError : public Error {
- public:
-  explicit MemoryLimitError(const std::string& message) : Error(message, kExitInput) {}
-};
 
 class StudyState;
 class Communicator;  // communicator.hpp
