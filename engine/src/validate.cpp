@@ -60,9 +60,7 @@ std::optional<double> check_constants(const Expr& e) {
     fail(e.args[1]->loc, fmt::format("smooth() needs a time constant > 0 (got {})", *args[1]));
   if (e.op == Op::kPulse && args.size() > 2 && args[2] && !(*args[2] > 0))
     fail(e.args[2]->loc, fmt::format("pulse() needs a width > 0 (got {})", *args[2]));
-  if (!all || e.op == Op::kLookup || e.op == Op::kSmooth || e.op == Op::kStep ||
-      e.op == Op::kRamp || e.op == Op::kPulse)
-    return std::nullopt;
+  if (!all || op_info(e.op).scalar == nullptr) return std::nullopt;  // needs context
   std::vector<double> v;
   for (const auto& a : args) v.push_back(*a);
   double r = apply_scalar(e.op, v.data(), static_cast<int>(v.size()));
