@@ -15,7 +15,7 @@
 #include <cstddef>
 #include <limits>
 
-#include "distribution_math.hpp"
+#include "distribution_rows.hpp"
 
 namespace attain {
 namespace {
@@ -629,12 +629,6 @@ double normal_quantile(double u) {
   return as241(u);
 }
 
-double quantile(DistKind kind, std::span<const double> p, const DistTable* table, double u) {
-  if (std::isnan(u) || !params_ok(kind, p)) return kNaN;
-  if (!table_ok(kind, table)) return kNaN;
-  return quantile_unchecked(kind, p, table, u);
-}
-
 double draw(DistKind kind, std::span<const double> p, const DistTable* table, Stream& stream) {
   // The normal is the hot path of most models: checked inline, then AS241 on one uniform,
   // without the register saves the other samplers' frame would cost.
@@ -645,6 +639,34 @@ double draw(DistKind kind, std::span<const double> p, const DistTable* table, St
     return p[0] + p[1] * as241(stream.u01());
   }
   return draw_other(kind, p, table, stream);
+}
+
+namespace detail {
+
+bool params_ok(DistKind kind, std::span<const double> p) {
+  return !find_problem(kind, p);
+}
+
+bool table_ok(DistKind kind, const DistTable* table) {
+  if (!is_table_kind(kind)) return true;
+  if (table == nullptr || table->values.empty()) return false;
+  if (kind == DistKind::kDiscrete) return table->cumulative.size() == table->values.size();
+  return true;
+}
+
+double quantile_unchecked(DistKind kind, std::span<const double> p, const DistTable* table,
+                          double u) {
+  return visit_row(
+      kind, [&]<class D>() { return D::quantile(p, table, u); }, kNaN);
+}
+
+}  // namespace detail
+
+// Here, with the numerics, so that the checks and the rows' inverse CDFs inline into it.
+double quantile(DistKind kind, std::span<const double> p, const DistTable* table, double u) {
+  if (std::isnan(u) || !params_ok(kind, p)) return kNaN;
+  if (!table_ok(kind, table)) return kNaN;
+  return quantile_unchecked(kind, p, table, u);
 }
 
 }  // namespace attain

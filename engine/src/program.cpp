@@ -699,7 +699,7 @@ void Program::Frame::check_hidden(const SlotCode& sc, const Instr& in) const {
 void Program::Frame::run(const SlotCode& sc) const {
   const auto& code = k == 0 ? sc.first : sc.later;
   for (const Instr& in : code) {
-    check_hidden(sc, in);
+    if (hiding_operands(in.code) != 0) check_hidden(sc, in);
     execute(in);
   }
   // A non-finite value stops the run with the node, the step and the run index.
