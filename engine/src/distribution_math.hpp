@@ -1,5 +1,5 @@
 // Numerical building blocks of the distributions (distributions.cpp), for the table of
-// distributions (distribution_table.cpp). Internal to the engine.
+// distributions (distribution_rows.hpp). Internal to the engine.
 #pragma once
 
 #include <boost/math/policies/policy.hpp>

@@ -1,5 +1,5 @@
 // Probability distributions: the numerics behind the table of distributions
-// (distribution_table.cpp): normal, beta, gamma, Poisson and binomial inverse CDFs,
+// (distribution_rows.hpp): normal, beta, gamma, Poisson and binomial inverse CDFs,
 // tabulated quantile functions and samplers.
 #include "attain/distributions.hpp"
 

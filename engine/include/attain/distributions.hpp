@@ -25,7 +25,7 @@ namespace attain {
 /// -inf, max +inf); Discrete (table: values with probabilities summing to 1); Empirical
 /// (table: observed samples, each equally likely); Poisson {rate}; Binomial {n, p};
 /// Bernoulli {p}. Each one's parameters, checks, inverse CDF and moments are its row of
-/// the table in engine/src/distribution_table.cpp.
+/// the table in engine/src/distribution_rows.hpp.
 #define ATTAIN_DISTRIBUTIONS(X) \
   X(Normal, "normal")           \
   X(LogNormal, "lognormal")     \
