@@ -59,29 +59,12 @@ class Parser {
       pos_ = i;
       return;
     }
-    unsigned char c = static_cast<unsigned char>(text_[i]);
-    std::size_t j = i;
+    const unsigned char c = static_cast<unsigned char>(text_[i]);
+    std::size_t j = i + 1;
     if (std::isdigit(c) || (c == '.' && i + 1 < text_.size() && std::isdigit(text_[i + 1]))) {
-      while (j < text_.size() &&
-             (std::isdigit(static_cast<unsigned char>(text_[j])) || text_[j] == '.'))
-        ++j;
-      if (j < text_.size() && (text_[j] == 'e' || text_[j] == 'E')) {
-        std::size_t k = j + 1;
-        if (k < text_.size() && (text_[k] == '+' || text_[k] == '-')) ++k;
-        if (k < text_.size() && std::isdigit(static_cast<unsigned char>(text_[k]))) {
-          j = k;
-          while (j < text_.size() && std::isdigit(static_cast<unsigned char>(text_[j]))) ++j;
-        }
-      }
-      std::string num(text_.substr(i, j - i));
-      char* end = nullptr;
-      double v = std::strtod(num.c_str(), &end);
-      if (end != num.c_str() + num.size())
-        fail(origin_.at(i), fmt::format("malformed number '{}'", num));
-      if (!std::isfinite(v))
-        fail(origin_.at(i), fmt::format("number '{}' is out of the range of doubles", num));
-      tok_ = Token{Tok::kNumber, text_.substr(i, j - i), i, v};
+      j = lex_number(i);
     } else if (std::isalpha(c) || c == '_' || c >= 0x80) {
+      j = i;
       while (j < text_.size()) {
         unsigned char d = static_cast<unsigned char>(text_[j]);
         if (!(std::isalnum(d) || d == '_' || d >= 0x80)) break;
@@ -89,34 +72,62 @@ class Parser {
       }
       tok_ = Token{Tok::kIdent, text_.substr(i, j - i), i};
     } else if (c == '(') {
-      j = i + 1, tok_ = Token{Tok::kLParen, text_.substr(i, 1), i};
+      tok_ = Token{Tok::kLParen, text_.substr(i, 1), i};
     } else if (c == ')') {
-      j = i + 1, tok_ = Token{Tok::kRParen, text_.substr(i, 1), i};
+      tok_ = Token{Tok::kRParen, text_.substr(i, 1), i};
     } else if (c == ',') {
-      j = i + 1, tok_ = Token{Tok::kComma, text_.substr(i, 1), i};
+      tok_ = Token{Tok::kComma, text_.substr(i, 1), i};
     } else {
-      static constexpr std::array<std::string_view, 13> ops = {
-          "<=", ">=", "==", "!=", "<", ">", "+", "-", "*", "/", "^", "&&", "||"};
-      for (auto op : ops) {
-        if (text_.substr(i, op.size()) == op) {
-          j = i + op.size();
-          tok_ = Token{Tok::kOp, text_.substr(i, op.size()), i};
-          break;
-        }
-      }
-      if (j == i) {
-        std::string bad(text_.substr(i, c >= 0x80 ? 1 : 1));
-        if (bad == "%")
-          fail(origin_.at(i),
-               "'%' is not an operator; write a percentage as a plain number in the node's "
-               "unit (2.5 for 2.5 % when the unit is '%', or 0.025 for a share)");
-        fail(origin_.at(i),
-             fmt::format("unexpected character '{}'; expressions use numbers, names, "
-                         "+ - * / ^, comparisons, and/or/not and function calls",
-                         bad));
-      }
+      j = lex_operator(i);
     }
     pos_ = j;
+  }
+
+  /// The number at i: digits and dots, then an exponent if a digit follows its sign.
+  std::size_t lex_number(std::size_t i) {
+    std::size_t j = i;
+    while (j < text_.size() &&
+           (std::isdigit(static_cast<unsigned char>(text_[j])) || text_[j] == '.'))
+      ++j;
+    if (j < text_.size() && (text_[j] == 'e' || text_[j] == 'E')) {
+      std::size_t k = j + 1;
+      if (k < text_.size() && (text_[k] == '+' || text_[k] == '-')) ++k;
+      if (k < text_.size() && std::isdigit(static_cast<unsigned char>(text_[k]))) {
+        j = k;
+        while (j < text_.size() && std::isdigit(static_cast<unsigned char>(text_[j]))) ++j;
+      }
+    }
+    std::string num(text_.substr(i, j - i));
+    char* end = nullptr;
+    double v = std::strtod(num.c_str(), &end);
+    if (end != num.c_str() + num.size())
+      fail(origin_.at(i), fmt::format("malformed number '{}'", num));
+    if (!std::isfinite(v))
+      fail(origin_.at(i), fmt::format("number '{}' is out of the range of doubles", num));
+    tok_ = Token{Tok::kNumber, text_.substr(i, j - i), i, v};
+    return j;
+  }
+
+  /// The longest infix operator of the table (symbol or alias, words aside) at i.
+  std::size_t lex_operator(std::size_t i) {
+    std::string_view best;
+    for (const auto& o : kOperations)
+      for (std::string_view s : {o.symbol, o.alias})
+        if (o.level > 0 && !s.empty() && !std::isalpha(static_cast<unsigned char>(s[0])) &&
+            s.size() > best.size() && text_.substr(i, s.size()) == s)
+          best = s;
+    if (best.empty()) {
+      std::string bad(text_.substr(i, 1));
+      if (bad == "%")
+        fail(origin_.at(i),
+             "'%' is not an operator; write a percentage as a plain number in the node's "
+             "unit (2.5 for 2.5 % when the unit is '%', or 0.025 for a share)");
+      fail(origin_.at(i), fmt::format("unexpected character '{}'; expressions use numbers, names, "
+                                      "+ - * / ^, comparisons, and/or/not and function calls",
+                                      bad));
+    }
+    tok_ = Token{Tok::kOp, best, i};
+    return i + best.size();
   }
 
   bool is_op(std::string_view s) const { return tok_.kind == Tok::kOp && tok_.text == s; }
