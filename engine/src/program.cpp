@@ -557,22 +557,17 @@ ConstMap arg(const Frame& f, const Instr& in, int i) {
   return {f.array_of(in.a[i], i), f.count};
 }
 
-template <>
-void block_op<Op::kAdd>(const Frame& f, const Instr& in, double* d) {
-  arith(f, in, d, std::plus<>{});
-}
-template <>
-void block_op<Op::kSub>(const Frame& f, const Instr& in, double* d) {
-  arith(f, in, d, std::minus<>{});
-}
-template <>
-void block_op<Op::kMul>(const Frame& f, const Instr& in, double* d) {
-  arith(f, in, d, std::multiplies<>{});
-}
-template <>
-void block_op<Op::kDiv>(const Frame& f, const Instr& in, double* d) {
-  arith(f, in, d, std::divides<>{});
-}
+// + - * / as Eigen expressions, without broadcasting a scalar operand.
+#define ATTAIN_ARITH_OP(id, functor)                                     \
+  template <>                                                            \
+  void block_op<Op::k##id>(const Frame& f, const Instr& in, double* d) { \
+    arith(f, in, d, functor{});                                          \
+  }
+ATTAIN_ARITH_OP(Add, std::plus<>)
+ATTAIN_ARITH_OP(Sub, std::minus<>)
+ATTAIN_ARITH_OP(Mul, std::multiplies<>)
+ATTAIN_ARITH_OP(Div, std::divides<>)
+#undef ATTAIN_ARITH_OP
 template <>
 void block_op<Op::kNeg>(const Frame& f, const Instr& in, double* d) {
   ArrayMap(d, f.count) = -arg(f, in, 0);
