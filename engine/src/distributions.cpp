@@ -1,4 +1,6 @@
-// Probability distributions: parameter checks, inverse CDFs, exact samplers and moments.
+// Probability distributions: the numerics behind the table of distributions
+// (distribution_rows.hpp): normal, beta, gamma, Poisson and binomial inverse CDFs,
+// tabulated quantile functions and samplers.
 #include "attain/distributions.hpp"
 
 #include <algorithm>
@@ -13,24 +15,13 @@
 #include <cstddef>
 #include <limits>
 
+#include "distribution_rows.hpp"
+
 namespace attain {
 namespace {
 
-namespace bmp = boost::math::policies;
+using namespace detail;  // NOLINT(google-build-using-namespace)
 
-// Boost.Math reports errors through return values (NaN, inf) instead of exceptions:
-// a sampler runs inside parallel Monte Carlo loops and must never throw. Promotion of
-// double to long double is off because long double is 80, 128 or 64 bits depending on
-// the platform, which would make the numbers platform dependent.
-using Policy =
-    bmp::policy<bmp::domain_error<bmp::ignore_error>, bmp::pole_error<bmp::ignore_error>,
-                bmp::overflow_error<bmp::ignore_error>, bmp::evaluation_error<bmp::ignore_error>,
-                bmp::rounding_error<bmp::ignore_error>,
-                bmp::indeterminate_result_error<bmp::ignore_error>, bmp::promote_float<false>,
-                bmp::promote_double<false>>;
-
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-constexpr double kInf = std::numeric_limits<double>::infinity();
 constexpr double kLogSqrt2Pi = 0.91893853320467274178;  // log(sqrt(2 pi))
 constexpr double kInvSqrt2Pi = 0.39894228040143267794;  // 1 / sqrt(2 pi)
 constexpr double kSqrtHalf = 0.70710678118654752440;    // 1 / sqrt(2)
@@ -134,148 +125,6 @@ inline double as241(double u) {
   return as241_tail(u, q);
 }
 
-constexpr std::array<std::string_view, 13> kNames = {
-    "normal",      "lognormal", "uniform",   "triangular", "pert",     "beta",     "gamma",
-    "truncnormal", "discrete",  "empirical", "poisson",    "binomial", "bernoulli"};
-
-constexpr std::array<int, 13> kParamCounts = {2, 2, 2, 3, 4, 4, 2, 4, 0, 0, 1, 2, 1};
-
-// Parameter names in the order of `p`, used in check_params messages.
-std::array<std::string_view, 4> param_names(DistKind kind) {
-  switch (kind) {
-    case DistKind::kNormal:
-      return {"mean", "sd"};
-    case DistKind::kLogNormal:
-      return {"meanlog", "sdlog"};
-    case DistKind::kUniform:
-      return {"min", "max"};
-    case DistKind::kTriangular:
-      return {"min", "mode", "max"};
-    case DistKind::kPert:
-      return {"min", "mode", "max", "lambda"};
-    case DistKind::kBeta:
-      return {"alpha", "beta", "min", "max"};
-    case DistKind::kGamma:
-      return {"shape", "scale"};
-    case DistKind::kTruncNormal:
-      return {"mean", "sd", "min", "max"};
-    case DistKind::kPoisson:
-      return {"rate"};
-    case DistKind::kBinomial:
-      return {"n", "p"};
-    case DistKind::kBernoulli:
-      return {"p"};
-    default:
-      return {};
-  }
-}
-
-// Shortest text that reads back as the same double ("-1", "1.5", "inf", "nan").
-std::string num(double x) {
-  std::array<char, 32> buf{};
-  auto res = std::to_chars(buf.data(), buf.data() + buf.size(), x);
-  return std::string(buf.data(), res.ptr);
-}
-
-// The first rule a parameter vector breaks. Finding it involves no strings, so draw() can
-// validate on every call; check_params() turns it into a message.
-enum class Rule {
-  kOk,
-  kCount,             // wrong number of parameters
-  kFinite,            // p[index] must be finite
-  kFiniteOrMinusInf,  // truncnormal min
-  kFiniteOrPlusInf,   // truncnormal max
-  kNonNegative,       // p[index] >= 0
-  kPositive,          // p[index] > 0
-  kMinBelowMax,       // p[index] < p[other]
-  kModeInRange,       // p[0] <= p[1] <= p[2]
-  kProbability,       // p[index] in [0, 1]
-  kNonNegativeInteger,
-  kExactInteger,  // p[index] <= 2^53
-};
-
-// Largest binomial n: above 2^53 doubles skip whole numbers, and Boost's incomplete beta
-// function at such n ran for hours (a shock whose n grew without bound hung a run).
-constexpr double kMaxExactInteger = 0x1p53;
-
-struct Problem {
-  Rule rule = Rule::kOk;
-  std::size_t index = 0;
-  std::size_t other = 0;
-};
-
-// The binomial n as an integer; the reader may hand over 10.000000000001 from arithmetic.
-double binomial_n(double n) {
-  return std::round(n);
-}
-
-Problem find_problem(DistKind kind, std::span<const double> p) {
-  const int count = param_count(kind);
-  if (count < 0 || p.size() != static_cast<std::size_t>(count)) return {Rule::kCount};
-  for (std::size_t i = 0; i < p.size(); ++i) {
-    if (std::isfinite(p[i])) continue;
-    if (kind == DistKind::kTruncNormal && i == 2) {
-      // Open-ended truncation: min may be -inf, max +inf.
-      if (p[i] == -kInf) continue;
-      return {Rule::kFiniteOrMinusInf, i};
-    }
-    if (kind == DistKind::kTruncNormal && i == 3) {
-      if (p[i] == kInf) continue;
-      return {Rule::kFiniteOrPlusInf, i};
-    }
-    return {Rule::kFinite, i};
-  }
-  auto min_max = [&](std::size_t lo, std::size_t hi) {
-    return p[lo] < p[hi] ? Problem{} : Problem{Rule::kMinBelowMax, lo, hi};
-  };
-  switch (kind) {
-    case DistKind::kNormal:
-    case DistKind::kLogNormal:
-      if (!(p[1] >= 0.0)) return {Rule::kNonNegative, 1};
-      break;
-    case DistKind::kUniform:
-      return min_max(0, 1);
-    case DistKind::kTriangular:
-    case DistKind::kPert:
-      if (!(p[0] < p[2])) return {Rule::kMinBelowMax, 0, 2};
-      if (!(p[0] <= p[1] && p[1] <= p[2])) return {Rule::kModeInRange, 1};
-      if (kind == DistKind::kPert && !(p[3] >= 0.0)) return {Rule::kNonNegative, 3};
-      break;
-    case DistKind::kBeta:
-      if (!(p[0] > 0.0)) return {Rule::kPositive, 0};
-      if (!(p[1] > 0.0)) return {Rule::kPositive, 1};
-      return min_max(2, 3);
-    case DistKind::kGamma:
-      if (!(p[0] > 0.0)) return {Rule::kPositive, 0};
-      if (!(p[1] > 0.0)) return {Rule::kPositive, 1};
-      break;
-    case DistKind::kTruncNormal:
-      if (!(p[1] > 0.0)) return {Rule::kPositive, 1};
-      return min_max(2, 3);
-    case DistKind::kDiscrete:
-    case DistKind::kEmpirical:
-      break;
-    case DistKind::kPoisson:
-      if (!(p[0] >= 0.0)) return {Rule::kNonNegative, 0};
-      break;
-    case DistKind::kBinomial: {
-      const double n = binomial_n(p[0]);
-      if (!(n >= 0.0 && std::abs(p[0] - n) <= 1e-9)) return {Rule::kNonNegativeInteger, 0};
-      if (n > kMaxExactInteger) return {Rule::kExactInteger, 0};
-      if (!(p[1] >= 0.0 && p[1] <= 1.0)) return {Rule::kProbability, 1};
-      break;
-    }
-    case DistKind::kBernoulli:
-      if (!(p[0] >= 0.0 && p[0] <= 1.0)) return {Rule::kProbability, 0};
-      break;
-  }
-  return {};
-}
-
-bool params_ok(DistKind kind, std::span<const double> p) {
-  return find_problem(kind, p).rule == Rule::kOk;
-}
-
 // ---- Normal helpers ------------------------------------------------------------------
 
 double phi_density(double x) {
@@ -340,6 +189,9 @@ double truncnormal_quantile_lower(double lo, double hi, double u) {
   return std::clamp(z, lo, hi);
 }
 
+}  // namespace
+namespace detail {
+
 double truncnormal_quantile(std::span<const double> p, double u) {
   const double mean = p[0], sd = p[1];
   const double a = (p[2] - mean) / sd;
@@ -350,6 +202,8 @@ double truncnormal_quantile(std::span<const double> p, double u) {
   if (a + b > 0.0) return mean - sd * truncnormal_quantile_lower(-b, -a, 1.0 - u);
   return mean + sd * truncnormal_quantile_lower(a, b, u);
 }
+}  // namespace detail
+namespace {
 
 // Mean and variance of the standardized truncated normal on [lo, hi], lo + hi <= 0.
 void truncnormal_moments_lower(double lo, double hi, double& mean, double& var) {
@@ -373,6 +227,9 @@ void truncnormal_moments_lower(double lo, double hi, double& mean, double& var) 
   var = 1.0 + l2 - l1 * l1;
 }
 
+}  // namespace
+namespace detail {
+
 void truncnormal_moments(std::span<const double> p, double& mean, double& var) {
   const double mu = p[0], sd = p[1];
   const double a = (p[2] - mu) / sd;
@@ -387,22 +244,10 @@ void truncnormal_moments(std::span<const double> p, double& mean, double& var) {
   mean = mu + sd * m;
   var = sd * sd * v;
 }
+}  // namespace detail
+namespace {
 
 // ---- Boost.Math calls that never throw ------------------------------------------------
-
-// Boost 1.74's root finders (inside ibeta_inv and gamma_p_inv) report "no root found"
-// through the default, throwing policy whatever policy the caller passes; this happens
-// e.g. for ibeta_inv(4.6, 1.4, 1e-150), whose answer (about 1e-33) is representable.
-// Every Boost call goes through these wrappers, so no exception leaves this file: a failed
-// inverse falls back to bisection on the forward function, a failed forward call is NaN.
-template <class F>
-double no_throw(F f) {
-  try {
-    return f();
-  } catch (...) {
-    return kNaN;
-  }
-}
 
 // Smallest x in [lo, hi] with cdf(x) >= u (cdf(hi) >= u assumed). Bisects geometrically
 // while hi / lo is large, so a root near 1e-300 takes about 80 steps, not 1000.
@@ -427,6 +272,9 @@ double bisect_quantile(Cdf cdf, double u, double lo, double hi) {
   return hi;
 }
 
+}  // namespace
+namespace detail {
+
 // x with I_x(a, b) = u.
 double beta_inv(double a, double b, double u) {
   const double x = no_throw([&] { return boost::math::ibeta_inv(a, b, u, Policy()); });
@@ -436,6 +284,8 @@ double beta_inv(double a, double b, double u) {
     return bisect_quantile(cdf, u, 0.0, 1.0);
   });
 }
+}  // namespace detail
+namespace detail {
 
 // x with P(a, x) = u (regularized lower incomplete gamma).
 double gamma_inv(double a, double u) {
@@ -448,6 +298,8 @@ double gamma_inv(double a, double u) {
     return bisect_quantile(cdf, u, 0.0, hi);
   });
 }
+}  // namespace detail
+namespace {
 
 // ---- Discrete helpers ----------------------------------------------------------------
 
@@ -625,6 +477,9 @@ double giles_poisson_start(double rate, double u) {
          (-8.0 / 405.0 + 7.0 * w2 / 810.0 + w2 * w2 / 270.0) / rate;
 }
 
+}  // namespace
+namespace detail {
+
 double poisson_quantile(double rate, double u) {
   if (rate == 0.0 || u <= 0.0) return 0.0;
   if (rate < kSequentialBelow && u <= kSequentialUpTo) {
@@ -655,6 +510,8 @@ double poisson_quantile(double rate, double u) {
   };
   return search_smallest(k0, kInf, reached);
 }
+}  // namespace detail
+namespace {
 
 // Sequential inversion for a binomial with small n q, q <= 1/2: the smallest k with
 // P(X <= k) >= u (strict = false) or > u (strict = true).
@@ -672,6 +529,9 @@ double binomial_sequential(double n, double q, double u, bool strict) {
   }
   return k;
 }
+
+}  // namespace
+namespace detail {
 
 double binomial_quantile(double n, double prob, double u) {
   if (prob == 0.0 || n == 0.0) return 0.0;
@@ -748,147 +608,18 @@ double binomial_quantile(double n, double prob, double u) {
   };
   return search_smallest(k0, n, reached);
 }
-
-bool table_ok(DistKind kind, const DistTable* table) {
-  if (table == nullptr || table->values.empty()) return false;
-  if (kind == DistKind::kDiscrete) return table->cumulative.size() == table->values.size();
-  return true;
-}
-
-// Inverse CDF for parameters already known to be valid.
-double quantile_unchecked(DistKind kind, std::span<const double> p, const DistTable* table,
-                          double u) {
-  switch (kind) {
-    case DistKind::kNormal:
-      return p[0] + p[1] * normal_quantile(u);
-    case DistKind::kLogNormal:
-      return std::exp(p[0] + p[1] * normal_quantile(u));
-    case DistKind::kUniform:
-      return std::min(p[1], p[0] + u * (p[1] - p[0]));
-    case DistKind::kTriangular: {
-      const double lo = p[0], mode = p[1], hi = p[2];
-      const double width = hi - lo;
-      double x;
-      if (u * width < mode - lo) {
-        x = lo + std::sqrt(u * width * (mode - lo));
-      } else {
-        x = hi - std::sqrt((1.0 - u) * width * (hi - mode));
-      }
-      return std::clamp(x, lo, hi);
-    }
-    case DistKind::kPert: {
-      const double lo = p[0], mode = p[1], hi = p[2], lambda = p[3];
-      const double width = hi - lo;
-      const double alpha = 1.0 + lambda * (mode - lo) / width;
-      const double beta = 1.0 + lambda * (hi - mode) / width;
-      const double x = beta_inv(alpha, beta, u);
-      return std::clamp(lo + width * x, lo, hi);
-    }
-    case DistKind::kBeta: {
-      const double x = beta_inv(p[0], p[1], u);
-      return std::clamp(p[2] + (p[3] - p[2]) * x, p[2], p[3]);
-    }
-    case DistKind::kGamma:
-      return gamma_inv(p[0], u) * p[1];
-    case DistKind::kTruncNormal:
-      return truncnormal_quantile(p, u);
-    case DistKind::kDiscrete: {
-      const auto& cum = table->cumulative;
-      const auto it = std::lower_bound(cum.begin(), cum.end(), u);
-      const auto i = std::min<std::size_t>(it - cum.begin(), cum.size() - 1);
-      return table->values[i];
-    }
-    case DistKind::kEmpirical: {
-      const std::size_t n = table->values.size();
-      const double pos = std::floor(u * static_cast<double>(n));
-      const std::size_t i = pos <= 0.0 ? 0 : std::min(n - 1, static_cast<std::size_t>(pos));
-      return table->values[i];
-    }
-    case DistKind::kPoisson:
-      return poisson_quantile(p[0], u);
-    case DistKind::kBinomial:
-      return binomial_quantile(binomial_n(p[0]), p[1], u);
-    case DistKind::kBernoulli:
-      return u > 1.0 - p[0] ? 1.0 : 0.0;
-  }
-  return kNaN;
-}
+}  // namespace detail
+namespace {
 
 // draw() for every kind but the normal: the inverse CDF of the stream's first word.
 [[gnu::noinline]] double draw_other(DistKind kind, std::span<const double> p,
                                     const DistTable* table, Stream& stream) {
   if (!params_ok(kind, p)) return kNaN;
-  if ((kind == DistKind::kDiscrete || kind == DistKind::kEmpirical) && !table_ok(kind, table)) {
-    return kNaN;
-  }
+  if (!table_ok(kind, table)) return kNaN;
   return quantile_unchecked(kind, p, table, stream.u01());
 }
 
 }  // namespace
-
-int param_count(DistKind kind) {
-  const auto i = static_cast<std::size_t>(kind);
-  return i < kParamCounts.size() ? kParamCounts[i] : -1;
-}
-
-std::string_view dist_name(DistKind kind) {
-  const auto i = static_cast<std::size_t>(kind);
-  return i < kNames.size() ? kNames[i] : std::string_view("unknown");
-}
-
-std::optional<DistKind> dist_from_name(std::string_view name) {
-  for (std::size_t i = 0; i < kNames.size(); ++i) {
-    if (kNames[i] == name) return static_cast<DistKind>(i);
-  }
-  return std::nullopt;
-}
-
-std::optional<std::string> check_params(DistKind kind, std::span<const double> p) {
-  const Problem problem = find_problem(kind, p);
-  if (problem.rule == Rule::kOk) return std::nullopt;
-  auto must = [&](std::string_view rule) {
-    return std::string(param_names(kind)[problem.index]) + " must " + std::string(rule) + " (got " +
-           num(p[problem.index]) + ")";
-  };
-  switch (problem.rule) {
-    case Rule::kOk:
-      return std::nullopt;
-    case Rule::kCount: {
-      const int count = param_count(kind);
-      if (count < 0) return "unknown distribution kind";
-      const std::string got = " (got " + std::to_string(p.size()) + ")";
-      if (count == 0) {
-        return std::string(dist_name(kind)) + " takes no numeric parameters, only a table" + got;
-      }
-      return std::string(dist_name(kind)) + " takes " + std::to_string(count) + " parameters" + got;
-    }
-    case Rule::kFinite:
-      return must("be finite");
-    case Rule::kFiniteOrMinusInf:
-      return must("be finite or -inf");
-    case Rule::kFiniteOrPlusInf:
-      return must("be finite or +inf");
-    case Rule::kNonNegative:
-      return must("be >= 0");
-    case Rule::kPositive:
-      return must("be > 0");
-    case Rule::kMinBelowMax:
-      return "min must be < max (got min " + num(p[problem.index]) + ", max " +
-             num(p[problem.other]) + ")";
-    case Rule::kModeInRange:
-      return "mode must lie in [min, max] (got mode " + num(p[1]) + ", min " + num(p[0]) +
-             ", max " + num(p[2]) + ")";
-    case Rule::kProbability:
-      return must("be in [0, 1]");
-    case Rule::kNonNegativeInteger:
-      return must("be a non-negative integer");
-    case Rule::kExactInteger:
-      return must(
-          "be at most 2^53 = 9007199254740992, the largest whole number a double holds "
-          "exactly");
-  }
-  return "invalid parameters";
-}
 
 double normal_cdf(double x) {
   return 0.5 * std::erfc(-x * kSqrtHalf);
@@ -896,332 +627,6 @@ double normal_cdf(double x) {
 
 double normal_quantile(double u) {
   return as241(u);
-}
-
-double quantile(DistKind kind, std::span<const double> p, const DistTable* table, double u) {
-  if (std::isnan(u) || !params_ok(kind, p)) return kNaN;
-  if ((kind == DistKind::kDiscrete || kind == DistKind::kEmpirical) && !table_ok(kind, table)) {
-    return kNaN;
-  }
-  return quantile_unchecked(kind, p, table, u);
-}
-
-double QuantileFunction::tail_node(std::size_t n) {
-  // kTailPerOctave nodes per octave from 2^kTailBottom up: 2^e (1 + j / kTailPerOctave).
-  const int e = kTailBottom + static_cast<int>(n / kTailPerOctave);
-  const double j = static_cast<double>(n % kTailPerOctave);
-  return std::ldexp(1.0 + j / kTailPerOctave, e);
-}
-
-QuantileFunction::QuantileFunction(DistKind kind, std::vector<double> p, const DistTable* table)
-    : kind_(kind), p_(std::move(p)), table_(table) {
-  if (!params_ok(kind_, p_)) return;
-  switch (kind_) {
-    case DistKind::kPert: {
-      const double width = p_[2] - p_[0];
-      if (!(width > 0)) return;
-      a_ = 1.0 + p_[3] * (p_[1] - p_[0]) / width;
-      b_ = 1.0 + p_[3] * (p_[2] - p_[1]) / width;
-      lo_ = p_[0], scale_ = width;
-      break;
-    }
-    case DistKind::kBeta:
-      a_ = p_[0], b_ = p_[1], lo_ = p_[2], scale_ = p_[3] - p_[2];
-      break;
-    case DistKind::kGamma:
-      a_ = p_[0], scale_ = p_[1], gamma_ = true;
-      break;
-    default:
-      return;
-  }
-  const std::size_t cells = kCells;
-  const double h = 1.0 / static_cast<double>(cells);
-  x_.assign(cells + 1, 0.0);
-  d_.assign(cells + 1, 0.0);
-  dd_.assign(cells + 1, 0.0);
-  x_.back() = gamma_ ? kInf : 1.0;
-  // Nodes: Newton from the previous nodes' second-order extrapolation (usually one or two
-  // steps), the solver where that fails. d_ holds h dx/du = h / f(x), the slope per cell,
-  // and dd_ h^2 d2x/du2 = -(f'/f)(x) (h dx/du)^2, its curvature per cell.
-  for (std::size_t i = 1; i < cells; ++i) {
-    const double u = static_cast<double>(i) * h;
-    const double prev = x_[i - 1];
-    double x = kNaN;
-    if (i > 2 && std::isfinite(d_[i - 1]) && d_[i - 1] > 0 && std::isfinite(d_[i - 2])) {
-      double lo = prev, hi = x_.back();
-      x = std::clamp(prev + d_[i - 1] + 0.5 * (d_[i - 1] - d_[i - 2]), lo, hi);
-      for (int step = 0;; ++step) {
-        if (step == 12) {
-          x = kNaN;
-          break;
-        }
-        const double c = cdf(x), f = pdf(x);
-        if (!std::isfinite(c) || !(f > 0) || !std::isfinite(f)) {
-          x = kNaN;
-          break;
-        }
-        (c < u ? lo : hi) = x;
-        const double delta = (c - u) / f;
-        const double next = x - delta;
-        if (!(next >= lo && next <= hi)) {
-          x = kNaN;
-          break;
-        }
-        x = next;
-        if (newton_done(x, delta)) break;
-      }
-    }
-    if (std::isnan(x)) x = standard(u);
-    x_[i] = x;
-    d_[i] = h / pdf(x);
-    dd_[i] = -log_density_slope(x) * d_[i] * d_[i];
-  }
-  // Quintic Hermite cells: exact values, slopes and curvatures at both ends. A cell's
-  // interpolation error is estimated from the interpolant over the doubled cells around
-  // each node, whose error at the middle node is about 64 times larger; cells where that
-  // estimate exceeds 1e-13 relative (near singular ends) are marked for Newton polishing.
-  std::vector<double> coarse_error(cells + 1, kInf);
-  for (std::size_t m = 2; m + 2 <= cells; ++m) {
-    const auto c = quintic(x_[m - 1], x_[m + 1], 2.0 * d_[m - 1], 2.0 * d_[m + 1], 4.0 * dd_[m - 1],
-                           4.0 * dd_[m + 1]);
-    const double mid =
-        c[0] + 0.5 * (c[1] + 0.5 * (c[2] + 0.5 * (c[3] + 0.5 * (c[4] + 0.5 * c[5]))));
-    coarse_error[m] = std::fabs(mid - x_[m]) / 64.0;
-  }
-  cells_.assign(cells, Cell{{0.0, 0.0, 0.0, 0.0, 0.0, kNaN}});
-  bool finite = true;
-  for (std::size_t i = 1; i + 1 < cells; ++i) {
-    const double x0 = x_[i], x1 = x_[i + 1];
-    finite = finite && std::isfinite(x0) && std::isfinite(x1);
-    const double error =
-        std::max(i > 1 ? coarse_error[i] : 0.0, i + 2 < cells ? coarse_error[i + 1] : 0.0);
-    const bool ok = std::isfinite(d_[i]) && std::isfinite(d_[i + 1]) && d_[i] > 0 &&
-                    d_[i + 1] > 0 && std::isfinite(dd_[i]) && std::isfinite(dd_[i + 1]) &&
-                    error <= 1e-13 * std::min(std::fabs(x0), std::fabs(x1));
-    if (!ok) continue;
-    const auto c = quintic(x0, x1, d_[i], d_[i + 1], dd_[i], dd_[i + 1]);
-    cells_[i] = Cell{{c[0], c[1], c[2], c[3], c[4], c[5]}};
-  }
-  tabulated_ = finite;
-  if (!tabulated_) return;
-  build_tail(lower_, false);
-  build_tail(upper_, true);
-  // Share of (0, 1) served by interpolation: the main cells between the tails' reaches,
-  // and the tails' cells inside their reaches.
-  double share = 0;
-  for (std::size_t i = lower_.reach; i + upper_.reach < cells; ++i)
-    if (i >= 1 && i + 1 < cells && !std::isnan(cells_[i].c[5])) share += h;
-  for (const Tail* tail : {&lower_, &upper_}) {
-    const double end = static_cast<double>(tail->reach) * h;
-    for (std::size_t n = 0; n < tail->cells.size(); ++n) {
-      const double w0 = tail_node(n), w1 = std::min(tail_node(n + 1), end);
-      if (w0 < end && !std::isnan(tail->cells[n].c[5])) share += w1 - w0;
-    }
-  }
-  interpolated_ = share;
-}
-
-void QuantileFunction::build_tail(Tail& tail, bool upper) {
-  // The main cells this tail takes over: those from its end of (0, 1) up to the first
-  // interpolated one, as far as 2^kTailTop.
-  const std::size_t most = kCells >> -kTailTop;
-  std::size_t reach = 1;
-  while (reach < most) {
-    const std::size_t i = upper ? kCells - 1 - reach : reach;
-    if (!std::isnan(cells_[i].c[5])) break;
-    ++reach;
-  }
-  const std::size_t nodes = kTailNodes + 1;
-  tail.x.assign(nodes, kNaN);
-  tail.dx.assign(nodes, kNaN);
-  tail.ddx.assign(nodes, kNaN);
-  const double sign = upper ? -1.0 : 1.0;
-  const double end = static_cast<double>(reach) / static_cast<double>(kCells);
-  for (std::size_t n = 0; n < nodes; ++n) {
-    const double w = tail_node(n);
-    if (w > end) break;
-    double x = kNaN;
-    if (n > 0 && std::isfinite(tail.x[n - 1]) && std::isfinite(tail.dx[n - 1])) {
-      // Newton on the tail probability from the previous node's tangent, kept between the
-      // previous node and the end of the support.
-      double lo = upper ? 0.0 : tail.x[n - 1];
-      double hi = upper ? tail.x[n - 1] : (gamma_ ? kInf : 1.0);
-      x = std::clamp(tail.x[n - 1] + (w - tail_node(n - 1)) * tail.dx[n - 1], lo, hi);
-      for (int step = 0;; ++step) {
-        const double c = cdf(x, upper), f = pdf(x);
-        if (step == 12 || !std::isfinite(c) || !(f > 0) || !std::isfinite(f)) {
-          x = kNaN;
-          break;
-        }
-        ((c < w) != upper ? lo : hi) = x;
-        const double delta = sign * (c - w) / f;
-        const double next = x - delta;
-        if (!(next >= lo && next <= hi)) {
-          x = kNaN;
-          break;
-        }
-        x = next;
-        if (newton_done(x, delta)) break;
-      }
-    }
-    if (std::isnan(x)) x = exact_tail(w, upper);
-    // The node where the tail meets the main table takes the main table's value, so the
-    // two join without a step.
-    if (w == end) x = x_[upper ? kCells - reach : reach];
-    const double f = pdf(x);
-    tail.x[n] = x;
-    tail.dx[n] = sign / f;
-    tail.ddx[n] = -log_density_slope(x) * tail.dx[n] * tail.dx[n];
-  }
-  // Cells as in the main table: quintic Hermite, marked for polishing where the estimate
-  // from doubled cells exceeds 1e-13 relative.
-  std::vector<double> error(nodes, kInf);
-  for (std::size_t m = 1; m + 1 < nodes; ++m) {
-    const double w0 = tail_node(m - 1), w1 = tail_node(m + 1), width = w1 - w0;
-    const auto c =
-        quintic(tail.x[m - 1], tail.x[m + 1], width * tail.dx[m - 1], width * tail.dx[m + 1],
-                width * width * tail.ddx[m - 1], width * width * tail.ddx[m + 1]);
-    const double s = (tail_node(m) - w0) / width;
-    const double mid = c[0] + s * (c[1] + s * (c[2] + s * (c[3] + s * (c[4] + s * c[5]))));
-    error[m] = std::fabs(mid - tail.x[m]) / 64.0;
-  }
-  tail.cells.assign(kTailNodes, Cell{{0.0, 0.0, 0.0, 0.0, 0.0, kNaN}});
-  for (std::size_t n = 0; n < kTailNodes; ++n) {
-    const double x0 = tail.x[n], x1 = tail.x[n + 1];
-    const double width = tail_node(n + 1) - tail_node(n);
-    const double e = std::max(n > 0 ? error[n] : 0.0, n + 2 < nodes ? error[n + 1] : 0.0);
-    const bool ok = std::isfinite(x0) && std::isfinite(x1) && std::isfinite(tail.dx[n]) &&
-                    std::isfinite(tail.dx[n + 1]) && std::isfinite(tail.ddx[n]) &&
-                    std::isfinite(tail.ddx[n + 1]) &&
-                    e <= 1e-13 * std::min(std::fabs(x0), std::fabs(x1));
-    if (!ok) continue;
-    const auto c = quintic(x0, x1, width * tail.dx[n], width * tail.dx[n + 1],
-                           width * width * tail.ddx[n], width * width * tail.ddx[n + 1]);
-    tail.cells[n] = Cell{{c[0], c[1], c[2], c[3], c[4], c[5]}};
-  }
-  tail.reach = reach;
-}
-
-double QuantileFunction::tail_value(const Tail& tail, bool upper, double w) const {
-  std::size_t n;
-  double s;
-  if (!tail_index(w, n, s) || n >= tail.cells.size()) return kNaN;
-  const Cell& c = tail.cells[n];
-  if (!std::isnan(c.c[5]))
-    return c.c[0] + s * (c.c[1] + s * (c.c[2] + s * (c.c[3] + s * (c.c[4] + s * c.c[5]))));
-  // Newton on the exact tail probability inside the cell's nodes.
-  const double x0 = tail.x[n], x1 = tail.x[n + 1];
-  if (!std::isfinite(x0) || !std::isfinite(x1)) return kNaN;
-  return newton_in_cell(x0 + s * (x1 - x0), x0, x1, w, upper);
-}
-
-double QuantileFunction::newton_in_cell(double x, double x0, double x1, double target,
-                                        bool upper) const {
-  // The true quantile lies between the cell's nodes, so every step is kept there.
-  const double lo = std::min(x0, x1), hi = std::max(x0, x1);
-  x = std::clamp(x, lo, hi);
-  for (int step = 0; step < 8; ++step) {
-    const double c = cdf(x, upper), f = pdf(x);
-    if (!std::isfinite(c) || !(f > 0) || !std::isfinite(f)) return kNaN;
-    const double delta = (upper ? -1.0 : 1.0) * (c - target) / f;
-    const double next = std::clamp(x - delta, lo, hi);
-    const bool done = newton_done(next, delta);
-    x = next;
-    if (done) break;
-  }
-  return x;
-}
-
-double QuantileFunction::cdf(double x, bool upper) const {
-  return no_throw([&] {
-    if (gamma_)
-      return upper ? boost::math::gamma_q(a_, x, Policy()) : boost::math::gamma_p(a_, x, Policy());
-    return upper ? boost::math::ibetac(a_, b_, x, Policy())
-                 : boost::math::ibeta(a_, b_, x, Policy());
-  });
-}
-
-double QuantileFunction::exact_tail(double w, bool upper) const {
-  if (!upper) return standard(w);
-  const double x = no_throw([&] {
-    return gamma_ ? boost::math::gamma_q_inv(a_, w, Policy())
-                  : boost::math::ibetac_inv(a_, b_, w, Policy());
-  });
-  return std::isnan(x) ? standard(1.0 - w) : x;
-}
-
-std::array<double, 6> QuantileFunction::quintic(double x0, double x1, double m0, double m1,
-                                                double a0, double a1) {
-  // p(s) = sum c_k s^k on [0, 1] with p, p', p'' equal to (x0, m0, a0) at 0 and (x1, m1,
-  // a1) at 1.
-  const double r0 = x1 - x0 - m0 - 0.5 * a0, r1 = m1 - m0 - a0, r2 = a1 - a0;
-  return {x0,
-          m0,
-          0.5 * a0,
-          10.0 * r0 - 4.0 * r1 + 0.5 * r2,
-          -15.0 * r0 + 7.0 * r1 - r2,
-          6.0 * r0 - 3.0 * r1 + 0.5 * r2};
-}
-
-double QuantileFunction::log_density_slope(double x) const {
-  return gamma_ ? (a_ - 1.0) / x - 1.0 : (a_ - 1.0) / x - (b_ - 1.0) / (1.0 - x);
-}
-
-double QuantileFunction::standard(double u) const {
-  return gamma_ ? gamma_inv(a_, u) : beta_inv(a_, b_, u);
-}
-
-double QuantileFunction::pdf(double x) const {
-  return no_throw([&] {
-    return gamma_ ? boost::math::gamma_p_derivative(a_, x, Policy())
-                  : boost::math::ibeta_derivative(a_, b_, x, Policy());
-  });
-}
-
-double QuantileFunction::polish(double u, std::size_t i, double s) const {
-  // Newton on the exact CDF from the Hermite value.
-  const double x0 = x_[i], x1 = x_[i + 1];
-  const auto c = quintic(x0, x1, d_[i], d_[i + 1], dd_[i], dd_[i + 1]);
-  double x = c[0] + s * (c[1] + s * (c[2] + s * (c[3] + s * (c[4] + s * c[5]))));
-  if (!std::isfinite(x)) x = x0 + s * (x1 - x0);
-  x = newton_in_cell(x, x0, x1, u, false);
-  return std::isnan(x) ? standard(u) : x;
-}
-
-bool QuantileFunction::newton_done(double x, double delta) const {
-  // A Newton step's own error is about |g| / 2 * delta^2, g = f'(x) / f(x) the
-  // log-derivative of the density: once that is below rounding the step was the last one.
-  const double g = log_density_slope(x);
-  return std::fabs(g) * delta * delta <= 2e-16 * std::fabs(x) ||
-         std::fabs(delta) <= 1e-15 * std::fabs(x);
-}
-
-double QuantileFunction::slow(double u) const {
-  if (!tabulated_) return quantile(kind_, p_, table_, u);
-  const double t = u * static_cast<double>(kCells);
-  double x = kNaN;
-  if (u > 0 && u < 1) {
-    // Near an end: the tail's octave cells (u >= 1/2 makes 1 - u exact).
-    const auto i = static_cast<std::size_t>(t);
-    if (i < lower_.reach) x = tail_value(lower_, false, u);
-    if (i + upper_.reach >= kCells) x = tail_value(upper_, true, 1.0 - u);
-  }
-  if (!std::isnan(x)) {
-    // served by a tail
-  } else if (!(u > 0 && u < 1) || !(t >= 1.0 && t < static_cast<double>(kCells - 1))) {
-    x = standard(u);  // the ends beyond the tails' cells: the solver
-  } else {
-    const auto i = static_cast<std::size_t>(t);
-    const double s = t - static_cast<double>(i);
-    const Cell& c = cells_[i];
-    if (std::isnan(c.c[5])) {
-      x = polish(u, i, s);
-    } else {
-      x = c.c[0] + s * (c.c[1] + s * (c.c[2] + s * (c.c[3] + s * (c.c[4] + s * c.c[5]))));
-    }
-  }
-  if (gamma_) return x * scale_;
-  return std::clamp(lo_ + scale_ * x, lo_, lo_ + scale_);
 }
 
 double draw(DistKind kind, std::span<const double> p, const DistTable* table, Stream& stream) {
@@ -1236,117 +641,32 @@ double draw(DistKind kind, std::span<const double> p, const DistTable* table, St
   return draw_other(kind, p, table, stream);
 }
 
-double dist_mean(DistKind kind, std::span<const double> p, const DistTable* table) {
-  if (!params_ok(kind, p)) return kNaN;
-  switch (kind) {
-    case DistKind::kNormal:
-      return p[0];
-    case DistKind::kLogNormal:
-      return std::exp(p[0] + 0.5 * p[1] * p[1]);
-    case DistKind::kUniform:
-      return 0.5 * (p[0] + p[1]);
-    case DistKind::kTriangular:
-      return (p[0] + p[1] + p[2]) / 3.0;
-    case DistKind::kPert:
-      return (p[0] + p[3] * p[1] + p[2]) / (p[3] + 2.0);
-    case DistKind::kBeta:
-      return p[2] + (p[3] - p[2]) * p[0] / (p[0] + p[1]);
-    case DistKind::kGamma:
-      return p[0] * p[1];
-    case DistKind::kTruncNormal: {
-      double mean, var;
-      truncnormal_moments(p, mean, var);
-      return mean;
-    }
-    case DistKind::kDiscrete:
-    case DistKind::kEmpirical: {
-      if (!table_ok(kind, table)) return kNaN;
-      const auto& v = table->values;
-      double sum = 0.0;
-      double prev = 0.0;
-      for (std::size_t i = 0; i < v.size(); ++i) {
-        if (kind == DistKind::kDiscrete) {
-          sum += v[i] * (table->cumulative[i] - prev);
-          prev = table->cumulative[i];
-        } else {
-          sum += v[i];
-        }
-      }
-      return kind == DistKind::kDiscrete ? sum : sum / static_cast<double>(v.size());
-    }
-    case DistKind::kPoisson:
-      return p[0];
-    case DistKind::kBinomial:
-      return binomial_n(p[0]) * p[1];
-    case DistKind::kBernoulli:
-      return p[0];
-  }
-  return kNaN;
+namespace detail {
+
+bool params_ok(DistKind kind, std::span<const double> p) {
+  return !find_problem(kind, p);
 }
 
-double dist_variance(DistKind kind, std::span<const double> p, const DistTable* table) {
-  if (!params_ok(kind, p)) return kNaN;
-  switch (kind) {
-    case DistKind::kNormal:
-      return p[1] * p[1];
-    case DistKind::kLogNormal: {
-      const double s2 = p[1] * p[1];
-      return std::expm1(s2) * std::exp(2.0 * p[0] + s2);
-    }
-    case DistKind::kUniform:
-      return (p[1] - p[0]) * (p[1] - p[0]) / 12.0;
-    case DistKind::kTriangular: {
-      const double a = p[0], c = p[1], b = p[2];
-      return (a * a + b * b + c * c - a * b - a * c - b * c) / 18.0;
-    }
-    case DistKind::kPert:
-    case DistKind::kBeta: {
-      double alpha, beta, width;
-      if (kind == DistKind::kPert) {
-        width = p[2] - p[0];
-        alpha = 1.0 + p[3] * (p[1] - p[0]) / width;
-        beta = 1.0 + p[3] * (p[2] - p[1]) / width;
-      } else {
-        alpha = p[0];
-        beta = p[1];
-        width = p[3] - p[2];
-      }
-      const double s = alpha + beta;
-      return width * width * alpha * beta / (s * s * (s + 1.0));
-    }
-    case DistKind::kGamma:
-      return p[0] * p[1] * p[1];
-    case DistKind::kTruncNormal: {
-      double mean, var;
-      truncnormal_moments(p, mean, var);
-      return var;
-    }
-    case DistKind::kDiscrete:
-    case DistKind::kEmpirical: {
-      if (!table_ok(kind, table)) return kNaN;
-      const double mean = dist_mean(kind, p, table);
-      const auto& v = table->values;
-      double sum = 0.0;
-      double prev = 0.0;
-      for (std::size_t i = 0; i < v.size(); ++i) {
-        const double d = v[i] - mean;
-        if (kind == DistKind::kDiscrete) {
-          sum += d * d * (table->cumulative[i] - prev);
-          prev = table->cumulative[i];
-        } else {
-          sum += d * d;
-        }
-      }
-      return kind == DistKind::kDiscrete ? sum : sum / static_cast<double>(v.size());
-    }
-    case DistKind::kPoisson:
-      return p[0];
-    case DistKind::kBinomial:
-      return binomial_n(p[0]) * p[1] * (1.0 - p[1]);
-    case DistKind::kBernoulli:
-      return p[0] * (1.0 - p[0]);
-  }
-  return kNaN;
+bool table_ok(DistKind kind, const DistTable* table) {
+  if (!is_table_kind(kind)) return true;
+  if (table == nullptr || table->values.empty()) return false;
+  if (kind == DistKind::kDiscrete) return table->cumulative.size() == table->values.size();
+  return true;
+}
+
+double quantile_unchecked(DistKind kind, std::span<const double> p, const DistTable* table,
+                          double u) {
+  return visit_row(
+      kind, [&]<class D>() { return D::quantile(p, table, u); }, kNaN);
+}
+
+}  // namespace detail
+
+// Here, with the numerics, so that the checks and the rows' inverse CDFs inline into it.
+double quantile(DistKind kind, std::span<const double> p, const DistTable* table, double u) {
+  if (std::isnan(u) || !params_ok(kind, p)) return kNaN;
+  if (!table_ok(kind, table)) return kNaN;
+  return quantile_unchecked(kind, p, table, u);
 }
 
 }  // namespace attain

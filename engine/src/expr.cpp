@@ -12,29 +12,10 @@
 namespace attain {
 namespace {
 
-struct Builtin {
-  std::string_view name;
-  Op op;
-  int min_args;
-  int max_args;  // -1: any number >= min_args
-};
-
-constexpr std::array kBuiltins = {
-    Builtin{"if", Op::kIf, 3, 3},         Builtin{"min", Op::kMin, 2, -1},
-    Builtin{"max", Op::kMax, 2, -1},      Builtin{"abs", Op::kAbs, 1, 1},
-    Builtin{"exp", Op::kExp, 1, 1},       Builtin{"ln", Op::kLn, 1, 1},
-    Builtin{"log10", Op::kLog10, 1, 1},   Builtin{"sqrt", Op::kSqrt, 1, 1},
-    Builtin{"sin", Op::kSin, 1, 1},       Builtin{"cos", Op::kCos, 1, 1},
-    Builtin{"pow", Op::kPow, 2, 2},       Builtin{"floor", Op::kFloor, 1, 1},
-    Builtin{"ceil", Op::kCeil, 1, 1},     Builtin{"round", Op::kRound, 1, 1},
-    Builtin{"clamp", Op::kClamp, 3, 3},   Builtin{"step", Op::kStep, 2, 2},
-    Builtin{"ramp", Op::kRamp, 2, 3},     Builtin{"pulse", Op::kPulse, 2, 3},
-    Builtin{"smooth", Op::kSmooth, 2, 2},
-};
-
-const Builtin* find_builtin(std::string_view name) {
-  for (const auto& b : kBuiltins)
-    if (b.name == name) return &b;
+/// The operation called by `name` as a function, or null.
+const OpInfo* find_builtin(std::string_view name) {
+  for (const auto& o : kOperations)
+    if (!o.call.empty() && o.call == name) return &o;
   return nullptr;
 }
 
@@ -78,29 +59,12 @@ class Parser {
       pos_ = i;
       return;
     }
-    unsigned char c = static_cast<unsigned char>(text_[i]);
-    std::size_t j = i;
+    const unsigned char c = static_cast<unsigned char>(text_[i]);
+    std::size_t j = i + 1;
     if (std::isdigit(c) || (c == '.' && i + 1 < text_.size() && std::isdigit(text_[i + 1]))) {
-      while (j < text_.size() &&
-             (std::isdigit(static_cast<unsigned char>(text_[j])) || text_[j] == '.'))
-        ++j;
-      if (j < text_.size() && (text_[j] == 'e' || text_[j] == 'E')) {
-        std::size_t k = j + 1;
-        if (k < text_.size() && (text_[k] == '+' || text_[k] == '-')) ++k;
-        if (k < text_.size() && std::isdigit(static_cast<unsigned char>(text_[k]))) {
-          j = k;
-          while (j < text_.size() && std::isdigit(static_cast<unsigned char>(text_[j]))) ++j;
-        }
-      }
-      std::string num(text_.substr(i, j - i));
-      char* end = nullptr;
-      double v = std::strtod(num.c_str(), &end);
-      if (end != num.c_str() + num.size())
-        fail(origin_.at(i), fmt::format("malformed number '{}'", num));
-      if (!std::isfinite(v))
-        fail(origin_.at(i), fmt::format("number '{}' is out of the range of doubles", num));
-      tok_ = Token{Tok::kNumber, text_.substr(i, j - i), i, v};
+      j = lex_number(i);
     } else if (std::isalpha(c) || c == '_' || c >= 0x80) {
+      j = i;
       while (j < text_.size()) {
         unsigned char d = static_cast<unsigned char>(text_[j]);
         if (!(std::isalnum(d) || d == '_' || d >= 0x80)) break;
@@ -108,34 +72,62 @@ class Parser {
       }
       tok_ = Token{Tok::kIdent, text_.substr(i, j - i), i};
     } else if (c == '(') {
-      j = i + 1, tok_ = Token{Tok::kLParen, text_.substr(i, 1), i};
+      tok_ = Token{Tok::kLParen, text_.substr(i, 1), i};
     } else if (c == ')') {
-      j = i + 1, tok_ = Token{Tok::kRParen, text_.substr(i, 1), i};
+      tok_ = Token{Tok::kRParen, text_.substr(i, 1), i};
     } else if (c == ',') {
-      j = i + 1, tok_ = Token{Tok::kComma, text_.substr(i, 1), i};
+      tok_ = Token{Tok::kComma, text_.substr(i, 1), i};
     } else {
-      static constexpr std::array<std::string_view, 13> ops = {
-          "<=", ">=", "==", "!=", "<", ">", "+", "-", "*", "/", "^", "&&", "||"};
-      for (auto op : ops) {
-        if (text_.substr(i, op.size()) == op) {
-          j = i + op.size();
-          tok_ = Token{Tok::kOp, text_.substr(i, op.size()), i};
-          break;
-        }
-      }
-      if (j == i) {
-        std::string bad(text_.substr(i, c >= 0x80 ? 1 : 1));
-        if (bad == "%")
-          fail(origin_.at(i),
-               "'%' is not an operator; write a percentage as a plain number in the node's "
-               "unit (2.5 for 2.5 % when the unit is '%', or 0.025 for a share)");
-        fail(origin_.at(i),
-             fmt::format("unexpected character '{}'; expressions use numbers, names, "
-                         "+ - * / ^, comparisons, and/or/not and function calls",
-                         bad));
-      }
+      j = lex_operator(i);
     }
     pos_ = j;
+  }
+
+  /// The number at i: digits and dots, then an exponent if a digit follows its sign.
+  std::size_t lex_number(std::size_t i) {
+    std::size_t j = i;
+    while (j < text_.size() &&
+           (std::isdigit(static_cast<unsigned char>(text_[j])) || text_[j] == '.'))
+      ++j;
+    if (j < text_.size() && (text_[j] == 'e' || text_[j] == 'E')) {
+      std::size_t k = j + 1;
+      if (k < text_.size() && (text_[k] == '+' || text_[k] == '-')) ++k;
+      if (k < text_.size() && std::isdigit(static_cast<unsigned char>(text_[k]))) {
+        j = k;
+        while (j < text_.size() && std::isdigit(static_cast<unsigned char>(text_[j]))) ++j;
+      }
+    }
+    std::string num(text_.substr(i, j - i));
+    char* end = nullptr;
+    double v = std::strtod(num.c_str(), &end);
+    if (end != num.c_str() + num.size())
+      fail(origin_.at(i), fmt::format("malformed number '{}'", num));
+    if (!std::isfinite(v))
+      fail(origin_.at(i), fmt::format("number '{}' is out of the range of doubles", num));
+    tok_ = Token{Tok::kNumber, text_.substr(i, j - i), i, v};
+    return j;
+  }
+
+  /// The longest infix operator of the table (symbol or alias, words aside) at i.
+  std::size_t lex_operator(std::size_t i) {
+    std::string_view best;
+    for (const auto& o : kOperations)
+      for (std::string_view s : {o.symbol, o.alias})
+        if (o.level > 0 && !s.empty() && !std::isalpha(static_cast<unsigned char>(s[0])) &&
+            s.size() > best.size() && text_.substr(i, s.size()) == s)
+          best = s;
+    if (best.empty()) {
+      std::string bad(text_.substr(i, 1));
+      if (bad == "%")
+        fail(origin_.at(i),
+             "'%' is not an operator; write a percentage as a plain number in the node's "
+             "unit (2.5 for 2.5 % when the unit is '%', or 0.025 for a share)");
+      fail(origin_.at(i), fmt::format("unexpected character '{}'; expressions use numbers, names, "
+                                      "+ - * / ^, comparisons, and/or/not and function calls",
+                                      bad));
+    }
+    tok_ = Token{Tok::kOp, best, i};
+    return i + best.size();
   }
 
   bool is_op(std::string_view s) const { return tok_.kind == Tok::kOp && tok_.text == s; }
@@ -169,25 +161,34 @@ class Parser {
     Parser& p_;
   };
 
-  ExprPtr parse_or() {
-    ExprPtr lhs = parse_and();
-    while (is_word("or") || is_op("||")) {
+  /// The operand of an infix operator of `level`: `not` binds between and and the
+  /// comparisons, signs and powers below * and /.
+  ExprPtr parse_operand(int level) {
+    if (level == kLevelAnd) return parse_not();
+    if (level == kLevelMultiplicative) return parse_unary();
+    return parse_infix(level + 1);
+  }
+
+  /// Left-associative infix operators of `level` (the table's `level` column).
+  ExprPtr parse_infix(int level) {
+    ExprPtr lhs = parse_operand(level);
+    while (const OpInfo* op = infix_here(level)) {
       SourceLoc loc = here();
       next();
-      lhs = apply(Op::kOr, {lhs, parse_and()}, loc);
+      lhs = apply(op->op, {lhs, parse_operand(level)}, loc);
     }
     return lhs;
   }
 
-  ExprPtr parse_and() {
-    ExprPtr lhs = parse_not();
-    while (is_word("and") || is_op("&&")) {
-      SourceLoc loc = here();
-      next();
-      lhs = apply(Op::kAnd, {lhs, parse_not()}, loc);
-    }
-    return lhs;
+  const OpInfo* infix_here(int level) const {
+    for (const auto& o : kOperations)
+      if (o.level == level &&
+          (is_op(o.symbol) || is_word(o.symbol) || (!o.alias.empty() && is_op(o.alias))))
+        return &o;
+    return nullptr;
   }
+
+  ExprPtr parse_or() { return parse_infix(kLevelOr); }
 
   ExprPtr parse_not() {
     if (is_word("not")) {
@@ -196,48 +197,7 @@ class Parser {
       next();
       return apply(Op::kNot, {parse_not()}, loc);
     }
-    return parse_comparison();
-  }
-
-  ExprPtr parse_comparison() {
-    ExprPtr lhs = parse_additive();
-    static constexpr std::array<std::pair<std::string_view, Op>, 6> cmp = {{{"<", Op::kLt},
-                                                                            {"<=", Op::kLe},
-                                                                            {">", Op::kGt},
-                                                                            {">=", Op::kGe},
-                                                                            {"==", Op::kEq},
-                                                                            {"!=", Op::kNe}}};
-    for (;;) {
-      const std::pair<std::string_view, Op>* hit = nullptr;
-      for (const auto& c : cmp)
-        if (is_op(c.first)) hit = &c;
-      if (!hit) return lhs;
-      SourceLoc loc = here();
-      next();
-      lhs = apply(hit->second, {lhs, parse_additive()}, loc);
-    }
-  }
-
-  ExprPtr parse_additive() {
-    ExprPtr lhs = parse_multiplicative();
-    while (is_op("+") || is_op("-")) {
-      Op op = is_op("+") ? Op::kAdd : Op::kSub;
-      SourceLoc loc = here();
-      next();
-      lhs = apply(op, {lhs, parse_multiplicative()}, loc);
-    }
-    return lhs;
-  }
-
-  ExprPtr parse_multiplicative() {
-    ExprPtr lhs = parse_unary();
-    while (is_op("*") || is_op("/")) {
-      Op op = is_op("*") ? Op::kMul : Op::kDiv;
-      SourceLoc loc = here();
-      next();
-      lhs = apply(op, {lhs, parse_unary()}, loc);
-    }
-    return lhs;
+    return parse_infix(kLevelComparison);
   }
 
   ExprPtr parse_unary() {
@@ -257,7 +217,7 @@ class Parser {
 
   ExprPtr parse_power() {
     ExprPtr base = parse_primary();
-    if (is_op("^")) {
+    if (is_op(op_info(Op::kPow).symbol)) {
       SourceLoc loc = here();
       Nest nest(*this, loc);
       next();
@@ -361,7 +321,7 @@ class Parser {
     }
     std::vector<ExprPtr> exprs;
     for (auto& a : args) exprs.push_back(std::move(a.first));
-    if (const Builtin* b = find_builtin(name)) {
+    if (const OpInfo* b = find_builtin(name)) {
       int n = static_cast<int>(exprs.size());
       if (n < b->min_args || (b->max_args >= 0 && n > b->max_args)) {
         std::string want = b->max_args < 0 ? fmt::format("at least {}", b->min_args)
@@ -409,7 +369,8 @@ ExprPtr parse_expression(std::string_view text, const TextOrigin& origin) {
 
 std::vector<std::string> builtin_function_names() {
   std::vector<std::string> names{"prev", "lag"};
-  for (const auto& b : kBuiltins) names.emplace_back(b.name);
+  for (const auto& o : kOperations)
+    if (!o.call.empty()) names.emplace_back(o.call);
   return names;
 }
 
@@ -420,9 +381,7 @@ bool is_reserved_name(std::string_view name) {
 
 std::optional<double> fold_constant(const Expr& e) {
   if (e.kind == Expr::Kind::kNumber) return e.number;
-  if (e.kind != Expr::Kind::kApply || e.op == Op::kLookup || e.op == Op::kSmooth ||
-      e.op == Op::kStep || e.op == Op::kRamp || e.op == Op::kPulse)
-    return std::nullopt;
+  if (e.kind != Expr::Kind::kApply || op_info(e.op).scalar == nullptr) return std::nullopt;
   std::vector<double> args;
   for (const auto& a : e.args) {
     auto v = fold_constant(*a);
@@ -444,151 +403,12 @@ bool is_identifier(std::string_view s) {
 }
 
 std::string_view op_name(Op op) {
-  switch (op) {
-    case Op::kAdd:
-      return "+";
-    case Op::kSub:
-      return "-";
-    case Op::kMul:
-      return "*";
-    case Op::kDiv:
-      return "/";
-    case Op::kPow:
-      return "^";
-    case Op::kNeg:
-      return "neg";
-    case Op::kLt:
-      return "<";
-    case Op::kLe:
-      return "<=";
-    case Op::kGt:
-      return ">";
-    case Op::kGe:
-      return ">=";
-    case Op::kEq:
-      return "==";
-    case Op::kNe:
-      return "!=";
-    case Op::kAnd:
-      return "and";
-    case Op::kOr:
-      return "or";
-    case Op::kNot:
-      return "not";
-    case Op::kIf:
-      return "if";
-    case Op::kMin:
-      return "min";
-    case Op::kMax:
-      return "max";
-    case Op::kAbs:
-      return "abs";
-    case Op::kExp:
-      return "exp";
-    case Op::kLn:
-      return "ln";
-    case Op::kLog10:
-      return "log10";
-    case Op::kSqrt:
-      return "sqrt";
-    case Op::kSin:
-      return "sin";
-    case Op::kCos:
-      return "cos";
-    case Op::kFloor:
-      return "floor";
-    case Op::kCeil:
-      return "ceil";
-    case Op::kRound:
-      return "round";
-    case Op::kClamp:
-      return "clamp";
-    case Op::kStep:
-      return "step";
-    case Op::kRamp:
-      return "ramp";
-    case Op::kPulse:
-      return "pulse";
-    case Op::kSmooth:
-      return "smooth";
-    case Op::kLookup:
-      return "lookup";
-  }
-  return "?";
+  return op_info(op).symbol;
 }
 
 double apply_scalar(Op op, const double* a, int n) {
-  switch (op) {
-    case Op::kAdd:
-      return a[0] + a[1];
-    case Op::kSub:
-      return a[0] - a[1];
-    case Op::kMul:
-      return a[0] * a[1];
-    case Op::kDiv:
-      return a[0] / a[1];
-    case Op::kPow:
-      return std::pow(a[0], a[1]);
-    case Op::kNeg:
-      return -a[0];
-    case Op::kLt:
-      return a[0] < a[1] ? 1.0 : 0.0;
-    case Op::kLe:
-      return a[0] <= a[1] ? 1.0 : 0.0;
-    case Op::kGt:
-      return a[0] > a[1] ? 1.0 : 0.0;
-    case Op::kGe:
-      return a[0] >= a[1] ? 1.0 : 0.0;
-    case Op::kEq:
-      return a[0] == a[1] ? 1.0 : 0.0;
-    case Op::kNe:
-      return a[0] != a[1] ? 1.0 : 0.0;
-    case Op::kAnd:
-      return (a[0] != 0 && a[1] != 0) ? 1.0 : 0.0;
-    case Op::kOr:
-      return (a[0] != 0 || a[1] != 0) ? 1.0 : 0.0;
-    case Op::kNot:
-      return a[0] == 0 ? 1.0 : 0.0;
-    case Op::kIf:
-      return a[0] != 0 ? a[1] : a[2];
-    case Op::kMin: {
-      double m = a[0];
-      for (int i = 1; i < n; ++i) m = a[i] < m ? a[i] : m;
-      return m;
-    }
-    case Op::kMax: {
-      double m = a[0];
-      for (int i = 1; i < n; ++i) m = a[i] > m ? a[i] : m;
-      return m;
-    }
-    case Op::kAbs:
-      return std::fabs(a[0]);
-    case Op::kExp:
-      return std::exp(a[0]);
-    case Op::kLn:
-      return std::log(a[0]);
-    case Op::kLog10:
-      return std::log10(a[0]);
-    case Op::kSqrt:
-      return std::sqrt(a[0]);
-    case Op::kSin:
-      return std::sin(a[0]);
-    case Op::kCos:
-      return std::cos(a[0]);
-    case Op::kFloor:
-      return std::floor(a[0]);
-    case Op::kCeil:
-      return std::ceil(a[0]);
-    case Op::kRound:
-      return std::round(a[0]);
-    case Op::kClamp: {
-      double lo = a[0] > a[1] ? a[0] : a[1];
-      return lo < a[2] ? lo : a[2];
-    }
-    default:
-      break;
-  }
-  return std::nan("");  // time functions, smooth and lookups need context
+  const ScalarFn f = op_info(op).scalar;
+  return f ? f(a, n) : std::nan("");  // time functions, smooth and lookups need context
 }
 
 }  // namespace attain

@@ -60,9 +60,7 @@ std::optional<double> check_constants(const Expr& e) {
     fail(e.args[1]->loc, fmt::format("smooth() needs a time constant > 0 (got {})", *args[1]));
   if (e.op == Op::kPulse && args.size() > 2 && args[2] && !(*args[2] > 0))
     fail(e.args[2]->loc, fmt::format("pulse() needs a width > 0 (got {})", *args[2]));
-  if (!all || e.op == Op::kLookup || e.op == Op::kSmooth || e.op == Op::kStep ||
-      e.op == Op::kRamp || e.op == Op::kPulse)
-    return std::nullopt;
+  if (!all || op_info(e.op).scalar == nullptr) return std::nullopt;  // needs context
   std::vector<double> v;
   for (const auto& a : args) v.push_back(*a);
   double r = apply_scalar(e.op, v.data(), static_cast<int>(v.size()));
@@ -206,6 +204,27 @@ void check_target_node(const Model& m, const std::string& node, const SourceLoc&
                          did_you_mean(node, m.node_names())));
 }
 
+/// Values before the start: only auxiliaries, shocks and stocks, with a source.
+void check_history(const Model& m, const Node& n, const SourceLoc& at, const std::string& what) {
+  if (n.history.empty()) return;
+  if (n.kind == NodeKind::kLever || n.kind == NodeKind::kParameter)
+    fail(pick(n.history_loc.begin()->second, at),
+         fmt::format("{} cannot have 'history': a lever's rule gives its values before the "
+                     "start, and a parameter has one value for the whole run",
+                     what));
+  if (n.source.find_first_not_of(" \t\n") == std::string::npos)
+    fail(at, fmt::format("{} has history, so it needs a 'source' for it", what));
+  for (const auto& [year, value] : n.history) {
+    auto it = n.history_loc.find(year);
+    const SourceLoc& yl = it == n.history_loc.end() ? at : pick(it->second, at);
+    if (!std::isfinite(year) || !std::isfinite(value))
+      fail(yl, fmt::format("history of {} must hold finite numbers", what));
+    if (year >= m.time.start)
+      fail(yl, fmt::format("history of {} must be before the start year {} (got {})", what,
+                           m.time.start, year));
+  }
+}
+
 void check_node(const Model& m, const Node& n, const SourceLoc& at) {
   const std::string what = fmt::format("{} '{}'", kind_name(n.kind), n.name);
   for (auto [text, key] : {std::pair{&n.label, "label"}, std::pair{&n.unit, "unit"},
@@ -213,24 +232,7 @@ void check_node(const Model& m, const Node& n, const SourceLoc& at) {
     check_text(*text, at, what, key);
   const bool source_required = n.kind != NodeKind::kShock && n.kind != NodeKind::kAuxiliary;
   if (source_required) check_text(n.source, at, what, "source");
-  if (!n.history.empty()) {
-    if (n.kind == NodeKind::kLever || n.kind == NodeKind::kParameter)
-      fail(pick(n.history_loc.begin()->second, at),
-           fmt::format("{} cannot have 'history': a lever's rule gives its values before the "
-                       "start, and a parameter has one value for the whole run",
-                       what));
-    if (n.source.find_first_not_of(" \t\n") == std::string::npos)
-      fail(at, fmt::format("{} has history, so it needs a 'source' for it", what));
-    for (const auto& [year, value] : n.history) {
-      auto it = n.history_loc.find(year);
-      const SourceLoc& yl = it == n.history_loc.end() ? at : pick(it->second, at);
-      if (!std::isfinite(year) || !std::isfinite(value))
-        fail(yl, fmt::format("history of {} must hold finite numbers", what));
-      if (year >= m.time.start)
-        fail(yl, fmt::format("history of {} must be before the start year {} (got {})", what,
-                             m.time.start, year));
-    }
-  }
+  check_history(m, n, at, what);
   auto need = [&](const ExprPtr& e, const char* key) {
     if (!e) fail(at, fmt::format("{} needs '{}'", what, key));
   };
@@ -371,17 +373,10 @@ void validate_distribution(const DistSpec& d, const std::string& what, const Sou
     fail(here, fmt::format("{} ({}): {}", what, dist_name(d.kind), *msg));
 }
 
-void validate(const Model& m) {
-  const SourceLoc base{m.path.empty() ? std::string("(model)") : m.path, 1, 1};
-  const SourceLoc& mloc = pick(m.loc, base);
-  check_text(m.name, mloc, "the model", "model");
-  for (char c : m.name)
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-'))
-      fail(mloc, fmt::format("model name '{}' may hold only letters, digits, '_' and '-'", m.name));
-  check_text(m.description, mloc, "the model", "description");
-  check_time(m.time, mloc);
+namespace {
 
-  // Names: identifiers, unique across nodes and lookups, distinct stable ids, indexed.
+/// Names: identifiers, unique across nodes and lookups, distinct stable ids, indexed.
+void check_names(const Model& m, const SourceLoc& base, const SourceLoc& mloc) {
   std::unordered_map<std::uint64_t, const Node*> ids;
   std::set<std::string> names;
   for (std::size_t i = 0; i < m.nodes.size(); ++i) {
@@ -419,8 +414,10 @@ void validate(const Model& m) {
   }
   if (m.lookup_index.size() != m.lookups.size())
     fail(mloc, "lookup_index names lookups the model does not have (rebuild it)");
+}
 
-  for (const Node& n : m.nodes) check_node(m, n, pick(n.loc, base));
+/// References and constant parts of every expression; costs, of levers only.
+void check_expressions(const Model& m, const SourceLoc& base) {
   for (const Node& n : m.nodes) {
     std::string where = fmt::format("{} '{}'", kind_name(n.kind), n.name);
     for (const auto& e : {n.formula, n.initial, n.change})
@@ -435,8 +432,10 @@ void validate(const Model& m) {
       check_cost(m, n, pick(n.loc, base));
     }
   }
-  check_correlations(m, mloc);
+}
 
+/// Targets and actuals: nodes, years, finite numbers, unique target names.
+void check_targets(const Model& m, const SourceLoc& mloc) {
   std::set<std::string> target_names;
   for (std::size_t i = 0; i < m.targets.size(); ++i) {
     const Target& t = m.targets[i];
@@ -464,6 +463,24 @@ void validate(const Model& m) {
     check_text(a.label, at, what, "label");
     check_text(a.source, at, what, "source");
   }
+}
+
+}  // namespace
+
+void validate(const Model& m) {
+  const SourceLoc base{m.path.empty() ? std::string("(model)") : m.path, 1, 1};
+  const SourceLoc& mloc = pick(m.loc, base);
+  check_text(m.name, mloc, "the model", "model");
+  for (char c : m.name)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-'))
+      fail(mloc, fmt::format("model name '{}' may hold only letters, digits, '_' and '-'", m.name));
+  check_text(m.description, mloc, "the model", "description");
+  check_time(m.time, mloc);
+  check_names(m, base, mloc);
+  for (const Node& n : m.nodes) check_node(m, n, pick(n.loc, base));
+  check_expressions(m, base);
+  check_correlations(m, mloc);
+  check_targets(m, mloc);
 }
 
 }  // namespace attain

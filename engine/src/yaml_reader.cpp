@@ -233,42 +233,150 @@ struct DistKeys {
   Keys optional;
 };
 
-/// Keys each distribution accepts in a file (besides `dist`).
+/// Keys each distribution accepts in a file (besides `dist`): its parameters (those with
+/// a fallback optional), except for the kinds that read_dist_form() reads.
 DistKeys dist_keys(DistKind k) {
   switch (k) {
-    case DistKind::kNormal:
-      return {{"mean", "sd"}, {}};
     case DistKind::kLogNormal:
       return {{}, {"meanlog", "sdlog", "mean", "sd"}};
-    case DistKind::kUniform:
-      return {{"min", "max"}, {}};
-    case DistKind::kTriangular:
-      return {{"min", "mode", "max"}, {}};
-    case DistKind::kPert:
-      return {{"min", "mode", "max"}, {"lambda"}};
-    case DistKind::kBeta:
-      return {{"alpha", "beta"}, {"min", "max"}};
     case DistKind::kGamma:
       return {{"shape"}, {"scale", "rate"}};
-    case DistKind::kTruncNormal:
-      return {{"mean", "sd"}, {"min", "max"}};
     case DistKind::kDiscrete:
       return {{"values", "probs"}, {}};
     case DistKind::kEmpirical:
       return {{"samples"}, {}};
-    case DistKind::kPoisson:
-      return {{"rate"}, {}};
-    case DistKind::kBinomial:
-      return {{"n", "p"}, {}};
-    case DistKind::kBernoulli:
-      return {{"p"}, {}};
+    default:
+      break;
   }
-  return {};
+  DistKeys keys;
+  for (const DistParam& p : dist_params(k))
+    (p.optional ? keys.optional : keys.required).emplace_back(p.key);
+  return keys;
 }
 
-const Keys kDistNames = {"normal",  "lognormal", "uniform",     "triangular", "pert",
-                         "beta",    "gamma",     "truncnormal", "discrete",   "empirical",
-                         "poisson", "binomial",  "bernoulli"};
+Keys dist_names() {
+  Keys names;
+  for (DistKind k : kDistKinds) names.emplace_back(dist_name(k));
+  return names;
+}
+
+/// A distribution map being read: its keys as expressions.
+struct DistMap {
+  const Reader& r;
+  const YAML::Node& map;
+  const std::string& what;
+  SourceLoc at;  ///< where `dist` is
+  bool has(std::string_view k) const {
+    const std::string key(k);
+    return map[key] && !map[key].IsNull();
+  }
+  ExprPtr ex(std::string_view k) const {
+    const std::string key(k);
+    return r.expr_of(map[key], fmt::format("'{}' of {}", key, what));
+  }
+};
+
+/// lognormal by the mean and sd of the value: sdlog^2 = ln(1 + sd^2 / mean^2) and
+/// meanlog = ln(mean) - sdlog^2 / 2.
+std::vector<ExprPtr> lognormal_by_value(const DistMap& dm) {
+  const SourceLoc& at = dm.at;
+  dm.r.require(dm.map, "mean", dm.what), dm.r.require(dm.map, "sd", dm.what);
+  ExprPtr m = dm.ex("mean"), s = dm.ex("sd");
+  auto mv = fold_constant(*m), sv = fold_constant(*s);
+  if (mv && !(*mv > 0))
+    fail(m->loc, fmt::format("{} (lognormal): mean must be > 0 (got {})", dm.what, *mv));
+  if (sv && !(*sv >= 0))
+    fail(s->loc, fmt::format("{} (lognormal): sd must be >= 0 (got {})", dm.what, *sv));
+  ExprPtr cv2 = apply_expr(
+      Op::kDiv, {apply_expr(Op::kMul, {s, s}, at), apply_expr(Op::kMul, {m, m}, at)}, at);
+  ExprPtr var_log = apply_expr(Op::kLn, {apply_expr(Op::kAdd, {number_expr(1, at), cv2}, at)}, at);
+  ExprPtr meanlog = apply_expr(
+      Op::kSub,
+      {apply_expr(Op::kLn, {m}, at), apply_expr(Op::kDiv, {var_log, number_expr(2, at)}, at)}, at);
+  return {meanlog, apply_expr(Op::kSqrt, {var_log}, at)};
+}
+
+/// The table of a discrete distribution: values sorted, with cumulative probabilities.
+DistTable discrete_table(const DistMap& dm) {
+  const auto& [r, map, what, at] = dm;
+  auto values = r.numbers_of(map["values"], fmt::format("'values' of {}", what));
+  auto probs = r.numbers_of(map["probs"], fmt::format("'probs' of {}", what));
+  if (values.empty() || values.size() != probs.size())
+    fail(r.key_loc(map, "probs"),
+         fmt::format("{}: 'values' and 'probs' must be non-empty lists of the same length "
+                     "(got {} and {})",
+                     what, values.size(), probs.size()));
+  double sum = 0;
+  for (double p : probs) {
+    if (p < 0 || p > 1)
+      fail(r.key_loc(map, "probs"),
+           fmt::format("{}: each probability must be in [0, 1] (got {})", what, p));
+    sum += p;
+  }
+  if (std::fabs(sum - 1) > 1e-9)
+    fail(r.key_loc(map, "probs"),
+         fmt::format("{}: probabilities must sum to 1 (got {})", what, sum));
+  std::vector<std::size_t> order(values.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t a, std::size_t b) { return values[a] < values[b]; });
+  DistTable table;
+  double cum = 0;
+  for (std::size_t i : order) {
+    cum += probs[i];
+    table.values.push_back(values[i]);
+    table.cumulative.push_back(cum / sum);
+  }
+  table.cumulative.back() = 1.0;
+  return table;
+}
+
+/// The kinds a file may write in other forms than their parameters: lognormal by its
+/// value's mean and sd, gamma by its rate, tables. False for the others.
+bool read_dist_form(const DistMap& dm, DistSpec& d) {
+  const auto& [r, map, what, at] = dm;
+  switch (d.kind) {
+    case DistKind::kLogNormal: {
+      bool by_log = dm.has("meanlog") || dm.has("sdlog");
+      bool by_value = dm.has("mean") || dm.has("sd");
+      if (by_log == by_value)
+        fail(at, fmt::format("{} (lognormal) needs either 'meanlog' and 'sdlog' or 'mean' and "
+                             "'sd' of the value",
+                             what));
+      if (!by_log) {
+        d.p_expr = lognormal_by_value(dm);
+        return true;
+      }
+      r.require(map, "meanlog", what), r.require(map, "sdlog", what);
+      return false;
+    }
+    case DistKind::kGamma:
+      if (dm.has("scale") == dm.has("rate"))
+        fail(at,
+             fmt::format("{} (gamma) needs 'shape' and exactly one of 'scale' or 'rate'", what));
+      if (dm.has("scale")) return false;
+      d.p_expr = {dm.ex("shape"), apply_expr(Op::kDiv, {number_expr(1, at), dm.ex("rate")}, at)};
+      return true;
+    case DistKind::kTruncNormal:
+      if (!dm.has("min") && !dm.has("max"))
+        fail(at, fmt::format("{} (truncnormal) needs 'min', 'max' or both", what));
+      return false;
+    case DistKind::kDiscrete:
+      d.table = discrete_table(dm);
+      return true;
+    case DistKind::kEmpirical: {
+      auto samples = r.numbers_of(map["samples"], fmt::format("'samples' of {}", what));
+      if (samples.empty())
+        fail(r.key_loc(map, "samples"),
+             fmt::format("{}: 'samples' needs at least one value", what));
+      std::sort(samples.begin(), samples.end());
+      d.table.values = samples;
+      return true;
+    }
+    default:
+      return false;
+  }
+}
 
 /// Reads `dist` and its parameters from `map`. Parameters become expressions in the
 /// canonical order of distributions.hpp; `extra` lists other keys the map may hold.
@@ -278,9 +386,11 @@ DistSpec read_dist(const Reader& r, const YAML::Node& map, const std::string& wh
   YAML::Node dn = r.require(map, "dist", what);
   std::string name = r.string_of(dn, fmt::format("'dist' of {}", what));
   auto kind = dist_from_name(name);
-  if (!kind)
+  if (!kind) {
+    const Keys names = dist_names();
     fail(r.loc(dn), fmt::format("unknown distribution '{}' for {}{}; valid: {}", name, what,
-                                did_you_mean(name, kDistNames), one_of(kDistNames)));
+                                did_you_mean(name, names), one_of(names)));
+  }
   d.kind = *kind;
   d.loc = r.loc(dn);
   DistKeys dk = dist_keys(d.kind);
@@ -291,124 +401,12 @@ DistSpec read_dist(const Reader& r, const YAML::Node& map, const std::string& wh
   r.check_keys(map, allowed, what);
   for (const auto& k : dk.required) r.require(map, k, fmt::format("{} ({})", what, name));
 
-  auto has = [&](const char* k) { return map[k] && !map[k].IsNull(); };
-  auto ex = [&](const char* k) { return r.expr_of(map[k], fmt::format("'{}' of {}", k, what)); };
-  SourceLoc at = r.loc(dn);
-  switch (d.kind) {
-    case DistKind::kNormal:
-      d.p_expr = {ex("mean"), ex("sd")};
-      break;
-    case DistKind::kLogNormal: {
-      bool by_log = has("meanlog") || has("sdlog");
-      bool by_value = has("mean") || has("sd");
-      if (by_log == by_value)
-        fail(at, fmt::format("{} (lognormal) needs either 'meanlog' and 'sdlog' or 'mean' and "
-                             "'sd' of the value",
-                             what));
-      if (by_log) {
-        r.require(map, "meanlog", what), r.require(map, "sdlog", what);
-        d.p_expr = {ex("meanlog"), ex("sdlog")};
-      } else {
-        r.require(map, "mean", what), r.require(map, "sd", what);
-        // sdlog^2 = ln(1 + sd^2 / mean^2); meanlog = ln(mean) - sdlog^2 / 2.
-        ExprPtr m = ex("mean"), s = ex("sd");
-        auto mv = fold_constant(*m), sv = fold_constant(*s);
-        if (mv && !(*mv > 0))
-          fail(m->loc, fmt::format("{} (lognormal): mean must be > 0 (got {})", what, *mv));
-        if (sv && !(*sv >= 0))
-          fail(s->loc, fmt::format("{} (lognormal): sd must be >= 0 (got {})", what, *sv));
-        ExprPtr cv2 = apply_expr(
-            Op::kDiv, {apply_expr(Op::kMul, {s, s}, at), apply_expr(Op::kMul, {m, m}, at)}, at);
-        ExprPtr var_log =
-            apply_expr(Op::kLn, {apply_expr(Op::kAdd, {number_expr(1, at), cv2}, at)}, at);
-        ExprPtr meanlog = apply_expr(
-            Op::kSub,
-            {apply_expr(Op::kLn, {m}, at), apply_expr(Op::kDiv, {var_log, number_expr(2, at)}, at)},
-            at);
-        d.p_expr = {meanlog, apply_expr(Op::kSqrt, {var_log}, at)};
-      }
-      break;
-    }
-    case DistKind::kUniform:
-      d.p_expr = {ex("min"), ex("max")};
-      break;
-    case DistKind::kTriangular:
-      d.p_expr = {ex("min"), ex("mode"), ex("max")};
-      break;
-    case DistKind::kPert:
-      d.p_expr = {ex("min"), ex("mode"), ex("max"),
-                  has("lambda") ? ex("lambda") : number_expr(4, at)};
-      break;
-    case DistKind::kBeta:
-      d.p_expr = {ex("alpha"), ex("beta"), has("min") ? ex("min") : number_expr(0, at),
-                  has("max") ? ex("max") : number_expr(1, at)};
-      break;
-    case DistKind::kGamma:
-      if (has("scale") == has("rate"))
-        fail(at,
-             fmt::format("{} (gamma) needs 'shape' and exactly one of 'scale' or 'rate'", what));
-      d.p_expr = {ex("shape"), has("scale")
-                                   ? ex("scale")
-                                   : apply_expr(Op::kDiv, {number_expr(1, at), ex("rate")}, at)};
-      break;
-    case DistKind::kTruncNormal:
-      if (!has("min") && !has("max"))
-        fail(at, fmt::format("{} (truncnormal) needs 'min', 'max' or both", what));
-      d.p_expr = {
-          ex("mean"), ex("sd"),
-          has("min") ? ex("min") : number_expr(-std::numeric_limits<double>::infinity(), at),
-          has("max") ? ex("max") : number_expr(std::numeric_limits<double>::infinity(), at)};
-      break;
-    case DistKind::kDiscrete: {
-      auto values = r.numbers_of(map["values"], fmt::format("'values' of {}", what));
-      auto probs = r.numbers_of(map["probs"], fmt::format("'probs' of {}", what));
-      if (values.empty() || values.size() != probs.size())
-        fail(r.key_loc(map, "probs"),
-             fmt::format("{}: 'values' and 'probs' must be non-empty lists of the same length "
-                         "(got {} and {})",
-                         what, values.size(), probs.size()));
-      double sum = 0;
-      for (double p : probs) {
-        if (p < 0 || p > 1)
-          fail(r.key_loc(map, "probs"),
-               fmt::format("{}: each probability must be in [0, 1] (got {})", what, p));
-        sum += p;
-      }
-      if (std::fabs(sum - 1) > 1e-9)
-        fail(r.key_loc(map, "probs"),
-             fmt::format("{}: probabilities must sum to 1 (got {})", what, sum));
-      std::vector<std::size_t> order(values.size());
-      for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-      std::stable_sort(order.begin(), order.end(),
-                       [&](std::size_t a, std::size_t b) { return values[a] < values[b]; });
-      double cum = 0;
-      for (std::size_t i : order) {
-        cum += probs[i];
-        d.table.values.push_back(values[i]);
-        d.table.cumulative.push_back(cum / sum);
-      }
-      d.table.cumulative.back() = 1.0;
-      break;
-    }
-    case DistKind::kEmpirical: {
-      auto samples = r.numbers_of(map["samples"], fmt::format("'samples' of {}", what));
-      if (samples.empty())
-        fail(r.key_loc(map, "samples"),
-             fmt::format("{}: 'samples' needs at least one value", what));
-      std::sort(samples.begin(), samples.end());
-      d.table.values = samples;
-      break;
-    }
-    case DistKind::kPoisson:
-      d.p_expr = {ex("rate")};
-      break;
-    case DistKind::kBinomial:
-      d.p_expr = {ex("n"), ex("p")};
-      break;
-    case DistKind::kBernoulli:
-      d.p_expr = {ex("p")};
-      break;
-  }
+  const DistMap dm{r, map, what, r.loc(dn)};
+  if (read_dist_form(dm, d)) return d;
+  // Every parameter by its key, or its fallback when it may be left out.
+  for (const DistParam& p : dist_params(d.kind))
+    d.p_expr.push_back(!p.optional || dm.has(p.key) ? dm.ex(p.key)
+                                                    : number_expr(p.fallback, dm.at));
   return d;
 }
 
@@ -744,15 +742,21 @@ void read_actuals(const Reader& r, const YAML::Node& root, Model& m) {
   }
 }
 
+/// The document of a `kind` file ("model", "scenario"), a map; `needs`: what it holds.
+YAML::Node load_root(const Reader& r, const std::string& text, const std::string& path,
+                     const std::string& kind, const std::string& needs) {
+  const YAML::Node root = r.load(text);
+  if (!root || root.IsNull())
+    fail({path, 1, 1}, "the file holds no YAML document; a " + kind + " needs " + needs);
+  r.expect_map(root, "a " + kind + " file");
+  return root;
+}
+
 Model parse_model_impl(const std::string& original, const std::string& path) {
   const std::string text = normalise_line_breaks(original);
   Reader r(text, path);
-  const YAML::Node root = r.load(text);
-  if (!root || root.IsNull())
-    fail({path, 1, 1},
-         "the file holds no YAML document; a model needs 'model', 'description', "
-         "'time' and nodes");
-  r.expect_map(root, "a model file");
+  const YAML::Node root =
+      load_root(r, text, path, "model", "'model', 'description', 'time' and nodes");
   r.check_keys(root, kTopKeys, "the model");
 
   Model m;
@@ -775,77 +779,68 @@ using Sources = std::vector<std::pair<std::string, std::string>>;
 
 Scenario parse_scenario_impl(const std::string& original, const std::string& path,
                              const Model& model, const IncludeRules& rules,
-                             std::vector<std::string>& chain, const Sources* stored = nullptr) {
-  const std::string text = normalise_line_breaks(original);
-  Reader r(text, path);
-  const YAML::Node root = r.load(text);
-  if (!root || root.IsNull())
-    fail({path, 1, 1},
-         "the file holds no YAML document; a scenario needs 'scenario', 'model' "
-         "and 'description'");
-  r.expect_map(root, "a scenario file");
-  r.check_keys(root, {"scenario", "model", "description", "extends", "levers", "parameters"},
-               "the scenario");
-  Scenario s;
-  if (YAML::Node ext = root["extends"]; ext && !ext.IsNull()) {
-    std::string rel = r.string_of(ext, "'extends'");
-    std::string base, base_text;
-    if (stored) {
-      // The path resolve_extends gave when the file was written, found among the texts.
-      base = extends_path(path, rel);
-      auto it = std::find_if(stored->begin(), stored->end(),
-                             [&](const auto& source) { return source.first == base; });
-      if (it == stored->end())
-        fail(r.loc(ext), fmt::format("the stored sources hold no text of the extended scenario "
-                                     "'{}' ({})",
-                                     rel, base));
-      base_text = it->second;
-    } else {
-      base = resolve_extends(path, rel, rules, r.loc(ext));
-    }
-    if (std::find(chain.begin(), chain.end(), base) != chain.end())
-      fail(r.loc(ext), fmt::format("scenario '{}' extends itself through '{}'", path, rel));
-    if (chain.size() > 64)
-      fail(r.loc(ext), "more than 64 scenarios extend one another; flatten the chain");
-    chain.push_back(base);
-    if (!stored) {
-      try {
-        base_text = read_text_file(base);
-      } catch (const InputError& e) {
-        fail(r.loc(ext), fmt::format("cannot read the extended scenario '{}': {}", rel, e.text()));
-      }
-    }
-    s = parse_scenario_impl(base_text, base, model, rules, chain, stored);
+                             std::vector<std::string>& chain, const Sources* stored = nullptr);
+
+/// The scenario that `root` extends, read recursively (an empty one if none).
+Scenario read_base_scenario(const Reader& r, const YAML::Node& root, const std::string& path,
+                            const Model& model, const IncludeRules& rules,
+                            std::vector<std::string>& chain, const Sources* stored) {
+  YAML::Node ext = root["extends"];
+  if (!ext || ext.IsNull()) return {};
+  std::string rel = r.string_of(ext, "'extends'");
+  std::string base, base_text;
+  if (stored) {
+    // The path resolve_extends gave when the file was written, found among the texts.
+    base = extends_path(path, rel);
+    auto it = std::find_if(stored->begin(), stored->end(),
+                           [&](const auto& source) { return source.first == base; });
+    if (it == stored->end())
+      fail(r.loc(ext), fmt::format("the stored sources hold no text of the extended scenario "
+                                   "'{}' ({})",
+                                   rel, base));
+    base_text = it->second;
+  } else {
+    base = resolve_extends(path, rel, rules, r.loc(ext));
   }
-  s.path = path;
-  s.sources.emplace_back(path, original);
-  s.name = r.get_string(root, "scenario", "the scenario", true);
-  if (!is_identifier(s.name))
-    fail(r.loc(root["scenario"]), fmt::format("scenario name '{}' is not an identifier", s.name));
-  s.description = r.get_string(root, "description", "the scenario", true);
-  s.model_name = r.get_string(root, "model", "the scenario", true);
-  if (s.model_name != model.name)
-    fail(r.loc(root["model"]), fmt::format("scenario '{}' is for model '{}', but the model is "
-                                           "'{}'",
-                                           s.name, s.model_name, model.name));
-  auto lever_names = [&](NodeKind kind) {
+  if (std::find(chain.begin(), chain.end(), base) != chain.end())
+    fail(r.loc(ext), fmt::format("scenario '{}' extends itself through '{}'", path, rel));
+  if (chain.size() > 64)
+    fail(r.loc(ext), "more than 64 scenarios extend one another; flatten the chain");
+  chain.push_back(base);
+  if (!stored) {
+    try {
+      base_text = read_text_file(base);
+    } catch (const InputError& e) {
+      fail(r.loc(ext), fmt::format("cannot read the extended scenario '{}': {}", rel, e.text()));
+    }
+  }
+  return parse_scenario_impl(base_text, base, model, rules, chain, stored);
+}
+
+/// The node of `kind` that `key` names in a scenario's overrides.
+const Node& overridden_node(const Reader& r, const Model& model, const YAML::Node& key,
+                            NodeKind kind) {
+  std::string name = r.string_of(key, "a node name");
+  const Node* n = model.find(name);
+  if (!n) {
     std::vector<std::string> names;
-    for (const auto& n : model.nodes)
-      if (n.kind == kind) names.push_back(n.name);
-    return names;
-  };
+    for (const auto& other : model.nodes)
+      if (other.kind == kind) names.push_back(other.name);
+    fail(r.loc(key),
+         fmt::format("unknown {} '{}'{}", kind_name(kind), name, did_you_mean(name, names)));
+  }
+  if (n->kind != kind)
+    fail(r.loc(key), fmt::format("'{}' is {} {}, not a {}; a scenario may override only levers "
+                                 "and parameters",
+                                 name, n->kind == NodeKind::kAuxiliary ? "an" : "a",
+                                 kind_name(n->kind), kind_name(kind)));
+  return *n;
+}
+
+/// The overrides of levers and parameters of a scenario file.
+void read_overrides(const Reader& r, const YAML::Node& root, const Model& model, Scenario& s) {
   auto resolve = [&](const YAML::Node& key, NodeKind kind) -> const Node& {
-    std::string name = r.string_of(key, "a node name");
-    const Node* n = model.find(name);
-    if (!n)
-      fail(r.loc(key), fmt::format("unknown {} '{}'{}", kind_name(kind), name,
-                                   did_you_mean(name, lever_names(kind))));
-    if (n->kind != kind)
-      fail(r.loc(key), fmt::format("'{}' is {} {}, not a {}; a scenario may override only levers "
-                                   "and parameters",
-                                   name, n->kind == NodeKind::kAuxiliary ? "an" : "a",
-                                   kind_name(n->kind), kind_name(kind)));
-    return *n;
+    return overridden_node(r, model, key, kind);
   };
   if (YAML::Node ls = root["levers"]; ls && !ls.IsNull()) {
     r.expect_map(ls, "'levers'");
@@ -884,6 +879,30 @@ Scenario parse_scenario_impl(const std::string& original, const std::string& pat
       s.parameters.emplace_back(n.name, d);
     }
   }
+}
+
+Scenario parse_scenario_impl(const std::string& original, const std::string& path,
+                             const Model& model, const IncludeRules& rules,
+                             std::vector<std::string>& chain, const Sources* stored) {
+  const std::string text = normalise_line_breaks(original);
+  Reader r(text, path);
+  const YAML::Node root =
+      load_root(r, text, path, "scenario", "'scenario', 'model' and 'description'");
+  r.check_keys(root, {"scenario", "model", "description", "extends", "levers", "parameters"},
+               "the scenario");
+  Scenario s = read_base_scenario(r, root, path, model, rules, chain, stored);
+  s.path = path;
+  s.sources.emplace_back(path, original);
+  s.name = r.get_string(root, "scenario", "the scenario", true);
+  if (!is_identifier(s.name))
+    fail(r.loc(root["scenario"]), fmt::format("scenario name '{}' is not an identifier", s.name));
+  s.description = r.get_string(root, "description", "the scenario", true);
+  s.model_name = r.get_string(root, "model", "the scenario", true);
+  if (s.model_name != model.name)
+    fail(r.loc(root["model"]), fmt::format("scenario '{}' is for model '{}', but the model is "
+                                           "'{}'",
+                                           s.name, s.model_name, model.name));
+  read_overrides(r, root, model, s);
   return s;
 }
 

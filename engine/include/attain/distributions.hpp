@@ -16,21 +16,42 @@
 
 namespace attain {
 
-/// Every distribution the model language knows.
+/// @brief Every distribution the model language knows: X(id, name in model files).
+///
+/// Normal {mean, sd}; LogNormal {meanlog, sdlog} (the reader converts mean/sd of the
+/// value); Uniform {min, max}; Triangular {min, mode, max}; Pert {min, mode, max, lambda}
+/// (lambda 4 is the classic PERT); Beta {alpha, beta, min, max} (min 0, max 1 for the
+/// standard beta); Gamma {shape, scale}; TruncNormal {mean, sd, min, max} (min may be
+/// -inf, max +inf); Discrete (table: values with probabilities summing to 1); Empirical
+/// (table: observed samples, each equally likely); Poisson {rate}; Binomial {n, p};
+/// Bernoulli {p}. Each one's parameters, checks, inverse CDF and moments are its row of
+/// the table in engine/src/distribution_rows.hpp.
+#define ATTAIN_DISTRIBUTIONS(X) \
+  X(Normal, "normal")           \
+  X(LogNormal, "lognormal")     \
+  X(Uniform, "uniform")         \
+  X(Triangular, "triangular")   \
+  X(Pert, "pert")               \
+  X(Beta, "beta")               \
+  X(Gamma, "gamma")             \
+  X(TruncNormal, "truncnormal") \
+  X(Discrete, "discrete")       \
+  X(Empirical, "empirical")     \
+  X(Poisson, "poisson")         \
+  X(Binomial, "binomial")       \
+  X(Bernoulli, "bernoulli")
+
 enum class DistKind {
-  kNormal,       ///< p = {mean, sd}
-  kLogNormal,    ///< p = {meanlog, sdlog} (the reader converts mean/sd of the value)
-  kUniform,      ///< p = {min, max}
-  kTriangular,   ///< p = {min, mode, max}
-  kPert,         ///< p = {min, mode, max, lambda} (lambda 4 is the classic PERT)
-  kBeta,         ///< p = {alpha, beta, min, max} (min 0, max 1 for the standard beta)
-  kGamma,        ///< p = {shape, scale}
-  kTruncNormal,  ///< p = {mean, sd, min, max}; min may be -inf, max +inf
-  kDiscrete,     ///< table: values with probabilities (sum 1)
-  kEmpirical,    ///< table: observed samples, each equally likely
-  kPoisson,      ///< p = {rate}
-  kBinomial,     ///< p = {n, p}
-  kBernoulli,    ///< p = {p}
+#define ATTAIN_DIST_ENUM(id, name) k##id,
+  ATTAIN_DISTRIBUTIONS(ATTAIN_DIST_ENUM)
+#undef ATTAIN_DIST_ENUM
+};
+
+/// Every kind in order, and their names in model files.
+inline constexpr std::array kDistKinds = {
+#define ATTAIN_DIST_KIND(id, name) DistKind::k##id,
+    ATTAIN_DISTRIBUTIONS(ATTAIN_DIST_KIND)
+#undef ATTAIN_DIST_KIND
 };
 
 /// Number of numeric parameters a distribution takes in `p` (0 for table-based ones).
@@ -39,6 +60,16 @@ int param_count(DistKind kind);
 /// Name used in model files ("normal", "lognormal", "truncnormal", ...).
 std::string_view dist_name(DistKind kind);
 std::optional<DistKind> dist_from_name(std::string_view name);
+
+/// One numeric parameter as a model file writes it.
+struct DistParam {
+  std::string_view key;   ///< its key in a model file and its name in messages
+  bool optional = false;  ///< absent: `fallback`
+  double fallback = 0.0;
+};
+
+/// The numeric parameters of `kind`, in the order of `p`.
+std::span<const DistParam> dist_params(DistKind kind);
 
 /// Values and probabilities of a discrete or empirical distribution.
 /// For kDiscrete: `values` sorted ascending, `cumulative[i]` = P(X <= values[i]),
@@ -175,6 +206,11 @@ class QuantileFunction {
     double s;
     return tail_index(w, n, s) && n < tail.cells.size() ? &tail.cells[n] : nullptr;
   }
+  bool set_shape();    ///< a_, b_, lo_, scale_, gamma_ of a tabulated kind; false otherwise
+  void build_nodes();  ///< x_, d_, dd_ at u = i / kCells
+  double extrapolated_node(std::size_t i, double u) const;  ///< Newton's x_[i], or NaN
+  bool build_cells();                                       ///< false if a node is not finite
+  double tabulated_share() const;  ///< share of (0, 1) the cells and tails interpolate
   void build_tail(Tail& tail, bool upper);
   double tail_value(const Tail& tail, bool upper, double w) const;  ///< NaN outside
   double exact_tail(double w, bool upper) const;  ///< the solver's quantile of w or 1 - w
@@ -187,6 +223,9 @@ class QuantileFunction {
   /// and x1; NaN where the CDF or the density fails.
   double newton_in_cell(double x, double x0, double x1, double target, bool upper) const;
   bool newton_done(double x, double delta) const;
+  /// Newton on cdf(x, upper) = target from x, narrowing the bracket [lo, hi] at every step;
+  /// NaN when a step leaves it, the CDF or the density fails, or 12 steps do not settle.
+  double bracketed_newton(double x, double lo, double hi, double target, bool upper) const;
   DistKind kind_;
   std::vector<double> p_;
   const DistTable* table_;

@@ -8,47 +8,11 @@
 #include <vector>
 
 #include "attain/diagnostics.hpp"
+#include "attain/operations.hpp"
 
 namespace attain {
 
-/// Operations of the expression language; the compiled program uses the same codes.
-enum class Op {
-  kAdd,
-  kSub,
-  kMul,
-  kDiv,
-  kPow,
-  kNeg,
-  kLt,
-  kLe,
-  kGt,
-  kGe,
-  kEq,
-  kNe,
-  kAnd,
-  kOr,
-  kNot,
-  kIf,
-  kMin,
-  kMax,
-  kAbs,
-  kExp,
-  kLn,
-  kLog10,
-  kSqrt,
-  kSin,
-  kCos,
-  kFloor,
-  kCeil,
-  kRound,
-  kClamp,
-  kStep,
-  kRamp,
-  kPulse,
-  kSmooth,
-  kLookup,
-};
-
+/// The operation's symbol in messages and listings ("+", "neg", "sin", ...).
 std::string_view op_name(Op op);
 
 struct Expr;

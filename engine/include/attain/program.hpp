@@ -3,8 +3,11 @@
 
 #include <Eigen/Core>
 #include <cstdint>
+#include <deque>
 #include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -13,48 +16,18 @@
 #include "attain/errors.hpp"
 #include "attain/graph.hpp"
 #include "attain/model.hpp"
+#include "attain/operations.hpp"
 #include "attain/random.hpp"
 
 namespace attain {
 
-/// Instruction codes: the expression operations plus copy and draw.
+/// Instruction codes: the expression operations (in Op's order) plus copy and draw.
 enum class Code : std::uint8_t {
-  kAdd,
-  kSub,
-  kMul,
-  kDiv,
-  kPow,
-  kNeg,
-  kLt,
-  kLe,
-  kGt,
-  kGe,
-  kEq,
-  kNe,
-  kAnd,
-  kOr,
-  kNot,
-  kIf,
-  kMin,
-  kMax,
-  kAbs,
-  kExp,
-  kLn,
-  kLog10,
-  kSqrt,
-  kSin,
-  kCos,
-  kFloor,
-  kCeil,
-  kRound,
-  kClamp,
-  kStep,
-  kRamp,
-  kPulse,
-  kSmooth,
-  kLookup,
-  kCopy,  ///< dst = a
-  kDraw,  ///< dst = a draw of shock `extra` with parameters a[0..n)
+#define ATTAIN_CODE_ENUM(id, ...) k##id,
+  ATTAIN_OPERATIONS(ATTAIN_CODE_ENUM)
+#undef ATTAIN_CODE_ENUM
+      kCopy,  ///< dst = a
+  kDraw,      ///< dst = a draw of shock `extra` with parameters a[0..n)
 };
 
 /// Where an instruction reads or writes.
@@ -93,6 +66,22 @@ struct Draws {
   /// The purpose (Philox key) of the shock streams: another purpose gives every shock
   /// of every run other, independent numbers.
   StreamPurpose shocks = StreamPurpose::kSimulation;
+};
+
+/// @brief Tabulated inverse CDFs (beta, PERT, gamma) by distribution and parameters, for
+/// the programs compiled with it: scenarios usually keep most parameters' distributions,
+/// and building a table takes milliseconds. Keeps the last 128 (about 0.4 MB each).
+/// Thread-safe; whoever compiles owns it (no state is shared between studies).
+class QuantileCache {
+ public:
+  std::shared_ptr<const QuantileFunction> get(DistKind kind, const std::vector<double>& p);
+
+ private:
+  using Key = std::pair<DistKind, std::vector<double>>;
+  static constexpr std::size_t kKeep = 128;
+  std::mutex mutex_;
+  std::map<Key, std::shared_ptr<const QuantileFunction>> tables_;
+  std::deque<Key> order_;  ///< oldest first
 };
 
 /// @brief A model compiled once into instructions over slots.
@@ -147,8 +136,12 @@ class Program {
   /// Instructions executed per run per step (for benchmarks).
   std::size_t instructions_per_step() const;
 
+  /// Internal: one step of one block as the interpreter sees it (program.cpp).
+  struct Frame;
+
  private:
-  friend Program compile(const Model& model, const DependencyGraph& graph);
+  friend class ProgramBuilder;
+  friend Program compile(const Model& model, const DependencyGraph& graph, QuantileCache& cache);
   Model model_;
   int steps_ = 0, slots_ = 0, nodes_ = 0, temps_ = 0;
   std::vector<SlotCode> code_;  ///< evaluation order
@@ -170,9 +163,18 @@ class Program {
   /// are constants, else null (draw() with the lane's parameters)
   std::vector<std::shared_ptr<const QuantileFunction>> shock_quantile_;
   void fill_levers();
+  /// Parameters of the block's runs: uniforms, the copula, inverse CDFs (at step 0).
+  void draw_parameters(const Frame& f, Block& block, const Draws* draws) const;
+  /// The Gaussian copula of the correlated groups over the block's uniforms.
+  void correlate(Block& block, int count) const;
+  /// Levers and parameters at step k, then every slot's code.
+  void run_step(Frame& f) const;
 };
 
-/// Compiles a (scenario-applied) model with its checked graph.
+/// Compiles a (scenario-applied) model with its checked graph. The tabulated inverse
+/// CDFs come from `cache` (pass one cache to the compilations of one study to share them).
+Program compile(const Model& model, const DependencyGraph& graph, QuantileCache& cache);
+/// Same, with a cache of its own.
 Program compile(const Model& model, const DependencyGraph& graph);
 
 }  // namespace attain
