@@ -22,8 +22,8 @@ CompareResult compare_job(const EnsembleJob& job, bool with_actuals, const JobHo
     bad_arg("compare needs two or more --scenario files; the first is the reference");
   auto file = open_results(job, job.info("compare"), hooks);
   std::vector<Program> programs;
-  for (const auto& s : l.scenarios)
-    programs.push_back(compile(apply_scenario(l.model, s), l.graph));
+  for (std::size_t si = 0; si < l.scenarios.size(); ++si)
+    programs.push_back(job.compile_scenario(si));
   std::vector<const Program*> ptrs;
   std::vector<std::string> names;
   std::vector<ChunkSink*> sinks;
@@ -68,7 +68,7 @@ SweepResult sweep_job(const EnsembleJob& job, const std::vector<SweepAxis>& axes
   const JobInputs& l = job.inputs;
   if (l.scenarios.size() > 1) bad_arg("sweep takes at most one --scenario (the base)");
   Model sm = apply_scenario(l.model, l.scenarios[0]);
-  Program base = compile(sm, l.graph);
+  Program base = compile(sm, l.graph, *job.cache);
   for (const auto& ax : axes) LeverKnob(sm, {ax.lever});  // names checked first
   auto file = open_results(job, job.info("sweep"), hooks);
   AnalysisOptions o = job.options;
@@ -111,7 +111,7 @@ SearchJobResult search_job(const EnsembleJob& job, SearchSpec spec, const std::s
     bad_arg(fmt::format("--tolerance must be a number > 0 (got '{}')", spec.tolerance));
   spec.target = target_index(l.model, target);
   Model sm = apply_scenario(l.model, l.scenarios[0]);
-  Program base = compile(sm, l.graph);
+  Program base = compile(sm, l.graph, *job.cache);
   LeverKnob knob(sm, spec.levers);  // names checked before any file is made
   auto file = open_results(job, job.info("search"), hooks);
   AnalysisOptions o = job.options;
@@ -138,7 +138,7 @@ std::vector<SensitivityResult> sensitivity_job(const EnsembleJob& job,
   std::vector<SensitivityResult> results;
   for (std::size_t si = 0; si < l.scenarios.size(); ++si) {
     const auto& s = l.scenarios[si];
-    Program program = compile(apply_scenario(l.model, s), l.graph);
+    Program program = job.compile_scenario(si);
     SensitivityOptions o = options;
     o.rows = job.options.runs;
     o.seed = job.options.seed;

@@ -92,6 +92,10 @@ void check_settings(const EnsembleSettings& s) {
 
 }  // namespace
 
+Program EnsembleJob::compile_scenario(std::size_t si) const {
+  return compile(apply_scenario(inputs.model, inputs.scenarios[si]), inputs.graph, *cache);
+}
+
 RunInfo EnsembleJob::info(const std::string& analysis) const {
   RunInfo info;
   info.seed = options.seed;

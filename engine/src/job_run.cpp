@@ -174,7 +174,7 @@ void RunJobRunner::load_resumed(std::size_t si) {
   if (stored.done && stored.last != last_)
     bad_arg(fmt::format("--resume: the checkpoint's scenario '{}' is done at run {}, not {}",
                         s.name, stored.last, last_));
-  Program program = compile(apply_scenario(l.model, s), l.graph);
+  Program program = job_.compile_scenario(si);
   try {
     progress_[si].before = read_checkpoint_state(
         folder_, si, scenario_reducers(program, true, rows_ ? &none_ : nullptr, full_));
@@ -284,7 +284,7 @@ EnsembleResult RunJobRunner::run_scenario(std::size_t si) {
   const auto& s = l.scenarios[si];
   ScenarioProgress& sp = progress_[si];
   sp.name = s.name;
-  Program program = compile(apply_scenario(l.model, s), l.graph);
+  Program program = job_.compile_scenario(si);
   ChunkSink* file_sink = file_ ? &file_->begin_scenario(s, program) : nullptr;
   std::optional<TeeSink> tee;
   ChunkSink* sink = open_spool(si, file_sink, tee);

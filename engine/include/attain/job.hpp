@@ -20,6 +20,7 @@
 #include "attain/graph.hpp"
 #include "attain/input_file.hpp"
 #include "attain/model.hpp"
+#include "attain/program.hpp"
 #include "attain/results_file.hpp"
 #include "attain/results_json.hpp"
 #include "attain/sensitivity.hpp"
@@ -92,7 +93,11 @@ struct EnsembleJob {
   std::string out;
   bool out_given = false;
   JobInputs inputs;
+  /// The tabulated inverse CDFs, shared by the job's compilations (and by nothing else).
+  std::shared_ptr<QuantileCache> cache = std::make_shared<QuantileCache>();
 
+  /// Scenario `si` applied to the model and compiled.
+  Program compile_scenario(std::size_t si) const;
   /// How a results file of `analysis` records this job.
   RunInfo info(const std::string& analysis) const;
   /// The results as a results file would hold them, for the JSON documents.
