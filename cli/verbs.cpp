@@ -3,6 +3,19 @@
 
 namespace attain::cli {
 
+// Each defined in cli/verbs/<verb>.cpp.
+Action declare_check(CLI::App& sub);
+Action declare_graph(CLI::App& sub);
+Action declare_run(CLI::App& sub);
+Action declare_compare(CLI::App& sub);
+Action declare_sweep(CLI::App& sub);
+Action declare_search(CLI::App& sub);
+Action declare_sensitivity(CLI::App& sub);
+Action declare_replay(CLI::App& sub);
+Action declare_merge(CLI::App& sub);
+Action declare_export(CLI::App& sub);
+Action declare_report(CLI::App& sub);
+
 const std::vector<Verb>& verbs() {
   static const std::vector<Verb> table{
       {"check", "Validate a model (and scenarios); print its summary", declare_check},

@@ -24,20 +24,9 @@ struct Verb {
   Action (*declare)(CLI::App& sub);
 };
 
-/// The verbs, in the order `attain --help` lists them (cli/verbs.cpp).
+/// The verbs, in the order `attain --help` lists them (cli/verbs.cpp, which also declares
+/// each verb's `declare_<verb>`).
 const std::vector<Verb>& verbs();
-
-Action declare_check(CLI::App& sub);
-Action declare_graph(CLI::App& sub);
-Action declare_run(CLI::App& sub);
-Action declare_compare(CLI::App& sub);
-Action declare_sweep(CLI::App& sub);
-Action declare_search(CLI::App& sub);
-Action declare_sensitivity(CLI::App& sub);
-Action declare_replay(CLI::App& sub);
-Action declare_merge(CLI::App& sub);
-Action declare_export(CLI::App& sub);
-Action declare_report(CLI::App& sub);
 
 // ---------------------------------------------------------------------------------------
 // Shared by the verbs (cli/options.cpp).

@@ -16,18 +16,11 @@ namespace {
 
 StudyOptions study_options(const AnalysisOptions& o) {
   StudyOptions so;
+  static_cast<Execution&>(so) = o;
   so.first = o.first;
   so.last = o.first + o.runs;
   so.checkpoint = o.checkpoint;
-  so.seed = o.seed;
-  so.threads = o.threads;
-  so.block = o.block;
   so.chunk = o.chunk;
-  so.cancel = o.cancel;
-  so.progress = o.progress;
-  so.memory_limit = o.memory_limit;
-  so.memory_limit_source = o.memory_limit_source;
-  so.communicator = o.communicator;
   return so;
 }
 
@@ -124,7 +117,7 @@ bool CiWidthRule::observe(std::span<const std::unique_ptr<Reducer>> chunk) {
 
 CompareResult compare(const Model& model, const std::vector<const Program*>& programs,
                       const std::vector<std::string>& names, const AnalysisOptions& o,
-                      bool summaries, const std::vector<ChunkSink*>& sinks, bool full) {
+                      CompareExtras extras, const std::vector<ChunkSink*>& sinks, bool full) {
   const std::size_t k = programs.size();
   if (k < 2 || names.size() != k)
     throw std::invalid_argument("compare: needs two or more programs, each with a name");
@@ -138,12 +131,15 @@ CompareResult compare(const Model& model, const std::vector<const Program*>& pro
     s.reducers.push_back(std::make_unique<PairedReducer>(model, 0, static_cast<int>(v)));
   }
   const std::size_t extra = s.reducers.size();
-  if (summaries)
-    for (std::size_t v = 0; v < k; ++v) {
-      s.reducers.push_back(std::make_unique<ActualsReducer>(model, static_cast<int>(v)));
+  const bool actuals = extras != CompareExtras::kNone;
+  const bool summaries = extras == CompareExtras::kActualsAndSummaries;
+  const std::size_t per = (actuals ? 1 : 0) + (summaries ? 1 : 0);  // reducers per variant
+  for (std::size_t v = 0; v < k; ++v) {
+    if (actuals) s.reducers.push_back(std::make_unique<ActualsReducer>(model, static_cast<int>(v)));
+    if (summaries)
       s.reducers.push_back(std::make_unique<SummaryReducer>(
           programs[v]->nodes(), programs[v]->steps(), static_cast<int>(v)));
-    }
+  }
   for (std::size_t v = 0; v < sinks.size(); ++v)
     if (sinks[v])
       s.reducers.push_back(
@@ -156,10 +152,8 @@ CompareResult compare(const Model& model, const std::vector<const Program*>& pro
   for (std::size_t v = 0; v < k; ++v) {
     const ActualsReducer* ac = nullptr;
     const SummaryReducer* su = nullptr;
-    if (summaries) {
-      ac = &r.get<ActualsReducer>(extra + 2 * v);
-      su = &r.get<SummaryReducer>(extra + 2 * v + 1);
-    }
+    if (actuals) ac = &r.get<ActualsReducer>(extra + per * v);
+    if (summaries) su = &r.get<SummaryReducer>(extra + per * v + 1);
     out.scenarios.push_back(
         ensemble_result(programs[v]->model(), &r.get<AttainmentReducer>(v), ac, su, r.seconds));
   }

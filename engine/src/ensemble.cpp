@@ -93,14 +93,10 @@ EnsembleResult run_ensemble(const Program& program, const EnsembleOptions& o, Ch
     s.reducers.push_back(
         std::make_unique<RowsReducer>(m, program, 0, o.store == StoreLevel::kFull, sink));
   StudyOptions so;
+  static_cast<Execution&>(so) = o;
   so.first = o.first_run;
   so.last = o.first_run + o.runs;
-  so.seed = o.seed;
-  so.threads = o.threads;
-  so.block = o.block;
   so.chunk = o.chunk;
-  so.progress = o.progress;
-  so.cancel = o.cancel;
   StudyResult r = run_study(s, so);
   return ensemble_result(m, &r.get<AttainmentReducer>(0), &r.get<ActualsReducer>(1),
                          &r.get<SummaryReducer>(2), r.seconds);

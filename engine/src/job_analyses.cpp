@@ -37,8 +37,11 @@ CompareResult compare_job(const EnsembleJob& job, bool with_actuals, const JobHo
   }
   AnalysisOptions o = job.options;
   o.progress = hooks.make_progress("compare", o.runs);
-  CompareResult r = compare(l.model, ptrs, names, o, file != nullptr || with_actuals, sinks,
-                            job.store == StoreLevel::kFull);
+  // A results file keeps every node's summary; a document only the actuals.
+  const CompareExtras extras = file           ? CompareExtras::kActualsAndSummaries
+                               : with_actuals ? CompareExtras::kActuals
+                                              : CompareExtras::kNone;
+  CompareResult r = compare(l.model, ptrs, names, o, extras, sinks, job.store == StoreLevel::kFull);
   hooks.done();
   if (file) {
     for (const auto& e : r.scenarios) file->end_scenario(e);
@@ -140,14 +143,8 @@ std::vector<SensitivityResult> sensitivity_job(const EnsembleJob& job,
     const auto& s = l.scenarios[si];
     Program program = job.compile_scenario(si);
     SensitivityOptions o = options;
+    static_cast<Execution&>(o) = job.options;
     o.rows = job.options.runs;
-    o.seed = job.options.seed;
-    o.threads = job.options.threads;
-    o.block = job.options.block;
-    o.cancel = hooks.cancel;
-    o.memory_limit = job.options.memory_limit;
-    o.memory_limit_source = job.options.memory_limit_source;
-    o.communicator = job.options.communicator;
     o.progress = hooks.make_progress(fmt::format("{} ({}/{})", s.name, si + 1, l.scenarios.size()),
                                      o.rows, "rows");
     try {

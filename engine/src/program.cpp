@@ -524,7 +524,7 @@ template <Op O>
 void block_op(const Frame& f, const Instr& in, double* d) {
   constexpr ScalarFn fn = op_info(O).scalar;
   constexpr int arity = op_info(O).min_args;
-  static_assert(fn != nullptr && arity == op_info(O).max_args,
+  static_assert(op_info(O).has_scalar && arity == op_info(O).max_args,
                 "an operation without a scalar form, or of variable arity, needs a block_op "
                 "specialization in program.cpp");
   const double* a[arity];

@@ -558,6 +558,30 @@ std::vector<std::uint8_t> DesignSampleReducer::met(std::size_t target) const {
 // ---------------------------------------------------------------------------------------
 // Indices.
 
+namespace {
+
+/// A third's P(met) (an indicator) or mean, with its interval, from runs, sum and sum of
+/// squares.
+Third third_estimate(double runs, double sum, double sumsq, bool indicator) {
+  Third th;
+  th.runs = static_cast<std::uint64_t>(runs);
+  if (th.runs == 0) return th;
+  if (indicator) {
+    const Proportion pr = proportion(static_cast<std::uint64_t>(std::llround(sum)), th.runs);
+    th.value = pr.p, th.lo = pr.lo, th.hi = pr.hi;
+  } else {
+    Moments mo;
+    mo.n = th.runs;
+    mo.sum = sum;
+    mo.sumsq = sumsq;
+    const MeanInterval mi = mean_interval(mo);
+    th.value = mi.mean, th.lo = mi.lo, th.hi = mi.hi;
+  }
+  return th;
+}
+
+}  // namespace
+
 std::vector<OutputSensitivity> sobol_indices(const Program& p, const SobolReducer& r) {
   const Model& m = p.model();
   const auto outs = sensitivity_outputs(m);
@@ -608,20 +632,7 @@ std::vector<OutputSensitivity> sobol_indices(const Program& p, const SobolReduce
       std::array<Third, 3> th;
       for (int t = 0; t < 3; ++t) {
         const auto [n, sum, sumsq] = r.third(o, q, t);
-        Third& x = th[static_cast<std::size_t>(t)];
-        x.runs = static_cast<std::uint64_t>(n);
-        if (x.runs == 0) continue;
-        if (outs[o].met) {
-          const Proportion pr = proportion(static_cast<std::uint64_t>(std::llround(sum)), x.runs);
-          x.value = pr.p, x.lo = pr.lo, x.hi = pr.hi;
-        } else {
-          Moments mo;
-          mo.n = x.runs;
-          mo.sum = sum;
-          mo.sumsq = sumsq;
-          const MeanInterval mi = mean_interval(mo);
-          x.value = mi.mean, x.lo = mi.lo, x.hi = mi.hi;
-        }
+        th[static_cast<std::size_t>(t)] = third_estimate(n, sum, sumsq, outs[o].met);
       }
       s.thirds.push_back(th);
     }
@@ -672,26 +683,6 @@ Estimate batch_interval(const std::vector<double>& s1, double tq) {
   e.lo = s1[G] - half;
   e.hi = s1[G] + half;
   return e;
-}
-
-/// A third's P(met) (an indicator) or mean, with its interval, from runs, sum and sum of
-/// squares.
-Third third_estimate(double runs, double sum, double sumsq, bool indicator) {
-  Third th;
-  th.runs = static_cast<std::uint64_t>(runs);
-  if (th.runs == 0) return th;
-  if (indicator) {
-    const Proportion pr = proportion(static_cast<std::uint64_t>(std::llround(sum)), th.runs);
-    th.value = pr.p, th.lo = pr.lo, th.hi = pr.hi;
-  } else {
-    Moments mo;
-    mo.n = th.runs;
-    mo.sum = sum;
-    mo.sumsq = sumsq;
-    const MeanInterval mi = mean_interval(mo);
-    th.value = mi.mean, th.lo = mi.lo, th.hi = mi.hi;
-  }
-  return th;
 }
 
 }  // namespace
@@ -786,17 +777,10 @@ SensitivityResult run_sensitivity(const Program& p, const SensitivityOptions& o)
   const bool prim = o.prim_rows > 0 && !p.model().targets.empty() && !res.uncertain.empty();
   if (prim) s.reducers.push_back(std::make_unique<DesignSampleReducer>(p, o.prim_rows));
   StudyOptions so;
+  static_cast<Execution&>(so) = o;
   so.first = 0;
   so.last = o.rows;
-  so.seed = o.seed;
-  so.threads = o.threads;
-  so.block = o.block;
   so.chunk = o.chunk;
-  so.progress = o.progress;
-  so.cancel = o.cancel;
-  so.memory_limit = o.memory_limit;
-  so.memory_limit_source = o.memory_limit_source;
-  so.communicator = o.communicator;
   StudyResult sr = run_study(s, so);
   const auto& sobol = sr.get<SobolReducer>(0);
   res.outputs = sobol_indices(p, sobol);

@@ -15,21 +15,13 @@ namespace attain {
 
 /// Options shared by the analyses: the run range [first, first + runs) and how to
 /// evaluate it.
-struct AnalysisOptions {
+struct AnalysisOptions : Execution {
   std::uint64_t runs = 10000;  ///< runs (the ceiling when ci_width is set)
   std::uint64_t first = 0;     ///< the first run (a part of a larger study, or a resume)
-  std::uint64_t seed = 1;
-  int threads = 0;
-  int block = 0;  ///< runs evaluated together; 0: from the L1 cache size (StudyOptions)
   int chunk = 4096;
   double ci_width = 0;  ///< > 0: stop once every watched 95 % half-width is at most this
-  const std::atomic<bool>* cancel = nullptr;
-  std::function<void(std::uint64_t runs_done)> progress;
-  std::uint64_t memory_limit = 0;  ///< StudyOptions::memory_limit
-  std::string memory_limit_source = "the limit";
   /// StudyOptions::checkpoint
   std::function<void(const StudyState& state, bool interrupted)> checkpoint;
-  Communicator* communicator = nullptr;  ///< StudyOptions::communicator
 };
 
 /// @brief Adaptive stopping: after each chunk, in run order, stop once the 95 % interval
@@ -83,14 +75,30 @@ struct CompareResult {
   double seconds = 0;
 };
 
+/// What compare() computes per scenario besides attainment and the paired differences.
+enum class CompareExtras {
+  kNone,
+  kActuals,              ///< where the model's actuals fall (a JSON document's)
+  kActualsAndSummaries,  ///< and every node's moments and quantiles (a results file's)
+};
+
 /// @brief Evaluates every program on the same runs and compares each with the first.
-/// `summaries` adds actuals and node summaries per scenario; `sinks` (empty, or one per
-/// program) receives per-run rows (`full`: every node). With options.ci_width, stops once
-/// every paired difference's half-width is at most it.
+/// `extras`: actuals and node summaries per scenario; `sinks` (empty, or one per program)
+/// receives per-run rows (`full`: every node). With options.ci_width, stops once every
+/// paired difference's half-width is at most it.
 CompareResult compare(const Model& model, const std::vector<const Program*>& programs,
                       const std::vector<std::string>& names, const AnalysisOptions& options,
-                      bool summaries = false, const std::vector<ChunkSink*>& sinks = {},
-                      bool full = false);
+                      CompareExtras extras = CompareExtras::kNone,
+                      const std::vector<ChunkSink*>& sinks = {}, bool full = false);
+/// The same, with `summaries` for CompareExtras::kActualsAndSummaries (else kNone).
+inline CompareResult compare(const Model& model, const std::vector<const Program*>& programs,
+                             const std::vector<std::string>& names, const AnalysisOptions& options,
+                             bool summaries, const std::vector<ChunkSink*>& sinks = {},
+                             bool full = false) {
+  return compare(model, programs, names, options,
+                 summaries ? CompareExtras::kActualsAndSummaries : CompareExtras::kNone, sinks,
+                 full);
+}
 
 /// The reducers run_scenario uses, in its order: attainment, actuals, then summary (with
 /// `summaries`) and rows (with a sink).

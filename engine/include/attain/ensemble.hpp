@@ -20,17 +20,12 @@ namespace attain {
 enum class StoreLevel { kSummary, kTargets, kFull };
 std::string_view store_name(StoreLevel s);
 
-struct EnsembleOptions {
+struct EnsembleOptions : Execution {
   std::uint64_t runs = 10000;
   std::uint64_t first_run =
-      0;  ///< run indices [first_run, first_run + runs): ranges for MPI or resume
-  std::uint64_t seed = 1;
-  int threads = 0;   ///< 0: every core
-  int block = 0;     ///< runs evaluated together; 0: from the L1 cache size (StudyOptions)
+      0;             ///< run indices [first_run, first_run + runs): ranges for MPI or resume
   int chunk = 4096;  ///< runs per reduction chunk; results depend on it, not on block or threads
   StoreLevel store = StoreLevel::kTargets;
-  std::function<void(std::uint64_t runs_done)> progress;  ///< called in run order
-  const std::atomic<bool>* cancel = nullptr;              ///< set to stop early (InterruptedError)
 };
 
 struct TargetResult {

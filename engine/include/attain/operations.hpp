@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstddef>
 #include <string_view>
+#include <type_traits>
 
 namespace attain {
 
@@ -103,11 +104,18 @@ struct OpInfo {
   int level;
   int hides;
   ScalarFn scalar;
+  /// Whether `scalar` is set, known at compile time (GCC's sanitizers make comparing a
+  /// lambda's function pointer with nullptr no constant expression).
+  bool has_scalar;
 };
 
 inline constexpr std::array kOperations = {
 #define ATTAIN_OP_INFO(id, symbol, call, alias, min_args, max_args, level, hides, ...) \
-  OpInfo{Op::k##id, symbol, call, alias, min_args, max_args, level, hides, __VA_ARGS__},
+  OpInfo{Op::k##id,   symbol,                                                          \
+         call,        alias,                                                           \
+         min_args,    max_args,                                                        \
+         level,       hides,                                                           \
+         __VA_ARGS__, !std::is_same_v<decltype(__VA_ARGS__), std::nullptr_t>},
     ATTAIN_OPERATIONS(ATTAIN_OP_INFO)
 #undef ATTAIN_OP_INFO
 };

@@ -209,23 +209,15 @@ struct PrimTarget {
   PrimResult result;
 };
 
-struct SensitivityOptions {
+struct SensitivityOptions : Execution {
   std::uint64_t rows = 1024;  ///< N base rows; the study runs N (k + 2) model runs
-  std::uint64_t seed = 1;
   Sampling sampling = Sampling::kSobol;
   int resamples = 200;  ///< bootstrap replicates
   std::vector<FactorGroup> groups;
   /// Scenario discovery on the A and B points of the first prim_rows rows (0: none).
   std::uint64_t prim_rows = 32768;
   PrimOptions prim;
-  int threads = 0;
-  int block = 0;
   int chunk = 256;  ///< rows per chunk; part of the result's identity, like the seed
-  std::function<void(std::uint64_t rows_done)> progress;
-  const std::atomic<bool>* cancel = nullptr;
-  std::uint64_t memory_limit = 0;
-  std::string memory_limit_source = "the limit";
-  Communicator* communicator = nullptr;  ///< StudyOptions::communicator
 };
 
 struct SensitivityResult {

@@ -320,30 +320,36 @@ std::uint64_t available_memory();
 class StudyState;
 class Communicator;  // communicator.hpp
 
-struct StudyOptions {
-  std::uint64_t first = 0;  ///< the run range [first, last)
-  std::uint64_t last = 10000;
+/// @brief How a study is evaluated, whatever it computes: the base of every options struct
+/// (StudyOptions, AnalysisOptions, EnsembleOptions, SensitivityOptions), so that each of
+/// these is declared once and passed on whole (`static_cast<Execution&>(to) = from`).
+struct Execution {
   std::uint64_t seed = 1;
   int threads = 0;  ///< 0: every core
   /// Runs evaluated together; results do not depend on it. 0: auto_block(), from the L1
   /// data cache size (256 on this project's machines).
   int block = 0;
-  int chunk = 4096;  ///< runs per chunk; chunk c holds runs [c * chunk, (c + 1) * chunk)
-  std::function<void(std::uint64_t runs_done)> progress;  ///< called in run order
-  const std::atomic<bool>* cancel = nullptr;              ///< set to stop (InterruptedError)
-  StopRule* stop = nullptr;                               ///< adaptive stopping
+  std::function<void(std::uint64_t done)> progress;  ///< runs (or rows) done, in run order
+  const std::atomic<bool>* cancel = nullptr;         ///< set to stop (InterruptedError)
   /// > 0: refuse (MemoryLimitError) a study whose estimate_memory().least() exceeds it.
   std::uint64_t memory_limit = 0;
   /// Where memory_limit comes from, for the message (e.g. "available (MemAvailable)").
   std::string memory_limit_source = "the limit";
+  /// Processes sharing the study (communicator.hpp): each evaluates its share of the
+  /// chunks and every one returns the merged result. nullptr: this process alone.
+  Communicator* communicator = nullptr;
+};
+
+struct StudyOptions : Execution {
+  std::uint64_t first = 0;  ///< the run range [first, last)
+  std::uint64_t last = 10000;
+  int chunk = 4096;          ///< runs per chunk; chunk c holds runs [c * chunk, (c + 1) * chunk)
+  StopRule* stop = nullptr;  ///< adaptive stopping
   /// Called in the serial stage after each chunk is merged, in run order, with the exact
   /// state of [first, end of that chunk); then once more with `interrupted` true just
   /// before run_study throws InterruptedError (the state holds every chunk finished).
   /// What a checkpoint saves (attain/checkpoint.hpp); it decides itself how often.
   std::function<void(const StudyState& state, bool interrupted)> checkpoint;
-  /// Processes sharing the study (communicator.hpp): each evaluates its share of the
-  /// chunks and every one returns the merged result. nullptr: this process alone.
-  Communicator* communicator = nullptr;
 };
 
 /// @brief A model's variants on a run range, through a design, into reducers.
