@@ -5,16 +5,9 @@
 
 #include "attain/job.hpp"
 #include "attain/program.hpp"
+#include "job_common.hpp"
 
 namespace attain {
-
-namespace {
-
-[[noreturn]] void bad_arg(const std::string& text) {
-  fail({}, text);
-}
-
-}  // namespace
 
 CompareResult compare_job(const EnsembleJob& job, bool with_actuals, const JobHooks& hooks) {
   const JobInputs& l = job.inputs;

@@ -1,5 +1,7 @@
 // The job layer's common part: hooks, inputs, ensemble settings, results files and the
 // one definition of "the same study" (attain/job.hpp).
+#include "job_common.hpp"
+
 #include <fmt/format.h>
 #include <sched.h>
 
@@ -58,10 +60,6 @@ int machine_cores() {
 namespace {
 
 /// A bad option value: one line, exit code 2.
-[[noreturn]] void bad_arg(const std::string& text) {
-  fail({}, text);
-}
-
 void check_settings(const EnsembleSettings& s) {
   if (s.runs < 1 || s.runs > (std::uint64_t{1} << 48))
     bad_arg(fmt::format("--runs must be a whole number from 1 to 2^48 (got '{}')", s.runs));
@@ -164,14 +162,7 @@ std::unique_ptr<ResultsFile> open_results(const EnsembleJob& job, const RunInfo&
   // Temporaries of this output left by killed runs (kill -9, a crash, a power cut); under
   // MPI, rank 0's only (another rank's view of rank 0's pid would be wrong on another node).
   Communicator* comm = job.options.communicator;
-  if (!comm || comm->rank() == 0)
-    for (const auto& t : remove_stale_temporaries(out))
-      hooks.say(t.removed ? fmt::format("removed stale temporary file '{}' left by a killed run "
-                                        "(pid {})",
-                                        printable(t.path, 500), t.pid)
-                          : fmt::format("warning: cannot remove stale temporary file '{}' left "
-                                        "by a killed run (pid {}): {}",
-                                        printable(t.path, 500), t.pid, t.error));
+  if (!comm || comm->rank() == 0) remove_stale_outputs(out, hooks);
   try {
     file = std::make_unique<ResultsFile>(out, job.inputs.model, info, comm);
   } catch (const OutputError& e) {
@@ -204,6 +195,13 @@ Fingerprint identity(const std::string& engine, const std::string& rng, const st
 }
 
 }  // namespace
+
+void remove_stale_outputs(const std::string& output, const JobHooks& hooks) {
+  for (const auto& t : remove_stale_temporaries(output))
+    hooks.say(fmt::format("{} stale temporary file '{}' left by a killed run (pid {}){}",
+                          t.removed ? "removed" : "warning: cannot remove", printable(t.path, 500),
+                          t.pid, t.removed ? "" : ": " + t.error));
+}
 
 Fingerprint study_fingerprint(const JobInputs& inputs, const RunInfo& info) {
   std::vector<std::pair<std::string, const Sources*>> scenarios;

@@ -2,6 +2,7 @@
 // its results file would hold it, then the one document function of results_json.hpp, so
 // `--json`, `attain export` and the front ends print the same document.
 #include "attain/job.hpp"
+#include "job_common.hpp"
 
 namespace attain {
 

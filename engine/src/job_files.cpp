@@ -19,14 +19,11 @@
 #include "attain/report.hpp"
 #include "attain/study.hpp"
 #include "attain/yaml_reader.hpp"
+#include "job_common.hpp"
 
 namespace attain {
 
 namespace {
-
-[[noreturn]] void bad_arg(const std::string& text) {
-  fail({}, text);
-}
 
 /// An output stream buffer over a file descriptor that reports write errors (a full
 /// disk, a closed pipe) through the stream's state.
@@ -89,13 +86,6 @@ struct Temporary {
   }
 };
 
-void say_stale(const std::string& path, const JobHooks& hooks) {
-  for (const auto& t : remove_stale_temporaries(path))
-    hooks.say(fmt::format("{} stale temporary file '{}' left by a killed run (pid {}){}",
-                          t.removed ? "removed" : "warning: cannot remove", printable(t.path, 500),
-                          t.pid, t.removed ? "" : ": " + t.error));
-}
-
 }  // namespace
 
 void write_atomically(const std::string& path, const std::function<void(std::ostream&)>& write,
@@ -107,7 +97,7 @@ void write_atomically(const std::string& path, const std::function<void(std::ost
     return;
   }
   // Temporaries of this output that a killed export (kill -9) left, as for results files.
-  say_stale(path, hooks);
+  remove_stale_outputs(path, hooks);
   std::random_device rd;
   Temporary tmp{fmt::format("{}.tmp-{}-{:08x}{:08x}", path, ::getpid(), std::uint32_t{rd()},
                             std::uint32_t{rd()}),

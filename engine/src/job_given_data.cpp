@@ -9,14 +9,11 @@
 #include "attain/job.hpp"
 #include "attain/version.hpp"
 #include "attain/yaml_reader.hpp"
+#include "job_common.hpp"
 
 namespace attain {
 
 namespace {
-
-[[noreturn]] void bad_arg(const std::string& text) {
-  fail({}, text);
-}
 
 StoredRuns read_given_runs(const std::string& path, const std::string& scenario, const Model& m,
                            const std::string& model_path) {

@@ -9,14 +9,11 @@
 #include "attain/program.hpp"
 #include "attain/version.hpp"
 #include "attain/yaml_reader.hpp"
+#include "job_common.hpp"
 
 namespace attain {
 
 namespace {
-
-[[noreturn]] void bad_arg(const std::string& text) {
-  fail({}, text);
-}
 
 nlohmann::json targets_json(const Model& m) {
   nlohmann::json out = nlohmann::json::array();

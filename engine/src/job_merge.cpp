@@ -9,14 +9,11 @@
 #include "attain/program.hpp"
 #include "attain/study.hpp"
 #include "attain/yaml_reader.hpp"
+#include "job_common.hpp"
 
 namespace attain {
 
 namespace {
-
-[[noreturn]] void bad_arg(const std::string& text) {
-  fail({}, text);
-}
 
 /// How `attain merge` names a key of study_fingerprint().
 std::string merge_words(const std::string& key, std::size_t at, const Fingerprint& a,
@@ -170,10 +167,7 @@ MergeJobResult merge_job(const std::vector<std::string>& paths, const std::strin
   RunInfo info = a.info;
   info.first_run = 0;
   info.runs = info.study_runs;
-  for (const auto& t : remove_stale_temporaries(out))
-    if (t.removed)
-      hooks.say(fmt::format("removed stale temporary file '{}' left by a killed run (pid {})",
-                            printable(t.path, 500), t.pid));
+  remove_stale_outputs(out, hooks);
   std::unique_ptr<ResultsFile> file;
   try {
     file = std::make_unique<ResultsFile>(out, model, info);

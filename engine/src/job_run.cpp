@@ -11,14 +11,11 @@
 #include "attain/job.hpp"
 #include "attain/program.hpp"
 #include "attain/study.hpp"
+#include "job_common.hpp"
 
 namespace attain {
 
 namespace {
-
-[[noreturn]] void bad_arg(const std::string& text) {
-  fail({}, text);
-}
 
 /// What a checkpoint of `run` must match to be resumed: the study, the run range and
 /// whether the state is saved.
