@@ -1,13 +1,16 @@
 // HDF5 helpers shared by the results file sources (private to engine/src): RAII handles,
-// attribute and dataset writers and readers, and NcGroup (NetCDF-4 dimensions).
+// attribute and dataset writers, and NcGroup (NetCDF-4 dimensions); the readers are in
+// h5_read.hpp, the validated reading layer.
 // Layout of the file: docs/results-format.md.
 #pragma once
 
+#include <fmt/format.h>
 #include <hdf5.h>
 #include <hdf5_hl.h>
 
 #include <cstdint>
 #include <exception>
+#include <filesystem>
 #include <map>
 #include <string>
 #include <utility>
@@ -308,106 +311,7 @@ inline std::vector<std::string> members(hid_t g) {
   return out;
 }
 
-template <class T>
-std::vector<T> read_array(hid_t parent, const std::string& name) {
-  Handle d(H5Dopen2(parent, name.c_str(), H5P_DEFAULT), H5Dclose, "open dataset " + name);
-  Handle space(H5Dget_space(d), H5Sclose, "get dataspace");
-  const hssize_t n = H5Sget_simple_extent_npoints(space);
-  if (n < 0) throw OutputError("HDF5: cannot size " + name);
-  std::vector<T> v(static_cast<std::size_t>(n));
-  if (n > 0)
-    check(H5Dread(d, native<T>(), H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()), "read " + name);
-  return v;
-}
-
-template <class T>
-T read_attr(hid_t obj, const std::string& name) {
-  Handle a(H5Aopen(obj, name.c_str(), H5P_DEFAULT), H5Aclose, "open attribute " + name);
-  T v{};
-  check(H5Aread(a, native<T>(), &v), "read attribute " + name);
-  return v;
-}
-
-inline std::vector<std::string> read_string_array(hid_t obj, const std::string& name,
-                                                  bool attribute) {
-  Handle type = utf8_type();
-  Handle h =
-      attribute
-          ? Handle(H5Aopen(obj, name.c_str(), H5P_DEFAULT), H5Aclose, "open attribute " + name)
-          : Handle(H5Dopen2(obj, name.c_str(), H5P_DEFAULT), H5Dclose, "open dataset " + name);
-  Handle space(attribute ? H5Aget_space(h) : H5Dget_space(h), H5Sclose, "get dataspace");
-  const hssize_t n = H5Sget_simple_extent_npoints(space);
-  if (n < 0) throw OutputError("HDF5: cannot size " + name);
-  std::vector<char*> ptrs(static_cast<std::size_t>(n), nullptr);
-  if (n > 0) {
-    if (attribute)
-      check(H5Aread(h, type, ptrs.data()), "read attribute " + name);
-    else
-      check(H5Dread(h, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, ptrs.data()), "read " + name);
-  }
-  std::vector<std::string> out;
-  for (char* p : ptrs) {
-    out.emplace_back(p ? p : "");
-    H5free_memory(p);
-  }
-  return out;
-}
-
-inline std::string read_string_attr(hid_t obj, const std::string& name) {
-  Handle type = utf8_type();
-  Handle a(H5Aopen(obj, name.c_str(), H5P_DEFAULT), H5Aclose, "open attribute " + name);
-  char* text = nullptr;
-  check(H5Aread(a, type, &text), "read attribute " + name);
-  std::string s = text ? text : "";
-  H5free_memory(text);
-  return s;
-}
-
-/// The group `name` under `parent`; an OutputError naming `what` when it is not there.
-inline Handle open_group(hid_t parent, const std::string& name, const std::string& what) {
-  if (H5Lexists(parent, name.c_str(), H5P_DEFAULT) <= 0) throw OutputError(what);
-  return Handle(H5Gopen2(parent, name.c_str(), H5P_DEFAULT), H5Gclose, "open group " + name);
-}
-
-inline bool has(hid_t parent, const std::string& name) {
-  return H5Lexists(parent, name.c_str(), H5P_DEFAULT) > 0;
-}
-
-/// A numeric attribute array (e.g. `version`, `range`).
-template <class T>
-std::vector<T> read_attr_array(hid_t obj, const std::string& name) {
-  Handle a(H5Aopen(obj, name.c_str(), H5P_DEFAULT), H5Aclose, "open attribute " + name);
-  Handle space(H5Aget_space(a), H5Sclose, "get dataspace");
-  const hssize_t n = H5Sget_simple_extent_npoints(space);
-  if (n < 0) throw OutputError("HDF5: cannot size " + name);
-  std::vector<T> v(static_cast<std::size_t>(n));
-  if (n > 0) check(H5Aread(a, native<T>(), v.data()), "read attribute " + name);
-  return v;
-}
-
-/// A variable of exactly `n` values (a truncated or foreign file fails here, not later).
-template <class T>
-std::vector<T> read_sized(hid_t g, const std::string& name, std::size_t n,
-                          const std::string& path) {
-  auto v = read_array<T>(g, name);
-  if (v.size() != n)
-    throw OutputError(
-        fmt::format("'{}': '{}' has {} values where {} were expected", path, name, v.size(), n));
-  return v;
-}
-
-inline std::vector<std::string> read_strings(hid_t g, const std::string& name, std::size_t n,
-                                             const std::string& path) {
-  auto v = read_string_array(g, name, false);
-  if (v.size() != n)
-    throw OutputError(
-        fmt::format("'{}': '{}' has {} values where {} were expected", path, name, v.size(), n));
-  return v;
-}
-
-template <class T>
-T read_scalar(hid_t g, const std::string& name, const std::string& path) {
-  return read_sized<T>(g, name, 1, path)[0];
-}
-
 }  // namespace attain::h5
+
+// The read side: the validated reading layer.
+#include "h5_read.hpp"  // IWYU pragma: export

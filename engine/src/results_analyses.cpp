@@ -2,6 +2,7 @@
 // its reader.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 
@@ -76,13 +77,20 @@ void scenario_attributes(hid_t g, const Scenario& scenario) {
 /// Proportions stored as `prefix`hits, runs, probability, ci_low, ci_high (n of each).
 std::vector<Proportion> read_proportions(hid_t g, const std::string& prefix, std::size_t n,
                                          const std::string& path) {
-  const auto hits = read_sized<std::uint64_t>(g, prefix + "hits", n, path);
   const auto runs = read_sized<std::uint64_t>(g, prefix + "runs", n, path);
-  const auto p = read_sized<double>(g, prefix + "probability", n, path);
-  const auto lo = read_sized<double>(g, prefix + "ci_low", n, path);
-  const auto hi = read_sized<double>(g, prefix + "ci_high", n, path);
+  const std::uint64_t most = runs.empty() ? 0 : *std::max_element(runs.begin(), runs.end());
+  const auto hits = read_counts(g, prefix + "hits", n, most);
+  const auto p = read_probabilities(g, prefix + "probability", n, true);
+  const auto lo = read_probabilities(g, prefix + "ci_low", n, true);
+  const auto hi = read_probabilities(g, prefix + "ci_high", n, true);
   std::vector<Proportion> out(n);
-  for (std::size_t i = 0; i < n; ++i) out[i] = {hits[i], runs[i], p[i], lo[i], hi[i]};
+  for (std::size_t i = 0; i < n; ++i) {
+    if (hits[i] > runs[i])
+      throw refusal(g, prefix + "hits",
+                    fmt::format("holds {} at [{}], more than its {} runs", hits[i], i, runs[i]));
+    check_interval(g, prefix + "probability", i, lo[i], p[i], hi[i]);
+    out[i] = {hits[i], runs[i], p[i], lo[i], hi[i]};
+  }
   return out;
 }
 

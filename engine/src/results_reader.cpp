@@ -2,6 +2,7 @@
 // per-run rows (read_runs, read_rows). Each group's reader sits beside its writer
 // (results_scenario.cpp, results_analyses.cpp, results_sensitivity.cpp).
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -19,16 +20,7 @@ using namespace h5;
 namespace {
 
 Handle open_results(const std::string& path) {
-  quiet_hdf5();
-  std::error_code ec;
-  if (!std::filesystem::exists(path, ec))
-    throw OutputError(fmt::format("'{}' does not exist", path));
-  if (!std::filesystem::is_regular_file(path, ec))
-    throw OutputError(fmt::format("'{}' is not a regular file, so not a results file", path));
-  if (H5Fis_hdf5(path.c_str()) <= 0)
-    throw OutputError(fmt::format("'{}' is not an HDF5 file, so not an attain results file", path));
-  Handle f(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose,
-           "open '" + path + "' (is it an attain results file?)");
+  Handle f = open_input(path, "results file", false);
   if (H5Aexists(f, "filetype") <= 0)
     throw OutputError(fmt::format("'{}' is not an attain results file (no 'filetype')", path));
   return f;
@@ -45,6 +37,40 @@ void check_version(hid_t f, const std::string& path) {
         kEngineVersion, kResultsVersionMajor,
         H5Aexists(f, "engine_version") > 0 ? read_string_attr(f, "engine_version")
                                            : std::string("?")));
+}
+
+/// The widths of a scenario's per-run rows that the model stored in the file implies.
+struct RowWidths {
+  hsize_t parameters = 0, targets = 0, steps = 0, nodes = 0;
+};
+
+RowWidths row_widths(hid_t f, const std::string& path) {
+  Handle mg = open_group(f, "model", fmt::format("'{}' has no /model group", path));
+  const std::string source = read_string_attr(mg, "source");
+  Model m;
+  try {
+    m = parse_model(source, path + ":/model");
+  } catch (const Error& e) {
+    throw OutputError(fmt::format(
+        "'{}': the model stored in it no longer reads with this attain: {}", path, e.what()));
+  }
+  RowWidths w;
+  for (const auto& n : m.nodes) w.parameters += n.kind == NodeKind::kParameter;
+  w.targets = m.targets.size();
+  w.steps = static_cast<hsize_t>(m.time.steps());
+  w.nodes = m.nodes.size();
+  return w;
+}
+
+/// Refuses dataset `name` of `g` unless its shape is {rows, widths...}.
+void check_rows(hid_t g, const std::string& name, hsize_t rows, std::vector<hsize_t> widths) {
+  auto dims = dims_of(g, name, static_cast<int>(widths.size() + 1));
+  widths.insert(widths.begin(), rows);
+  if (dims != widths)
+    throw refusal(g, name,
+                  fmt::format("has the shape ({}) where ({}) was expected (the runs and the "
+                              "widths the stored model implies)",
+                              fmt::join(dims, ", "), fmt::join(widths, ", ")));
 }
 
 }  // namespace
@@ -150,14 +176,17 @@ StoredRuns read_runs(const std::string& path, const std::string& scenario) {
     r.ops.push_back(*c);
   }
   r.thresholds = read_array<double>(sg, "threshold");
+  const RowWidths w = row_widths(f, path);
+  const std::size_t np = r.parameters.size(), nt = r.targets.size();
+  if (np != w.parameters || nt != w.targets || r.ops.size() != nt || r.thresholds.size() != nt)
+    throw OutputError(fmt::format(
+        "'{}': scenario '{}' names {} parameters and {} targets where its model has {} and {}",
+        path, scenario, np, nt, w.parameters, w.targets));
+  const hsize_t rows = dims_of(sg, "run", 1)[0];
+  check_rows(sg, "parameters", rows, {np});
+  check_rows(sg, "target_values", rows, {nt});
   const auto params = read_array<double>(sg, "parameters");
   const auto values = read_array<double>(sg, "target_values");
-  const std::size_t np = r.parameters.size(), nt = r.targets.size();
-  const std::size_t rows = np ? params.size() / np : (nt ? values.size() / nt : 0);
-  if ((np && params.size() != rows * np) || (nt && values.size() != rows * nt) ||
-      r.ops.size() != nt || r.thresholds.size() != nt)
-    throw OutputError(
-        fmt::format("'{}': scenario '{}' has rows of inconsistent sizes", path, scenario));
   r.values.assign(np, std::vector<double>(rows));
   r.target_values.assign(nt, std::vector<double>(rows));
   for (std::size_t i = 0; i < rows; ++i) {
@@ -187,6 +216,11 @@ void read_rows(const std::string& path, const std::string& scenario, std::uint64
     auto open_column = [&](const char* name) {
       Column c;
       c.set = Handle(H5Dopen2(g, name, H5P_DEFAULT), H5Dclose, std::string("open ") + name);
+      const ObjectShape s = shape_of(c.set, false);
+      if (s.type_class != H5T_INTEGER && (name == std::string("run") || s.type_class != H5T_FLOAT))
+        throw refusal(g, name,
+                      name == std::string("run") ? "is not integer; run numbers were expected"
+                                                 : "is not numeric; numbers were expected");
       Handle space(H5Dget_space(c.set), H5Sclose, "get dataspace");
       const int rank = H5Sget_simple_extent_ndims(space);
       if (rank < 1) throw OutputError(fmt::format("HDF5: '{}' has no rows", name));
@@ -207,14 +241,17 @@ void read_rows(const std::string& path, const std::string& scenario, std::uint64
       Handle mem = simple_space(count);
       check(H5Dread(c.set, type, mem, space, H5P_DEFAULT, out), "read rows");
     };
+    // Every column has the rows of `run` (one dimension) and the widths the model implies:
+    // the sink takes them as the model's rows.
+    const RowWidths w = row_widths(f, path);
+    const hsize_t rows = dims_of(g, "run", 1)[0];
+    check_rows(g, "target_values", rows, {w.targets});
+    check_rows(g, "parameters", rows, {w.parameters});
+    if (has(g, "values")) check_rows(g, "values", rows, {w.steps, w.nodes});
     Column run = open_column("run"), targets = open_column("target_values"),
            params = open_column("parameters");
     std::optional<Column> full;
     if (has(g, "values")) full = open_column("values");
-    const hsize_t rows = run.dims[0];
-    if (targets.dims[0] != rows || params.dims[0] != rows || (full && full->dims[0] != rows))
-      throw OutputError(
-          fmt::format("'{}': scenario '{}' has rows of inconsistent sizes", path, scenario));
     block = std::max<std::uint64_t>(1, block);
     ChunkData c;
     std::vector<std::uint64_t> index;

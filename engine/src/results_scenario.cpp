@@ -2,6 +2,7 @@
 // summary, written (write_scenario_results) and read back (read_scenario) side by side.
 #include <fmt/format.h>
 
+#include <cmath>
 #include <cstddef>
 
 #include "results_groups.hpp"
@@ -154,13 +155,24 @@ StoredScenario read_scenario(hid_t f, const std::string& name, const Model& m,
       }())
     throw OutputError(fmt::format(
         "'{}': scenario '{}' has other targets than the model stored in the file", path, name));
-  const auto hits = read_sized<std::uint64_t>(g, "hits", nt, path);
-  const auto runs = read_sized<std::uint64_t>(g, "runs", nt, path);
-  const auto prob = read_sized<double>(g, "probability", nt, path);
-  const auto lo = read_sized<double>(g, "ci_low", nt, path);
-  const auto hi = read_sized<double>(g, "ci_high", nt, path);
-  const auto first = read_sized<std::uint64_t>(g, "first_met", nt * steps, path);
-  const auto never = read_sized<std::uint64_t>(g, "never_met", nt, path);
+  // Counts are at most the runs, hits at most their target's runs, probabilities and
+  // interval ends in [0, 1] around each other (NaN only for a target of no runs).
+  const auto runs = read_counts(g, "runs", nt, r.runs);
+  const auto hits = read_counts(g, "hits", nt, r.runs);
+  const auto prob = read_probabilities(g, "probability", nt, true);
+  const auto lo = read_probabilities(g, "ci_low", nt, true);
+  const auto hi = read_probabilities(g, "ci_high", nt, true);
+  const auto first = read_counts(g, "first_met", nt * steps, r.runs);
+  const auto never = read_counts(g, "never_met", nt, r.runs);
+  for (std::size_t t = 0; t < nt; ++t) {
+    if (hits[t] > runs[t])
+      throw refusal(
+          g, "hits",
+          fmt::format("holds {} at [{}], more than the {} runs of 'runs'", hits[t], t, runs[t]));
+    if (runs[t] > 0 && std::isnan(prob[t]))
+      throw refusal(g, "probability", fmt::format("holds NaN at [{}] for {} runs", t, runs[t]));
+    check_interval(g, "probability", t, lo[t], prob[t], hi[t]);
+  }
   for (std::size_t t = 0; t < nt; ++t) {
     TargetResult tr;
     tr.hits = hits[t], tr.runs = runs[t], tr.probability = prob[t];
@@ -170,12 +182,13 @@ StoredScenario read_scenario(hid_t f, const std::string& name, const Model& m,
     r.targets.push_back(std::move(tr));
   }
   if (nt > 0) {
-    r.joint_hits = read_scalar<std::uint64_t>(g, "joint_hits", path);
-    r.joint_probability = read_scalar<double>(g, "joint_probability", path);
-    r.joint_low = read_scalar<double>(g, "joint_ci_low", path);
-    r.joint_high = read_scalar<double>(g, "joint_ci_high", path);
+    r.joint_hits = read_counts(g, "joint_hits", 1, r.runs)[0];
+    r.joint_probability = read_probabilities(g, "joint_probability", 1, r.runs == 0)[0];
+    r.joint_low = read_probabilities(g, "joint_ci_low", 1, true)[0];
+    r.joint_high = read_probabilities(g, "joint_ci_high", 1, true)[0];
+    check_interval(g, "joint_probability", 0, r.joint_low, r.joint_probability, r.joint_high);
   }
-  if (has(g, "met_runs")) r.met = read_sized<std::uint64_t>(g, "met_runs", nt + 1, path);
+  if (has(g, "met_runs")) r.met = read_counts(g, "met_runs", nt + 1, r.runs);
   if (has(g, "cost")) {
     CostResult c;
     c.unit = m.cost_unit;
@@ -186,9 +199,14 @@ StoredScenario read_scenario(hid_t f, const std::string& name, const Model& m,
     r.cost = std::move(c);
   }
   const std::size_t na = m.actuals.size();
-  const auto below = read_sized<std::uint64_t>(g, "actual_below", na, path);
-  const auto equal = read_sized<std::uint64_t>(g, "actual_equal", na, path);
+  const auto below = read_counts(g, "actual_below", na, r.runs);
+  const auto equal = read_counts(g, "actual_equal", na, r.runs);
   const auto pct = read_sized<double>(g, "actual_percentile", na, path);
+  for (std::size_t a = 0; a < na; ++a)
+    if (below[a] + equal[a] > r.runs)
+      throw refusal(g, "actual_equal",
+                    fmt::format("with 'actual_below' counts {} runs at [{}], more than the {} runs",
+                                below[a] + equal[a], a, r.runs));
   for (std::size_t a = 0; a < na; ++a) r.actuals.push_back({below[a], equal[a], r.runs, pct[a]});
   if (has(g, "mean")) {
     const std::size_t n = m.nodes.size() * steps;

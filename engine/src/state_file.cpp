@@ -118,10 +118,8 @@ bool sync_path(const std::string& path, bool folder) {
 }
 
 Handle open_checkpoint(const std::string& folder) {
-  quiet_hdf5();
   const std::string path = folder + "/state.h5";
-  Handle f(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose,
-           "open the checkpoint '" + path + "'");
+  Handle f = open_input(path, "checkpoint", true);
   if (H5Aexists(f, "filetype") <= 0 || read_string_attr(f, "filetype") != kCheckpointFiletype)
     throw OutputError(fmt::format("'{}' is not an attain checkpoint", path));
   return f;
@@ -142,13 +140,8 @@ void write_state(hid_t parent, const StudyResult& r, int chunk_runs) {
 StudyState read_state(const std::string& path, const std::string& scenario,
                       const std::vector<std::unique_ptr<Reducer>>& prototypes, std::uint64_t* first,
                       std::uint64_t* last) {
-  quiet_hdf5();
-  // The same file-type rule as every input: a FIFO or device would block or never end.
-  std::error_code ec;
-  if (std::filesystem::exists(path, ec) && !std::filesystem::is_regular_file(path, ec))
-    throw OutputError(fmt::format("'{}' is not a regular file, so not a results file", path));
-  Handle f(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose,
-           "open '" + path + "' (is it an attain results file?)");
+  // The same file-type and structure rules as every input (h5_read.hpp).
+  Handle f = open_input(path, "results file", false);
   const std::string where = "scenarios/" + scenario + "/state";
   if (H5Lexists(f, ("scenarios/" + scenario).c_str(), H5P_DEFAULT) <= 0 ||
       H5Lexists(f, where.c_str(), H5P_DEFAULT) <= 0)
