@@ -64,21 +64,61 @@ void write_partials(hid_t parent, std::uint64_t first, std::uint64_t last, int c
   }
 }
 
-/// The state group `sg` (write_state's layout), each reducer loaded into an empty() copy
-/// of `prototypes`; `path` names the file in messages.
-StudyState read_state_group(hid_t sg, const std::vector<std::unique_ptr<Reducer>>& prototypes,
-                            const std::string& path) {
-  const int count = read_attr<int>(sg, "partials");
+/// The header of state group `sg`: its run range and chunk size, refused unless the chunk
+/// size is `chunk` (the study's; 0: any positive) and the range starts on a chunk boundary.
+StudyState read_state_header(hid_t sg, int chunk) {
   StudyState state;
   state.first = read_attr<std::uint64_t>(sg, "first");
   state.last = read_attr<std::uint64_t>(sg, "last");
   state.chunk = read_attr<int>(sg, "chunk_runs");
+  if (state.chunk <= 0)
+    throw refusal(sg, "chunk_runs",
+                  fmt::format("is {}; a positive chunk size was expected", state.chunk));
+  if (chunk > 0 && state.chunk != chunk)
+    throw refusal(sg, "chunk_runs",
+                  fmt::format("is {}: the state is of {}-run chunks where the study's chunks "
+                              "have {} runs",
+                              state.chunk, state.chunk, chunk));
+  if (state.first > state.last || state.first % static_cast<std::uint64_t>(state.chunk) != 0)
+    throw refusal(sg, "first",
+                  fmt::format("and 'last' give runs [{}, {}); a range from a multiple of {} "
+                              "was expected",
+                              state.first, state.last, state.chunk));
+  return state;
+}
+
+/// Refuses partial `p` unless it starts at chunk `*at` (then moves `*at` past it) and
+/// ends no later than chunk `end`: the partials tile the state's chunks in order.
+void check_partial(hid_t pg, const StudyPartial& p, std::uint64_t* at, std::uint64_t end) {
+  const bool fits = p.level >= 0 && p.level < 63 && p.index <= (end >> p.level) &&
+                    (p.index << p.level) == *at && ((p.index + 1) << p.level) > *at;
+  const std::uint64_t stop = fits ? std::min(end, (p.index + 1) << p.level) : 0;
+  if (!fits || stop <= *at)
+    throw refusal(pg, "index",
+                  fmt::format("is {} at level {}: the partial's chunks do not start at chunk "
+                              "{} within the state's {} chunks",
+                              p.index, p.level, *at, end));
+  *at = stop;
+}
+
+/// The state group `sg` (write_state's layout), each reducer loaded into an empty() copy
+/// of `prototypes`; refused unless of `chunk`-run chunks (0: any); `path` names the file.
+StudyState read_state_group(hid_t sg, const std::vector<std::unique_ptr<Reducer>>& prototypes,
+                            const std::string& path, int chunk) {
+  StudyState state = read_state_header(sg, chunk);
+  const int count = read_attr<int>(sg, "partials");
+  if (count < 0 || static_cast<std::size_t>(count) > members(sg).size())
+    throw refusal(sg, "partials", fmt::format("is {}; at most the groups present", count));
+  const auto size = static_cast<std::uint64_t>(state.chunk);
+  std::uint64_t at = state.first / size;
+  const std::uint64_t end = state.last / size + (state.last % size != 0);
   for (int i = 0; i < count; ++i) {
-    Handle pg(H5Gopen2(sg, std::to_string(i).c_str(), H5P_DEFAULT), H5Gclose,
-              "open partial " + std::to_string(i));
+    Handle pg = open_group(sg, std::to_string(i),
+                           fmt::format("'{}': the stored state has no partial {}", path, i));
     StudyPartial p;
     p.level = read_attr<int>(pg, "level");
     p.index = read_attr<std::uint64_t>(pg, "index");
+    check_partial(pg, p, &at, end);
     for (std::size_t j = 0; j < prototypes.size(); ++j) {
       if (H5Lexists(pg, std::to_string(j).c_str(), H5P_DEFAULT) <= 0)
         throw OutputError(
@@ -88,22 +128,44 @@ StudyState read_state_group(hid_t sg, const std::vector<std::unique_ptr<Reducer>
         throw OutputError(fmt::format("'{}': stored reducer {} is '{}', not '{}'", path, j, kind,
                                       prototypes[j]->kind()));
       ReducerState st;
-      Handle cg(H5Gopen2(rg, "counts", H5P_DEFAULT), H5Gclose, "open counts");
+      Handle cg =
+          open_group(rg, "counts", fmt::format("'{}': stored reducer {} has no counts", path, j));
       for (const auto& name : members(cg)) st.counts[name] = read_array<std::uint64_t>(cg, name);
-      Handle fg(H5Gopen2(rg, "reals", H5P_DEFAULT), H5Gclose, "open reals");
+      Handle fg =
+          open_group(rg, "reals", fmt::format("'{}': stored reducer {} has no reals", path, j));
       for (const auto& name : members(fg)) st.reals[name] = read_array<double>(fg, name);
       auto r = prototypes[j]->empty();
       try {
         r->load(st);
       } catch (const std::invalid_argument& e) {
-        throw OutputError(fmt::format("'{}': stored {} state does not fit: {}", path,
-                                      prototypes[j]->kind(), e.what()));
+        throw refusal(
+            rg, "",
+            fmt::format("holds a {} state that does not fit: {}", prototypes[j]->kind(), e.what()));
       }
       p.reducers.push_back(std::move(r));
     }
     state.push(std::move(p));
   }
+  if (at != end && state.first != state.last)
+    throw refusal(sg, "partials",
+                  fmt::format("cover chunks up to {}, not the state's {}", at, end));
   return state;
+}
+
+/// The chunk size the fingerprint of checkpoint `f` names (0 when it names none).
+int fingerprint_chunk(hid_t f) {
+  const auto names = read_string_array(f, "fingerprint_names", false);
+  const auto values = read_string_array(f, "fingerprint_values", false);
+  for (std::size_t i = 0; i < names.size() && i < values.size(); ++i)
+    if (names[i] == "chunk") {
+      try {
+        const int chunk = std::stoi(values[i]);
+        return chunk > 0 ? chunk : 0;
+      } catch (const std::exception&) {
+        return 0;
+      }
+    }
+  return 0;
 }
 
 constexpr const char* kCheckpointFiletype = "attain checkpoint";
@@ -150,9 +212,10 @@ StudyState read_state(const std::string& path, const std::string& scenario,
                     "'attain run --save-state' or '--run-range')",
                     path, scenario));
   Handle sg(H5Gopen2(f, where.c_str(), H5P_DEFAULT), H5Gclose, "open " + where);
-  if (first) *first = read_attr<std::uint64_t>(sg, "first");
-  if (last) *last = read_attr<std::uint64_t>(sg, "last");
-  return read_state_group(sg, prototypes, path);
+  StudyState state = read_state_group(sg, prototypes, path, read_attr<int>(f, "chunk_runs"));
+  if (first) *first = state.first;
+  if (last) *last = state.last;
+  return state;
 }
 
 void write_checkpoint(const std::string& folder, const Fingerprint& fingerprint,
@@ -247,8 +310,9 @@ StudyState read_checkpoint_state(const std::string& folder, std::size_t index,
   const std::string where = fmt::format("scenarios/{}/state", index);
   if (H5Lexists(f, fmt::format("scenarios/{}", index).c_str(), H5P_DEFAULT) <= 0)
     throw OutputError(fmt::format("the checkpoint in '{}' has no scenario {}", folder, index));
-  Handle sg(H5Gopen2(f, where.c_str(), H5P_DEFAULT), H5Gclose, "open " + where);
-  return read_state_group(sg, prototypes, folder + "/state.h5");
+  Handle sg = open_group(
+      f, where, fmt::format("the checkpoint in '{}' has no state for scenario {}", folder, index));
+  return read_state_group(sg, prototypes, folder + "/state.h5", fingerprint_chunk(f));
 }
 
 }  // namespace attain
