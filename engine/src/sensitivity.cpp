@@ -530,6 +530,11 @@ void DesignSampleReducer::load(const ReducerState& s) {
   if ((!targets_.empty() && itm->second.size() % targets_.size() != 0) ||
       itx->second.size() != points * uncertain_.size())
     throw std::invalid_argument("reducer state: 'x' and 'met' do not agree");
+  // Two variants per design row, at most max_rows_ rows; `met` is 0 or 1.
+  if (points % 2 != 0 || points / 2 > max_rows_)
+    throw std::invalid_argument("reducer state: 'met' holds an odd or too large sample");
+  for (const std::uint64_t m : itm->second)
+    if (m > 1) throw std::invalid_argument("reducer state: 'met' holds a value other than 0 or 1");
   x_ = itx->second;
   met_.assign(itm->second.begin(), itm->second.end());
 }

@@ -185,6 +185,17 @@ void AttainmentReducer::load(const ReducerState& s) {
   hits_ = counts_of(s, "hits", hits_.size());
   first_met_ = counts_of(s, "first_met", first_met_.size());
   met_ = counts_of(s, "met", met_.size());
+  // Counts above the runs would be reported as probabilities above 1.
+  auto at_most_runs = [&](const std::vector<std::uint64_t>& v, const char* name) {
+    for (const std::uint64_t x : v)
+      if (x > runs_)
+        throw std::invalid_argument(
+            fmt::format("reducer state: '{}' holds {}, more than the {} runs", name, x, runs_));
+  };
+  at_most_runs({joint_}, "joint");
+  at_most_runs(hits_, "hits");
+  at_most_runs(first_met_, "first_met");
+  at_most_runs(met_, "met");
 }
 
 std::uint64_t AttainmentReducer::first_met(std::size_t target, int step) const {
@@ -242,6 +253,10 @@ void ActualsReducer::load(const ReducerState& s) {
   runs_ = counts_of(s, "runs", 1)[0];
   below_ = counts_of(s, "below", below_.size());
   equal_ = counts_of(s, "equal", equal_.size());
+  for (std::size_t a = 0; a < below_.size(); ++a)
+    if (below_[a] > runs_ || equal_[a] > runs_ - below_[a])
+      throw std::invalid_argument(
+          fmt::format("reducer state: 'below' and 'equal' count more than the {} runs", runs_));
 }
 
 // ---------------------------------------------------------------------------------------

@@ -180,6 +180,24 @@ def state_chunk_size(src, folder, chunk=500):
     return dst, "chunk_runs"
 
 
+# A reducer state whose hits exceed its runs (exported as a probability above 1).
+def state_hits_above_runs(src, folder):
+    dst = _copy(src, folder, "state_hits")
+    reducer = GROUP + "/state/0/0"
+    with h5py.File(dst, "r+") as f:
+        d = f[reducer + "/counts/hits"]
+        d[0] = int(f[reducer + "/counts/runs"][0]) + 5
+    return dst, reducer
+
+
+# A partial that does not start where the state does.
+def state_partial_index(src, folder, index=7):
+    dst = _copy(src, folder, "state_index")
+    with h5py.File(dst, "r+") as f:
+        _replace_attr(f[GROUP + "/state/0"], "index", index, dtype=np.uint64)
+    return dst, GROUP + "/state/0/index"
+
+
 def checkpoint_with_fifo_state(folder, name="fifo_run.h5"):
     """An `OUT.checkpoint/` folder for `--out OUT` whose state.h5 is a FIFO."""
     out = os.path.join(folder, name)
@@ -211,4 +229,6 @@ CRAFTS = [
     ("runs_fraction", lambda s, d: count_out_of_range(s, d, 2.5, "runs")),
     ("probability_above_one", probability_out_of_range),
     ("state_chunk_size", state_chunk_size),
+    ("state_hits_above_runs", state_hits_above_runs),
+    ("state_partial_index", state_partial_index),
 ]

@@ -25,6 +25,8 @@ EVERY = ["export", "report", "replay"]
 VERBS = {
     "state_first_as_u64_64": ["merge"],
     "state_chunk_size": ["merge"],
+    "state_hits_above_runs": ["merge"],
+    "state_partial_index": ["merge"],
     "narrow_rows": ["export_runs", "merge"],
     "run_coordinate_2d": ["export_runs", "merge"],
     "seed_as_u64_64": EVERY + ["export_runs", "merge"],
