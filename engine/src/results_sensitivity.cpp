@@ -80,6 +80,10 @@ void read_prim(hid_t g, const Model& m, const std::string& path, SensitivityResu
     const auto coverage = read_sized<double>(tg, "trajectory_coverage", mass.size(), path);
     const auto density = read_sized<double>(tg, "trajectory_density", mass.size(), path);
     const auto restricted = read_sized<int>(tg, "trajectory_restricted", mass.size(), path);
+    if (p.chosen < -1 || p.chosen >= static_cast<int>(mass.size()))
+      throw refusal(tg, "chosen",
+                    fmt::format("is {}; a box of the trajectory's {} (or -1) was expected",
+                                p.chosen, mass.size()));
     for (std::size_t i = 0; i < mass.size(); ++i) {
       PrimBox b;
       b.mass = mass[i], b.coverage = coverage[i], b.density = density[i];
@@ -105,6 +109,10 @@ void read_prim(hid_t g, const Model& m, const std::string& path, SensitivityResu
       d.name = dims[i];
       d.dim = static_cast<int>(std::find(r.uncertain.begin(), r.uncertain.end(), dims[i]) -
                                r.uncertain.begin());
+      if (static_cast<std::size_t>(d.dim) >= nu)
+        throw refusal(
+            tg, "restricted",
+            fmt::format("names '{}', which is not an uncertain parameter of the file", dims[i]));
       d.lower_restricted = std::isfinite(lo[i]), d.upper_restricted = std::isfinite(hi[i]);
       d.lower = lo[i], d.upper = hi[i], d.quasi_p = qp[i];
       p.restricted.push_back(d);
@@ -248,7 +256,7 @@ SensitivityResult read_sensitivity(hid_t g, const Model& m, const std::string& p
   for (const char* n :
        {"sum_S1", "sum_S1_low", "sum_S1_high", "sum_ST", "sum_ST_low", "sum_ST_high"})
     v[n] = read_sized<double>(g, n, no, path);
-  const auto third_runs = read_sized<std::uint64_t>(g, "third_runs", no * nu * 3, path);
+  const auto third_runs = read_counts(g, "third_runs", no * nu * 3, std::max(r.runs, r.rows));
   for (const char* n : {"third_value", "third_low", "third_high"})
     v[n] = read_sized<double>(g, n, no * nu * 3, path);
   for (std::size_t o = 0; o < no; ++o) {
