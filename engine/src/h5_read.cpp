@@ -131,6 +131,11 @@ OutputError refusal(hid_t obj, const std::string& name, const std::string& probl
 
 Handle open_input(const std::string& path, const std::string& what, bool nofollow) {
   quiet_hdf5();
+  // HDF5 follows an external link only while its class is registered: without it, no
+  // read can reach another file even past the walk below (attain writes none; the class
+  // stays unregistered for the process, which then reads only files attain could write).
+  static const bool no_external_links = H5Lunregister(H5L_TYPE_EXTERNAL) >= 0;
+  if (!no_external_links) throw OutputError("HDF5: cannot turn off external links");
   const std::string shown = printable(path, 1000);
   const int fd =
       ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | (nofollow ? O_NOFOLLOW : 0));
