@@ -132,6 +132,42 @@ void write_scenario_results(NcGroup& g, const Model& m, const EnsembleResult& r)
   write_moments(g, r);
 }
 
+namespace {
+
+/// The per-target results of scenario group `g` for `nt` targets over `steps` steps of
+/// `total` runs: counts are at most the runs, hits at most their target's runs,
+/// probabilities and interval ends in [0, 1] around each other (NaN only for a target of
+/// no runs).
+std::vector<TargetResult> read_targets(hid_t g, std::size_t nt, std::size_t steps,
+                                       std::uint64_t total) {
+  const auto runs = read_counts(g, "runs", nt, total);
+  const auto hits = read_counts(g, "hits", nt, total);
+  const auto prob = read_probabilities(g, "probability", nt, true);
+  const auto lo = read_probabilities(g, "ci_low", nt, true);
+  const auto hi = read_probabilities(g, "ci_high", nt, true);
+  const auto first = read_counts(g, "first_met", nt * steps, total);
+  const auto never = read_counts(g, "never_met", nt, total);
+  std::vector<TargetResult> out;
+  for (std::size_t t = 0; t < nt; ++t) {
+    if (hits[t] > runs[t])
+      throw refusal(
+          g, "hits",
+          fmt::format("holds {} at [{}], more than the {} runs of 'runs'", hits[t], t, runs[t]));
+    if (runs[t] > 0 && std::isnan(prob[t]))
+      throw refusal(g, "probability", fmt::format("holds NaN at [{}] for {} runs", t, runs[t]));
+    check_interval(g, "probability", t, lo[t], prob[t], hi[t]);
+    TargetResult tr;
+    tr.hits = hits[t], tr.runs = runs[t], tr.probability = prob[t];
+    tr.ci_low = lo[t], tr.ci_high = hi[t], tr.never = never[t];
+    tr.first_met.assign(first.begin() + static_cast<std::ptrdiff_t>(t * steps),
+                        first.begin() + static_cast<std::ptrdiff_t>((t + 1) * steps));
+    out.push_back(std::move(tr));
+  }
+  return out;
+}
+
+}  // namespace
+
 StoredScenario read_scenario(hid_t f, const std::string& name, const Model& m,
                              const std::string& path) {
   Handle g =
@@ -155,32 +191,7 @@ StoredScenario read_scenario(hid_t f, const std::string& name, const Model& m,
       }())
     throw OutputError(fmt::format(
         "'{}': scenario '{}' has other targets than the model stored in the file", path, name));
-  // Counts are at most the runs, hits at most their target's runs, probabilities and
-  // interval ends in [0, 1] around each other (NaN only for a target of no runs).
-  const auto runs = read_counts(g, "runs", nt, r.runs);
-  const auto hits = read_counts(g, "hits", nt, r.runs);
-  const auto prob = read_probabilities(g, "probability", nt, true);
-  const auto lo = read_probabilities(g, "ci_low", nt, true);
-  const auto hi = read_probabilities(g, "ci_high", nt, true);
-  const auto first = read_counts(g, "first_met", nt * steps, r.runs);
-  const auto never = read_counts(g, "never_met", nt, r.runs);
-  for (std::size_t t = 0; t < nt; ++t) {
-    if (hits[t] > runs[t])
-      throw refusal(
-          g, "hits",
-          fmt::format("holds {} at [{}], more than the {} runs of 'runs'", hits[t], t, runs[t]));
-    if (runs[t] > 0 && std::isnan(prob[t]))
-      throw refusal(g, "probability", fmt::format("holds NaN at [{}] for {} runs", t, runs[t]));
-    check_interval(g, "probability", t, lo[t], prob[t], hi[t]);
-  }
-  for (std::size_t t = 0; t < nt; ++t) {
-    TargetResult tr;
-    tr.hits = hits[t], tr.runs = runs[t], tr.probability = prob[t];
-    tr.ci_low = lo[t], tr.ci_high = hi[t], tr.never = never[t];
-    tr.first_met.assign(first.begin() + static_cast<std::ptrdiff_t>(t * steps),
-                        first.begin() + static_cast<std::ptrdiff_t>((t + 1) * steps));
-    r.targets.push_back(std::move(tr));
-  }
+  r.targets = read_targets(g, nt, steps, r.runs);
   if (nt > 0) {
     r.joint_hits = read_counts(g, "joint_hits", 1, r.runs)[0];
     r.joint_probability = read_probabilities(g, "joint_probability", 1, r.runs == 0)[0];
