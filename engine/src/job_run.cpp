@@ -40,15 +40,20 @@ struct ScenarioProgress {
 };
 
 /// After a successful run: its own spools go; the rest of the checkpoint folder (a killed
-/// run's spools, the state) only when no other process holds its lock.
+/// run's spools, the state) only when no other process holds its lock, and only a folder
+/// that is attain's own (CheckpointFolder: never through a link).
 void remove_checkpoint(const std::string& folder, std::unique_ptr<CheckpointLock>& lock,
                        const std::vector<ScenarioProgress>& progress) {
   namespace fs = std::filesystem;
   std::error_code ec;
+  if (!fs::exists(fs::symlink_status(folder, ec))) return;
+  try {
+    if (!lock) lock = std::make_unique<CheckpointLock>(folder);
+  } catch (const OutputError&) {
+    return;  // not attain's own: left as it is
+  }
   for (const auto& p : progress)
-    if (!p.spool_name.empty()) fs::remove(folder + "/" + p.spool_name, ec);
-  if (!fs::exists(folder, ec)) return;
-  if (!lock) lock = std::make_unique<CheckpointLock>(folder);
+    if (!p.spool_name.empty()) ::unlinkat(lock->folder().fd(), p.spool_name.c_str(), 0);
   if (lock->held()) {
     fs::remove_all(folder, ec);
     lock.reset();
@@ -64,6 +69,8 @@ class RunJobRunner {
  private:
   void read_checkpoint();
   void load_resumed(std::size_t si);
+  void check_resumed(std::size_t si, const Program& program, const StudyState& state);
+  bool acquire_lock();
   void save(std::size_t current, const StudyState* state, double elapsed);
   CheckpointScenario entry(std::size_t i, std::size_t current, const StudyState* state,
                            double elapsed);
@@ -121,12 +128,17 @@ RunJobRunner::RunJobRunner(const EnsembleJob& job, const RunJobOptions& options,
 void RunJobRunner::read_checkpoint() {
   namespace fs = std::filesystem;
   std::error_code ec;
-  if (!checkpoints_ || !fs::exists(folder_ + "/state.h5", ec)) {
+  if (!checkpoints_ || !fs::exists(fs::symlink_status(folder_ + "/state.h5", ec))) {
     if (o_.resume)
       hooks_.say(fmt::format("no checkpoint in '{}'; starting from the first run", folder_));
     return;
   }
-  lock_ = std::make_unique<CheckpointLock>(folder_);
+  try {
+    lock_ = std::make_unique<CheckpointLock>(folder_);
+    check_checkpoint_file(lock_->folder(), "state.h5");  // not a link, FIFO or device
+  } catch (const OutputError& e) {
+    bad_arg(e.what());
+  }
   if (!lock_->held())
     bad_arg(
         fmt::format("another attain process is writing '{}' (its checkpoint '{}' is "
@@ -175,12 +187,39 @@ void RunJobRunner::load_resumed(std::size_t si) {
   try {
     progress_[si].before = read_checkpoint_state(
         folder_, si, scenario_reducers(program, true, rows_ ? &none_ : nullptr, full_));
+    check_resumed(si, program, progress_[si].before);
   } catch (const OutputError& e) {
     bad_arg(fmt::format("--resume: {}; remove '{}' to start again", e.what(), folder_));
   }
   progress_[si].name = s.name;
   progress_[si].seconds = stored.seconds;
   progress_[si].spool_name = stored.rows_file;
+}
+
+/// The checkpoint's scenario `si` against this command (its fingerprint: the run range,
+/// the chunk size) and its rows spool against its state, before anything runs.
+void RunJobRunner::check_resumed(std::size_t si, const Program& program, const StudyState& state) {
+  const auto& stored = resumed_->scenarios[si];
+  const std::string name = job_.inputs.scenarios[si].name;
+  if (state.chunk != info_.chunk)
+    throw OutputError(fmt::format(
+        "the checkpoint's state of scenario '{}' is in chunks of {} runs, this command's in "
+        "chunks of {}; a state merges only with one of its own chunk size",
+        name, state.chunk, info_.chunk));
+  const auto chunk = static_cast<std::uint64_t>(std::max(1, state.chunk));
+  if (state.first != first_ || state.last != stored.last || state.first != stored.first ||
+      state.last <= state.first || state.last > last_ ||
+      (state.last != last_ && state.last % chunk != 0))
+    throw OutputError(fmt::format(
+        "the checkpoint's state of scenario '{}' covers runs [{}, {}) (its record says [{}, "
+        "{})), which is no start of this command's run range [{}, {}) in chunks of {}",
+        name, state.first, state.last, stored.first, stored.last, first_, last_, chunk));
+  if (!rows_) return;
+  const std::array<std::uint64_t, 3> widths{
+      program.model().targets.size(), program.parameters().size(),
+      full_ ? static_cast<std::uint64_t>(program.steps()) * program.nodes() : 0};
+  RowSpool::check(lock_->folder().fd(), stored.rows_file, folder_ + "/" + stored.rows_file,
+                  stored.rows_bytes, state.first, state.last, widths);
 }
 
 CheckpointScenario RunJobRunner::entry(std::size_t i, std::size_t current, const StudyState* state,
@@ -213,17 +252,7 @@ CheckpointScenario RunJobRunner::entry(std::size_t i, std::size_t current, const
 
 /// Saves every scenario begun: the finished ones whole, the running one up to `state`.
 void RunJobRunner::save(std::size_t current, const StudyState* state, double elapsed) {
-  if (!lock_) {
-    lock_ = std::make_unique<CheckpointLock>(folder_);
-    if (!lock_->held()) {
-      hooks_.say(
-          fmt::format("warning: another attain process holds the checkpoint '{}'; this "
-                      "run goes on without checkpoints",
-                      folder_));
-      checkpointing_ = false;
-      return;
-    }
-  }
+  if (!acquire_lock()) return;
   std::vector<CheckpointScenario> entries;
   for (std::size_t i = 0; i < std::max(current + 1, saved_) && i < progress_.size(); ++i)
     entries.push_back(entry(i, current, state, elapsed));
@@ -232,19 +261,41 @@ void RunJobRunner::save(std::size_t current, const StudyState* state, double ela
   saved_one_ = true;
 }
 
+/// The checkpoint folder's lock, taken the first time; false (and no more checkpoints)
+/// when another process holds it. Throws (one line) for a folder that is not attain's own.
+bool RunJobRunner::acquire_lock() {
+  if (lock_) return lock_->held();
+  try {
+    lock_ = std::make_unique<CheckpointLock>(folder_);
+  } catch (const OutputError& e) {
+    bad_arg(e.what());
+  }
+  if (lock_->held()) return true;
+  hooks_.say(
+      fmt::format("warning: another attain process holds the checkpoint '{}'; this run goes "
+                  "on without checkpoints",
+                  folder_));
+  checkpointing_ = false;
+  return false;
+}
+
 /// Rows go to the results file and, for checkpoints, to a spool that survives a crash.
 ChunkSink* RunJobRunner::open_spool(std::size_t si, ChunkSink* file_sink,
                                     std::optional<TeeSink>& tee) {
   ScenarioProgress& sp = progress_[si];
   const bool have = si < saved_;
-  if (rows_ && checkpointing_) {
-    std::error_code ec;
-    std::filesystem::create_directories(folder_, ec);
-    sp.spool_name = have && !resumed_->scenarios[si].rows_file.empty()
-                        ? resumed_->scenarios[si].rows_file
-                        : fmt::format("rows-{}-{}.bin", si, ::getpid());
-    sp.spool = std::make_unique<RowSpool>(folder_ + "/" + sp.spool_name,
-                                          have ? resumed_->scenarios[si].rows_bytes : 0);
+  if (rows_ && checkpointing_ && acquire_lock()) {
+    const bool fresh = !have || resumed_->scenarios[si].rows_file.empty();
+    sp.spool_name =
+        fresh ? fmt::format("rows-{}-{}.bin", si, ::getpid()) : resumed_->scenarios[si].rows_file;
+    try {
+      sp.spool = std::make_unique<RowSpool>(lock_->folder().fd(), sp.spool_name,
+                                            folder_ + "/" + sp.spool_name,
+                                            have ? resumed_->scenarios[si].rows_bytes : 0, fresh);
+    } catch (const OutputError& e) {
+      if (fresh) sp.spool_name.clear();  // not ours: never removed
+      bad_arg(e.what());
+    }
   }
   if (!sp.spool) return file_sink;
   return &tee.emplace(std::vector<ChunkSink*>{file_sink, sp.spool.get()});
@@ -289,7 +340,9 @@ EnsembleResult RunJobRunner::run_scenario(std::size_t si) {
   if (si < saved_) {
     const auto& stored = resumed_->scenarios[si];
     try {
-      if (rows_) RowSpool::replay(folder_ + "/" + sp.spool_name, stored.rows_bytes, *file_sink);
+      if (rows_)
+        RowSpool::replay(lock_->folder().fd(), sp.spool_name, folder_ + "/" + sp.spool_name,
+                         stored.rows_bytes, *file_sink);
     } catch (const OutputError& e) {
       bad_arg(fmt::format("--resume: {}; remove '{}' to start again", e.what(), folder_));
     }

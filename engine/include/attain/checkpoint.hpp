@@ -10,8 +10,14 @@
 //                run order by process <pid> and synced before each state.h5 names the
 //                file and its length; a resume cuts what follows that length.
 //   lock         held (flock) by the process writing the checkpoint.
+//
+// The folder is attain's own: created with mode 0700, and used only when it is a real
+// directory (not a symbolic link) owned by this user and writable by nobody else
+// (CheckpointFolder). Its files are opened relative to it (openat) with O_NOFOLLOW, new
+// ones with O_EXCL: a link planted in it is refused, never followed.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <cstdio>
 #include <functional>
@@ -41,8 +47,10 @@ std::string first_difference(const Fingerprint& saved, const Fingerprint& now);
 /// (a spool is read back only where it was written).
 class RowSpool : public ChunkSink {
  public:
-  /// Opens (or creates) `path` and cuts it to its first `keep` bytes.
-  RowSpool(std::string path, std::uint64_t keep);
+  /// Opens `name` in the folder `folder_fd` (`path` names it in messages) and cuts it to
+  /// its first `keep` bytes; `fresh`: creates it, refusing a file of that name.
+  RowSpool(int folder_fd, const std::string& name, std::string path, std::uint64_t keep,
+           bool fresh);
   ~RowSpool() override;
   RowSpool(const RowSpool&) = delete;
   RowSpool& operator=(const RowSpool&) = delete;
@@ -50,8 +58,16 @@ class RowSpool : public ChunkSink {
   /// Flushes and fdatasync()s: every row written so far survives a crash.
   void sync();
   std::uint64_t bytes() const { return bytes_; }
-  /// Hands the records in the first `bytes` bytes of `path` to `sink`, in order.
-  static void replay(const std::string& path, std::uint64_t bytes, ChunkSink& sink);
+  /// Hands the records in the first `bytes` bytes of the spool `name` in the folder
+  /// `folder_fd` to `sink`, in order; `path` names it in messages.
+  static void replay(int folder_fd, const std::string& name, const std::string& path,
+                     std::uint64_t bytes, ChunkSink& sink);
+  /// Checks, reading no row, that the spool's first `bytes` bytes are whole records in run
+  /// order from `first_run` that end at run `last_run`, each of `widths` (target values,
+  /// parameters, full per run). Throws OutputError naming what disagrees.
+  static void check(int folder_fd, const std::string& name, const std::string& path,
+                    std::uint64_t bytes, std::uint64_t first_run, std::uint64_t last_run,
+                    const std::array<std::uint64_t, 3>& widths);
 
  private:
   std::string path_;
@@ -116,19 +132,47 @@ CheckpointInfo read_checkpoint_info(const std::string& folder);
 StudyState read_checkpoint_state(const std::string& folder, std::size_t index,
                                  const std::vector<std::unique_ptr<Reducer>>& prototypes);
 
+/// @brief A checkpoint folder checked to be attain's own: a real directory (not a
+/// symbolic link), owned by this process's user, writable by nobody else. Holds it open,
+/// so that its files are opened relative to it (openat) whatever its name becomes.
+class CheckpointFolder {
+ public:
+  /// Opens `path`, creating it with mode 0700 when it is missing and `create`. Throws
+  /// OutputError (one line naming what is wrong) for a folder that is not attain's own.
+  CheckpointFolder(std::string path, bool create);
+  ~CheckpointFolder();
+  CheckpointFolder(const CheckpointFolder&) = delete;
+  CheckpointFolder& operator=(const CheckpointFolder&) = delete;
+  int fd() const { return fd_; }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+  int fd_ = -1;
+};
+
 /// @brief The lock on a checkpoint folder (flock on `folder`/lock), held while this
 /// process may write the checkpoint; released on destruction or exit (also kill -9).
 class CheckpointLock {
  public:
-  /// Creates the folder if needed; `held()` is false when another process holds it.
+  /// Creates the folder if needed (CheckpointFolder: throws OutputError for a folder that
+  /// is not attain's own, or a `lock` that is not a plain file); `held()` is false when
+  /// another process holds it.
   explicit CheckpointLock(const std::string& folder);
   ~CheckpointLock();
   CheckpointLock(const CheckpointLock&) = delete;
   CheckpointLock& operator=(const CheckpointLock&) = delete;
   bool held() const { return fd_ >= 0; }
+  /// The checked folder, open.
+  const CheckpointFolder& folder() const { return folder_; }
 
  private:
+  CheckpointFolder folder_;
   int fd_ = -1;
 };
+
+/// Checks that `name` in the checkpoint folder `folder` is a plain file (not a link, a FIFO
+/// or a device) or missing; throws OutputError naming it otherwise.
+void check_checkpoint_file(const CheckpointFolder& folder, const std::string& name);
 
 }  // namespace attain
