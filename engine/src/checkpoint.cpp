@@ -24,18 +24,26 @@ std::string first_difference(const Fingerprint& saved, const Fingerprint& now) {
 
 namespace {
 
-/// Opens `name` in `folder_fd`, never through a symbolic link; -1 and errno on failure.
+/// Opens `name` in `folder_fd`, never through a symbolic link; -1 and errno on failure
+/// (ELOOP for a link, also where O_EXCL found one).
 int open_in(int folder_fd, const std::string& name, int flags) {
-  return ::openat(folder_fd, name.c_str(), flags | O_NOFOLLOW | O_CLOEXEC, 0600);
+  const int fd = ::openat(folder_fd, name.c_str(), flags | O_NOFOLLOW | O_CLOEXEC, 0600);
+  struct stat st {};
+  if (fd < 0 && errno == EEXIST &&
+      ::fstatat(folder_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
+    errno = ELOOP;
+  return fd;
 }
 
 /// Why `fd` (a plain file's descriptor, or -1 with errno) cannot serve; "" when it can.
 std::string not_plain(int fd) {
   if (fd < 0)
-    return errno == ELOOP || errno == EMLINK ? "is a symbolic link" : std::strerror(errno);
+    return errno == ELOOP || errno == EMLINK ? "it is a symbolic link"
+           : errno == EEXIST                 ? "it exists already, made by another process"
+                                             : std::string(std::strerror(errno));
   struct stat st {};
   if (::fstat(fd, &st) != 0) return std::strerror(errno);
-  return S_ISREG(st.st_mode) ? std::string() : std::string("is not a plain file");
+  return S_ISREG(st.st_mode) ? std::string() : std::string("it is not a plain file");
 }
 
 /// `fd` when it is a plain file; else closes it and throws, naming `path` and `what`.
@@ -44,9 +52,8 @@ int plain_or_throw(int fd, const std::string& path, const char* what) {
   if (why.empty()) return fd;
   if (fd >= 0) ::close(fd);
   throw OutputError(
-      fmt::format("cannot open {} '{}': it {}; the checkpoint folder holds only attain's own files "
-                  "(remove the folder to start again)",
-                  what, path, why.rfind("is ", 0) == 0 ? why.substr(3) : why));
+      fmt::format("cannot open {} '{}': {}; the checkpoint folder holds only attain's own files",
+                  what, path, why));
 }
 
 }  // namespace
@@ -71,7 +78,7 @@ CheckpointFolder::CheckpointFolder(std::string path, bool create) : path_(std::m
   if (fd_ >= 0) ::close(fd_);
   throw OutputError(fmt::format(
       "the checkpoint folder '{}' {}: it must be a directory of this user's that nobody else "
-      "can write (remove it, or give another --out)",
+      "can write",
       path_, why));
 }
 

@@ -71,6 +71,9 @@ class RunJobRunner {
   void load_resumed(std::size_t si);
   void check_resumed(std::size_t si, const Program& program, const StudyState& state);
   bool acquire_lock();
+  [[noreturn]] void refuse_folder(const OutputError& e) const {
+    bad_arg(fmt::format("{}; remove '{}' or give another --out", e.what(), folder_));
+  }
   void save(std::size_t current, const StudyState* state, double elapsed);
   CheckpointScenario entry(std::size_t i, std::size_t current, const StudyState* state,
                            double elapsed);
@@ -137,7 +140,7 @@ void RunJobRunner::read_checkpoint() {
     lock_ = std::make_unique<CheckpointLock>(folder_);
     check_checkpoint_file(lock_->folder(), "state.h5");  // not a link, FIFO or device
   } catch (const OutputError& e) {
-    bad_arg(e.what());
+    refuse_folder(e);
   }
   if (!lock_->held())
     bad_arg(
@@ -160,10 +163,6 @@ void RunJobRunner::read_checkpoint() {
                     "command's; run the command that made it, or remove the folder to start "
                     "again",
                     folder_, key));
-  std::uint64_t done = 0;
-  for (const auto& s : resumed_->scenarios) done += s.last - s.first;
-  hooks_.say(fmt::format("resuming from the checkpoint in '{}' ({} of {} runs done)", folder_, done,
-                         info_.runs * job_.inputs.scenarios.size()));
   saved_ = resumed_->scenarios.size();
   if (saved_ > job_.inputs.scenarios.size())
     bad_arg(fmt::format("--resume: the checkpoint in '{}' holds {} scenarios, not {}", folder_,
@@ -171,6 +170,10 @@ void RunJobRunner::read_checkpoint() {
   // Every scenario the checkpoint holds, read before anything runs: later checkpoints of
   // this process keep the ones it has not reached yet.
   for (std::size_t si = 0; si < saved_; ++si) load_resumed(si);
+  std::uint64_t done = 0;
+  for (const auto& s : resumed_->scenarios) done += s.last - s.first;
+  hooks_.say(fmt::format("resuming from the checkpoint in '{}' ({} of {} runs done)", folder_, done,
+                         info_.runs * job_.inputs.scenarios.size()));
 }
 
 void RunJobRunner::load_resumed(std::size_t si) {
@@ -268,7 +271,7 @@ bool RunJobRunner::acquire_lock() {
   try {
     lock_ = std::make_unique<CheckpointLock>(folder_);
   } catch (const OutputError& e) {
-    bad_arg(e.what());
+    refuse_folder(e);
   }
   if (lock_->held()) return true;
   hooks_.say(
@@ -294,7 +297,7 @@ ChunkSink* RunJobRunner::open_spool(std::size_t si, ChunkSink* file_sink,
                                             have ? resumed_->scenarios[si].rows_bytes : 0, fresh);
     } catch (const OutputError& e) {
       if (fresh) sp.spool_name.clear();  // not ours: never removed
-      bad_arg(e.what());
+      refuse_folder(e);
     }
   }
   if (!sp.spool) return file_sink;
