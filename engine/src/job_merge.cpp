@@ -222,7 +222,12 @@ void check_counts(const EnsembleResult& stored, const EnsembleResult& state, std
     bad_arg(
         fmt::format("{}: {} is {} in its summary but {} in its reducer state", where, what, a, b));
   };
-  if (state.runs != runs) disagree("the number of runs", runs, state.runs);
+  auto differs = [&](const std::string& what) {
+    bad_arg(fmt::format("{}: {} in its summary differs from its reducer state's", where, what));
+  };
+  if (state.runs != runs)
+    bad_arg(fmt::format("{}: its reducer state counts {} runs, not the part's {}", where,
+                        state.runs, runs));
   if (stored.runs != runs) disagree("the number of runs", stored.runs, runs);
   if (stored.targets.size() != state.targets.size())
     disagree("the number of targets", stored.targets.size(), state.targets.size());
@@ -236,20 +241,19 @@ void check_counts(const EnsembleResult& stored, const EnsembleResult& state, std
     if (a.runs != b.runs) disagree(fmt::format("the runs of target {}", t + 1), a.runs, b.runs);
     if (a.never != b.never)
       disagree(fmt::format("never_met of target {}", t + 1), a.never, b.never);
-    if (a.first_met != b.first_met)
-      disagree(fmt::format("first_met of target {}", t + 1), "", "other");
+    if (a.first_met != b.first_met) differs(fmt::format("first_met of target {}", t + 1));
   }
   if (state.joint_hits > runs)
     bad_arg(fmt::format("{}: {} joint hits in {} runs", where, state.joint_hits, runs));
   if (!state.targets.empty() && stored.joint_hits != state.joint_hits)
     disagree("joint_hits", stored.joint_hits, state.joint_hits);
-  if (!stored.met.empty() && stored.met != state.met) disagree("met_runs", "", "other");
+  if (!stored.met.empty() && stored.met != state.met) differs("met_runs");
   if (stored.actuals.size() != state.actuals.size())
     disagree("the number of actuals", stored.actuals.size(), state.actuals.size());
   for (std::size_t a = 0; a < state.actuals.size(); ++a)
     if (stored.actuals[a].below != state.actuals[a].below ||
         stored.actuals[a].equal != state.actuals[a].equal)
-      disagree(fmt::format("actual {}'s counts", a + 1), "", "other");
+      differs(fmt::format("the counts of actual {}", a + 1));
 }
 
 /// One part's scenario, checked whole before anything is written: its rows' shapes, its
