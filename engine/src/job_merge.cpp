@@ -263,13 +263,13 @@ struct CheckedPart {
   std::optional<std::uint64_t> digest_rows;
 };
 
-CheckedPart check_part(const StoredResults& part, const std::string& path,
+/// `none`: the sink of the loaded row reducers (which never write), alive while the state is.
+CheckedPart check_part(NullSink& none, const StoredResults& part, const std::string& path,
                        const std::string& scenario, const Program& program) {
   const RunInfo& info = part.info;
   const std::string where = fmt::format("'{}', scenario '{}'", path, scenario);
   CheckedPart out;
   PartLayout layout;
-  NullSink none;
   try {
     layout = read_part_layout(path, scenario);
     check_row_shapes(layout, program, info.store, info.runs, where);
@@ -370,9 +370,12 @@ MergeJobResult merge_job(const std::vector<std::string>& paths, const std::strin
   info.first_run = 0;
   info.runs = info.study_runs;
   // Every part's every scenario checked before anything is written.
+  NullSink none;
   std::vector<Scenario> scenarios;
   std::vector<Program> programs;
   std::vector<std::vector<CheckedPart>> checked;
+  scenarios.reserve(a.scenarios.size());  // the loaded reducers may refer to their program
+  programs.reserve(a.scenarios.size());
   for (const auto& stored : a.scenarios) {
     scenarios.push_back(stored.sources.empty()
                             ? default_scenario(model)
@@ -380,7 +383,7 @@ MergeJobResult merge_job(const std::vector<std::string>& paths, const std::strin
     programs.push_back(compile(apply_scenario(model, scenarios.back()), graph));
     checked.emplace_back();
     for (std::size_t i = 0; i < parts.size(); ++i)
-      checked.back().push_back(check_part(parts[i], paths[i], stored.name, programs.back()));
+      checked.back().push_back(check_part(none, parts[i], paths[i], stored.name, programs.back()));
   }
   remove_stale_outputs(out, hooks);
   std::unique_ptr<ResultsFile> file;
