@@ -13,6 +13,7 @@
 #include <cstring>
 
 #include "attain/results_file.hpp"
+#include "digest.hpp"
 
 namespace attain {
 
@@ -93,8 +94,8 @@ void check_checkpoint_file(const CheckpointFolder& folder, const std::string& na
 }
 
 RowSpool::RowSpool(int folder_fd, const std::string& name, std::string path, std::uint64_t keep,
-                   bool fresh)
-    : path_(std::move(path)) {
+                   bool fresh, const std::array<std::uint64_t, 3>& widths)
+    : path_(std::move(path)), digest_(std::make_unique<RowDigest>(widths)) {
   const int fd =
       plain_or_throw(open_in(folder_fd, name, O_RDWR | O_NONBLOCK | O_CREAT | (fresh ? O_EXCL : 0)),
                      path_, "the rows spool");
@@ -119,6 +120,14 @@ RowSpool::~RowSpool() {
   if (file_) std::fclose(file_);
 }
 
+std::uint64_t RowSpool::digest() const {
+  return digest_->value();
+}
+
+void RowSpool::count(const ChunkData& chunk) {
+  digest_->add(chunk);
+}
+
 void RowSpool::write(const ChunkData& c) {
   const std::array<std::uint64_t, 5> head{c.first_run, static_cast<std::uint64_t>(c.count),
                                           c.target_values.size(), c.parameters.size(),
@@ -133,6 +142,7 @@ void RowSpool::write(const ChunkData& c) {
         "cannot write the rows spool '{}' of the checkpoint: {}", path_,
         error == ENOSPC ? "no space left on the device" : std::string(std::strerror(error))));
   }
+  digest_->add(c);
   bytes_ += sizeof(std::uint64_t) * head.size() +
             sizeof(double) * (c.target_values.size() + c.parameters.size() + c.full.size());
 }

@@ -7,6 +7,7 @@
 
 #include <stdexcept>
 
+#include "attain/program.hpp"
 #include "attain/results_file.hpp"
 #include "h5_util.hpp"
 
@@ -61,6 +62,11 @@ std::optional<std::uint64_t> digest_attr(hid_t obj, const char* name, const std:
 }
 
 }  // namespace
+
+std::array<std::uint64_t, 3> row_widths(const Program& program, bool full) {
+  return {program.model().targets.size(), program.parameters().size(),
+          full ? static_cast<std::uint64_t>(program.steps()) * program.nodes() : 0};
+}
 
 std::uint64_t state_digest(const StudyState& state) {
   StatePtr s = new_state();
@@ -139,6 +145,21 @@ PartLayout read_part_layout(const std::string& path, const std::string& scenario
     std::vector<hsize_t> dims(static_cast<std::size_t>(rank));
     if (rank > 0) H5Sget_simple_extent_dims(space, dims.data(), nullptr);
     out.rows[name] = std::vector<std::uint64_t>(dims.begin(), dims.end());
+  }
+  return out;
+}
+
+std::vector<std::optional<std::uint64_t>> read_checkpoint_digests(const std::string& folder) {
+  quiet_hdf5();
+  const std::string path = folder + "/state.h5";
+  Handle f(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose,
+           "open the checkpoint '" + path + "'");
+  std::vector<std::optional<std::uint64_t>> out;
+  if (!has(f, "scenarios")) return out;
+  Handle all(H5Gopen2(f, "scenarios", H5P_DEFAULT), H5Gclose, "open scenarios");
+  for (std::size_t i = 0; has(all, std::to_string(i)); ++i) {
+    Handle g(H5Gopen2(all, std::to_string(i).c_str(), H5P_DEFAULT), H5Gclose, "open scenario");
+    out.push_back(digest_attr(g, "rows_digest", path));
   }
   return out;
 }

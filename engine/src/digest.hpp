@@ -18,6 +18,12 @@
 
 namespace attain {
 
+class Program;
+
+/// The values per run of target_values, parameters and (with `full`) values of `program`:
+/// the widths of its per-run rows.
+std::array<std::uint64_t, 3> row_widths(const Program& program, bool full);
+
 /// The digest of a study's exact state: each partial's place and each reducer's kind and
 /// saved arrays, in order.
 std::uint64_t state_digest(const StudyState& state);
@@ -54,5 +60,9 @@ struct PartLayout {
 /// Reads scenario `scenario`'s layout from the results file `path`. Throws OutputError
 /// (naming `path`) for a digest that is not a scalar 64-bit integer.
 PartLayout read_part_layout(const std::string& path, const std::string& scenario);
+
+/// The `rows_digest` of each scenario of the checkpoint `folder`/state.h5, in order (nullopt
+/// where a scenario has none). Throws OutputError for one that is not a scalar u64.
+std::vector<std::optional<std::uint64_t>> read_checkpoint_digests(const std::string& folder);
 
 }  // namespace attain

@@ -113,13 +113,6 @@ std::vector<StoredResults> read_parts(const std::vector<std::string>& paths,
   return parts;
 }
 
-/// The values per run of target_values, parameters and values (full) of `program`.
-std::array<std::uint64_t, 3> row_widths(const Program& program, StoreLevel store) {
-  return {program.model().targets.size(), program.parameters().size(),
-          store == StoreLevel::kFull ? static_cast<std::uint64_t>(program.steps()) * program.nodes()
-                                     : 0};
-}
-
 std::string dims_text(const std::vector<std::uint64_t>& dims) {
   return fmt::format("[{}]", fmt::join(dims, ", "));
 }
@@ -170,7 +163,7 @@ void check_row_shapes(const PartLayout& layout, const Program& program, StoreLev
                       std::uint64_t runs, const std::string& where) {
   std::map<std::string, std::vector<std::uint64_t>> want;
   if (store != StoreLevel::kSummary) {
-    const auto w = row_widths(program, store);
+    const auto w = row_widths(program, store == StoreLevel::kFull);
     want["run"] = {runs};
     want["target_values"] = {runs, w[0]};
     want["parameters"] = {runs, w[1]};
@@ -325,7 +318,8 @@ void merge_scenario(const StoredScenario& stored, const Scenario& scenario, cons
           fmt::format("{}: its state does not follow the parts before it: {}", where, e.what()));
     }
     if (rows) {
-      CheckedRows checked_rows(sink, row_widths(program, info.store), first, last, where);
+      CheckedRows checked_rows(sink, row_widths(program, info.store == StoreLevel::kFull), first,
+                               last, where);
       try {
         read_rows(paths[i], stored.name, static_cast<std::uint64_t>(info.chunk), checked_rows);
       } catch (const OutputError& e) {

@@ -11,6 +11,7 @@
 #include "attain/job.hpp"
 #include "attain/program.hpp"
 #include "attain/study.hpp"
+#include "digest.hpp"
 #include "job_common.hpp"
 
 namespace attain {
@@ -77,7 +78,9 @@ class RunJobRunner {
   void save(std::size_t current, const StudyState* state, double elapsed);
   CheckpointScenario entry(std::size_t i, std::size_t current, const StudyState* state,
                            double elapsed);
-  ChunkSink* open_spool(std::size_t si, ChunkSink* file_sink, std::optional<TeeSink>& tee);
+  ChunkSink* open_spool(std::size_t si, const Program& program, ChunkSink* file_sink,
+                        std::optional<TeeSink>& tee);
+  void replay(std::size_t si, ChunkSink& file_sink);
   EnsembleResult run_scenario(std::size_t si);
   AnalysisOptions scenario_options(std::size_t si, std::uint64_t start);
 
@@ -92,7 +95,9 @@ class RunJobRunner {
   std::string folder_;
   Fingerprint fingerprint_;
   std::optional<CheckpointInfo> resumed_;
+  std::vector<std::optional<std::uint64_t>> resumed_digests_;  ///< each spool's, as saved
   std::unique_ptr<CheckpointLock> lock_;
+  std::unique_ptr<CheckpointFolder> dir_;  ///< the folder the spools are opened in
   NullSink none_;  ///< the sink of reducers loaded from a checkpoint, which never write
   std::vector<ScenarioProgress> progress_;
   std::size_t saved_ = 0;
@@ -154,6 +159,7 @@ void RunJobRunner::read_checkpoint() {
                     folder_, job_.out));
   try {
     resumed_ = read_checkpoint_info(folder_);
+    resumed_digests_ = read_checkpoint_digests(folder_);
   } catch (const OutputError& e) {
     bad_arg(fmt::format("--resume: {}; remove '{}' to start again", e.what(), folder_));
   }
@@ -218,9 +224,7 @@ void RunJobRunner::check_resumed(std::size_t si, const Program& program, const S
         "{})), which is no start of this command's run range [{}, {}) in chunks of {}",
         name, state.first, state.last, stored.first, stored.last, first_, last_, chunk));
   if (!rows_) return;
-  const std::array<std::uint64_t, 3> widths{
-      program.model().targets.size(), program.parameters().size(),
-      full_ ? static_cast<std::uint64_t>(program.steps()) * program.nodes() : 0};
+  const std::array<std::uint64_t, 3> widths = row_widths(program, full_);
   RowSpool::check(lock_->folder().fd(), stored.rows_file, folder_ + "/" + stored.rows_file,
                   stored.rows_bytes, state.first, state.last, widths);
 }
@@ -236,9 +240,11 @@ CheckpointScenario RunJobRunner::entry(std::size_t i, std::size_t current, const
     p.spool->sync();
     e.rows_bytes = p.spool->bytes();
     e.rows_file = p.spool_name;
+    e.rows_digest = p.spool->digest();
   } else if (i > current) {  // resumed, not reached yet: as the checkpoint had it
     e.rows_bytes = resumed_->scenarios[i].rows_bytes;
     e.rows_file = resumed_->scenarios[i].rows_file;
+    e.rows_digest = i < resumed_digests_.size() ? resumed_digests_[i] : std::nullopt;
     e.done = resumed_->scenarios[i].done;
   }
   if (i > current) {
@@ -283,18 +289,25 @@ bool RunJobRunner::acquire_lock() {
 }
 
 /// Rows go to the results file and, for checkpoints, to a spool that survives a crash.
-ChunkSink* RunJobRunner::open_spool(std::size_t si, ChunkSink* file_sink,
+ChunkSink* RunJobRunner::open_spool(std::size_t si, const Program& program, ChunkSink* file_sink,
                                     std::optional<TeeSink>& tee) {
   ScenarioProgress& sp = progress_[si];
   const bool have = si < saved_;
-  if (rows_ && checkpointing_ && acquire_lock()) {
+  if (rows_ && checkpointing_) {
+    // The folder, checked as attain's own; its lock only once a checkpoint is saved, so
+    // that two runs of one output both run (the one that saves first keeps checkpoints).
+    if (!dir_) try {
+        dir_ = std::make_unique<CheckpointFolder>(folder_, true);
+      } catch (const OutputError& e) {
+        refuse_folder(e);
+      }
     const bool fresh = !have || resumed_->scenarios[si].rows_file.empty();
     sp.spool_name =
         fresh ? fmt::format("rows-{}-{}.bin", si, ::getpid()) : resumed_->scenarios[si].rows_file;
     try {
-      sp.spool = std::make_unique<RowSpool>(lock_->folder().fd(), sp.spool_name,
-                                            folder_ + "/" + sp.spool_name,
-                                            have ? resumed_->scenarios[si].rows_bytes : 0, fresh);
+      sp.spool = std::make_unique<RowSpool>(
+          dir_->fd(), sp.spool_name, folder_ + "/" + sp.spool_name,
+          have ? resumed_->scenarios[si].rows_bytes : 0, fresh, row_widths(program, full_));
     } catch (const OutputError& e) {
       if (fresh) sp.spool_name.clear();  // not ours: never removed
       refuse_folder(e);
@@ -302,6 +315,33 @@ ChunkSink* RunJobRunner::open_spool(std::size_t si, ChunkSink* file_sink,
   }
   if (!sp.spool) return file_sink;
   return &tee.emplace(std::vector<ChunkSink*>{file_sink, sp.spool.get()});
+}
+
+/// The rows scenario `si`'s spool kept from the checkpoint, into the results file; checked
+/// against the checkpoint's digest of them when it has one.
+void RunJobRunner::replay(std::size_t si, ChunkSink& file_sink) {
+  ScenarioProgress& sp = progress_[si];
+  struct Counted : ChunkSink {  // the kept rows count in the spool's digest
+    RowSpool* spool;
+    explicit Counted(RowSpool* s) : spool(s) {}
+    void write(const ChunkData& c) override {
+      if (spool) spool->count(c);
+    }
+  } counted(sp.spool.get());
+  TeeSink both({&file_sink, &counted});
+  const std::string path = folder_ + "/" + sp.spool_name;
+  try {
+    RowSpool::replay(lock_->folder().fd(), sp.spool_name, path, resumed_->scenarios[si].rows_bytes,
+                     both);
+    const auto& saved = si < resumed_digests_.size() ? resumed_digests_[si] : std::nullopt;
+    if (saved && sp.spool && *saved != sp.spool->digest())
+      throw OutputError(fmt::format(
+          "the rows spool '{}' does not match its digest in the checkpoint (rows_digest): it was "
+          "damaged or edited since it was written",
+          path));
+  } catch (const OutputError& e) {
+    bad_arg(fmt::format("--resume: {}; remove '{}' to start again", e.what(), folder_));
+  }
 }
 
 AnalysisOptions RunJobRunner::scenario_options(std::size_t si, std::uint64_t start) {
@@ -338,17 +378,11 @@ EnsembleResult RunJobRunner::run_scenario(std::size_t si) {
   Program program = job_.compile_scenario(si);
   ChunkSink* file_sink = file_ ? &file_->begin_scenario(s, program) : nullptr;
   std::optional<TeeSink> tee;
-  ChunkSink* sink = open_spool(si, file_sink, tee);
+  ChunkSink* sink = open_spool(si, program, file_sink, tee);
   std::uint64_t start = first_;
   if (si < saved_) {
     const auto& stored = resumed_->scenarios[si];
-    try {
-      if (rows_)
-        RowSpool::replay(lock_->folder().fd(), sp.spool_name, folder_ + "/" + sp.spool_name,
-                         stored.rows_bytes, *file_sink);
-    } catch (const OutputError& e) {
-      bad_arg(fmt::format("--resume: {}; remove '{}' to start again", e.what(), folder_));
-    }
+    if (rows_) replay(si, *file_sink);
     start = stored.last;
   } else {
     sp.before.first = sp.before.last = first_;

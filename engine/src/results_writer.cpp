@@ -147,12 +147,7 @@ class ScenarioSink : public ChunkSink {
       describe(values_->id(), "every node at every step", "");
     }
     // The rows' digest (digest.hpp): of one process's file only (ranks write their own).
-    if (!fixed)
-      digest_.emplace(std::array<std::uint64_t, 3>{
-          m.targets.size(), program.parameters().size(),
-          info.store == StoreLevel::kFull
-              ? static_cast<std::uint64_t>(program.steps()) * program.nodes()
-              : 0});
+    if (!fixed) digest_.emplace(row_widths(program, info.store == StoreLevel::kFull));
   }
 
   /// A rank's sink for the datasets rank 0 creates: open() opens them.

@@ -188,6 +188,7 @@ void write_checkpoint(const std::string& folder, const Fingerprint& fingerprint,
       attr_value<double>(g, "seconds", sc.seconds);
       attr_value<std::uint64_t>(g, "rows_bytes", sc.rows_bytes);
       attr_string(g, "rows_file", sc.rows_file);
+      if (sc.rows_digest) attr_value<std::uint64_t>(g, "rows_digest", *sc.rows_digest);
       const StudyState* head = sc.before ? sc.before : sc.state;
       if (!head) throw std::logic_error("write_checkpoint: a scenario without a state");
       std::vector<const StudyPartial*> partials;

@@ -32,8 +32,12 @@ def run(args, **kw):
                           text=True, timeout=HANG, **kw)
 
 
-def one_error(p, what, *needles):
+def one_error(p, what, *needles, after_resuming=False):
+    """Exit 2 and one line naming the problem; `after_resuming`: the error found while the
+    kept rows are replayed follows the line saying the run resumes."""
     lines = [line for line in p.stderr.splitlines() if line]
+    if after_resuming and lines and lines[0].startswith("attain: resuming from the checkpoint"):
+        lines = lines[1:]
     check(p.returncode == 2, f"{what}: exit 2 (got {p.returncode}: {p.stderr[-2000:]})")
     check(len(lines) == 1 and lines[0].startswith("attain: error: "),
           f"{what}: one line 'attain: error: ...': {lines[:5]}")
@@ -184,9 +188,16 @@ def case_checkpoint_folder(tmp):
     out = os.path.join(tmp, "lock.h5")
     os.mkdir(out + ".checkpoint", 0o700)
     os.symlink(victim, out + ".checkpoint/lock")
-    one_error(run(fresh(out)), "a link planted as the lock", "lock", "symbolic link")
+    one_error(run(fresh(out, "targets", ["--checkpoint-every", "0"])),
+              "a link planted as the lock", "lock", "symbolic link")
     check(digest(victim) == want, "the lock's link: the victim unchanged")
     check(not os.path.exists(out), "the lock's link: no results file")
+    # A run too short to save a checkpoint never opens the lock: it ends, and the folder it
+    # cannot lock is left as it is.
+    p = run(fresh(out))
+    check(p.returncode == 0, f"the lock's link, no checkpoint saved: the run ends: {p.stderr}")
+    check(digest(victim) == want and os.path.islink(out + ".checkpoint/lock"),
+          "the lock's link, no checkpoint saved: the victim unchanged, the link left")
 
     # The state's temporary planted as a link: removed (the link, never its target), and the
     # checkpoint written exclusively beside it; the run ends.
@@ -231,7 +242,7 @@ def interrupted(tmp):
     return out, args
 
 
-def resume_case(tmp, label, out, args, craft, *needles):
+def resume_case(tmp, label, out, args, craft, *needles, after_resuming=False):
     d = os.path.join(tmp, label.replace(" ", "_"))
     os.makedirs(d)
     o = os.path.join(d, "r.h5")
@@ -239,7 +250,7 @@ def resume_case(tmp, label, out, args, craft, *needles):
     craft(o + ".checkpoint")
     a = list(args)
     a[a.index("--out") + 1] = o
-    one_error(run([*a, "--resume"]), label, *needles)
+    one_error(run([*a, "--resume"]), label, *needles, after_resuming=after_resuming)
     check(not os.path.exists(o), f"{label}: no results file")
 
 
@@ -283,6 +294,15 @@ def case_resume(tmp):
         os.remove(os.path.join(folder, spool))
         os.symlink(victim, os.path.join(folder, spool))
     resume_case(tmp, "the spool a link", out, args, spool_link, "symbolic link")
+
+    def flipped(folder):  # a bit of a value, not of a record's head: the digest catches it
+        with open(os.path.join(folder, spool), "r+b") as f:
+            f.seek(40 + 3)
+            b = f.read(1)
+            f.seek(40 + 3)
+            f.write(bytes([b[0] ^ 0x10]))
+    resume_case(tmp, "a bit flipped in the spool", out, args, flipped, "rows_digest", "damaged",
+                after_resuming=True)
 
     def fifo(folder):
         os.remove(folder + "/state.h5")

@@ -22,6 +22,7 @@
 #include <cstdio>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -41,6 +42,8 @@ using Fingerprint = std::vector<std::pair<std::string, std::string>>;
 /// The first entry of `now` that differs from `saved` (its name), or "" when they agree.
 std::string first_difference(const Fingerprint& saved, const Fingerprint& now);
 
+class RowDigest;  // digest.hpp
+
 /// @brief A scenario's per-run rows appended to a plain binary file in run order. Each
 /// record is one ChunkData: first_run (u64), count (u64), the lengths of target_values,
 /// parameters and full (3 x u64), then those doubles, all in this machine's byte order
@@ -49,8 +52,9 @@ class RowSpool : public ChunkSink {
  public:
   /// Opens `name` in the folder `folder_fd` (`path` names it in messages) and cuts it to
   /// its first `keep` bytes; `fresh`: creates it, refusing a file of that name.
-  RowSpool(int folder_fd, const std::string& name, std::string path, std::uint64_t keep,
-           bool fresh);
+  /// `widths`: the values per run of target_values, parameters and full, for the digest.
+  RowSpool(int folder_fd, const std::string& name, std::string path, std::uint64_t keep, bool fresh,
+           const std::array<std::uint64_t, 3>& widths);
   ~RowSpool() override;
   RowSpool(const RowSpool&) = delete;
   RowSpool& operator=(const RowSpool&) = delete;
@@ -58,6 +62,10 @@ class RowSpool : public ChunkSink {
   /// Flushes and fdatasync()s: every row written so far survives a crash.
   void sync();
   std::uint64_t bytes() const { return bytes_; }
+  /// The XXH3-64 digest (digest.hpp's RowDigest) of the rows written, after those given to
+  /// count(): the rows it kept from a checkpoint, as they are replayed.
+  std::uint64_t digest() const;
+  void count(const ChunkData& chunk);
   /// Hands the records in the first `bytes` bytes of the spool `name` in the folder
   /// `folder_fd` to `sink`, in order; `path` names it in messages.
   static void replay(int folder_fd, const std::string& name, const std::string& path,
@@ -73,6 +81,7 @@ class RowSpool : public ChunkSink {
   std::string path_;
   std::FILE* file_ = nullptr;
   std::uint64_t bytes_ = 0;
+  std::unique_ptr<RowDigest> digest_;
 };
 
 /// Hands each chunk to every sink in order (the results file and a spool).
@@ -98,10 +107,11 @@ class NullSink : public ChunkSink {
 /// One scenario as a checkpoint records it.
 struct CheckpointScenario {
   std::string name;
-  bool done = false;             ///< its study finished
-  double seconds = 0;            ///< wall time spent on it so far
-  std::uint64_t rows_bytes = 0;  ///< the valid length of its rows spool
-  std::string rows_file;         ///< the spool's name in the folder ("" without rows)
+  bool done = false;                         ///< its study finished
+  double seconds = 0;                        ///< wall time spent on it so far
+  std::uint64_t rows_bytes = 0;              ///< the valid length of its rows spool
+  std::string rows_file;                     ///< the spool's name in the folder ("" without rows)
+  std::optional<std::uint64_t> rows_digest;  ///< of those rows (RowSpool::digest())
   /// Its state: `before`'s partials, then `state`'s (either may be null): a resumed
   /// scenario's saved range and the range run since.
   const StudyState* before = nullptr;
