@@ -8,7 +8,7 @@
 //                previous one: a crash at any moment leaves the previous one valid.
 //   rows-<i>-<pid>.bin  scenario i's per-run rows (--store targets|full), appended in
 //                run order by process <pid> and synced before each state.h5 names the
-//                file and its length; a resume cuts what follows that length.
+//                file, its length and its digest; a resume cuts what follows that length.
 //   lock         held (flock) by the process writing the checkpoint.
 //
 // The folder is attain's own: created with mode 0700, and used only when it is a real
