@@ -111,11 +111,11 @@ struct CheckpointScenario {
   double seconds = 0;                        ///< wall time spent on it so far
   std::uint64_t rows_bytes = 0;              ///< the valid length of its rows spool
   std::string rows_file;                     ///< the spool's name in the folder ("" without rows)
-  std::optional<std::uint64_t> rows_digest;  ///< of those rows (RowSpool::digest())
   /// Its state: `before`'s partials, then `state`'s (either may be null): a resumed
   /// scenario's saved range and the range run since.
   const StudyState* before = nullptr;
   const StudyState* state = nullptr;
+  std::optional<std::uint64_t> rows_digest;  ///< of its spool's rows (RowSpool::digest())
 };
 
 /// Writes `folder`/state.h5 atomically (a temporary, fsync, rename, fsync of the folder).
