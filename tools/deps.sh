@@ -5,6 +5,8 @@ packages=(cmake g++ make pkg-config
   libboost-graph-dev libeigen3-dev libtbb-dev libhdf5-dev hdf5-tools
   libgtest-dev libgmock-dev libbenchmark-dev libyaml-cpp-dev libcli11-dev libfmt-dev
   nlohmann-json3-dev librandom123-dev graphviz libgraphviz-dev
+  # the XXH3-64 digests of a results file's state and rows (engine/src/digest.cpp)
+  libxxhash-dev
   # attain report: Chart.js inlined into the page, chromium for its browser test, CJK fonts
   # for the Chinese labels in the graph layout and the test's screenshots
   libjs-chart.js chromium fonts-noto-cjk

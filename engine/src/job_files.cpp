@@ -104,7 +104,8 @@ void write_atomically(const std::string& path, const std::function<void(std::ost
                 hooks};
   const std::string shown = printable(path, 300);
   if (hooks.temporary) hooks.temporary(tmp.path);
-  tmp.fd = ::open(tmp.path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+  // O_EXCL refuses a planted link already (POSIX); O_NOFOLLOW says so where it is read.
+  tmp.fd = ::open(tmp.path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
   if (tmp.fd < 0) {
     const int e = errno;
     tmp.path.clear();

@@ -11,6 +11,7 @@
 #include "attain/job.hpp"
 #include "attain/program.hpp"
 #include "attain/study.hpp"
+#include "digest.hpp"
 #include "job_common.hpp"
 
 namespace attain {
@@ -40,15 +41,20 @@ struct ScenarioProgress {
 };
 
 /// After a successful run: its own spools go; the rest of the checkpoint folder (a killed
-/// run's spools, the state) only when no other process holds its lock.
+/// run's spools, the state) only when no other process holds its lock, and only a folder
+/// that is attain's own (CheckpointFolder: never through a link).
 void remove_checkpoint(const std::string& folder, std::unique_ptr<CheckpointLock>& lock,
                        const std::vector<ScenarioProgress>& progress) {
   namespace fs = std::filesystem;
   std::error_code ec;
+  if (!fs::exists(fs::symlink_status(folder, ec))) return;
+  try {
+    if (!lock) lock = std::make_unique<CheckpointLock>(folder);
+  } catch (const OutputError&) {
+    return;  // not attain's own: left as it is
+  }
   for (const auto& p : progress)
-    if (!p.spool_name.empty()) fs::remove(folder + "/" + p.spool_name, ec);
-  if (!fs::exists(folder, ec)) return;
-  if (!lock) lock = std::make_unique<CheckpointLock>(folder);
+    if (!p.spool_name.empty()) ::unlinkat(lock->folder().fd(), p.spool_name.c_str(), 0);
   if (lock->held()) {
     fs::remove_all(folder, ec);
     lock.reset();
@@ -64,10 +70,17 @@ class RunJobRunner {
  private:
   void read_checkpoint();
   void load_resumed(std::size_t si);
+  void check_resumed(std::size_t si, const Program& program, const StudyState& state);
+  bool acquire_lock();
+  [[noreturn]] void refuse_folder(const OutputError& e) const {
+    bad_arg(fmt::format("{}; remove '{}' or give another --out", e.what(), folder_));
+  }
   void save(std::size_t current, const StudyState* state, double elapsed);
   CheckpointScenario entry(std::size_t i, std::size_t current, const StudyState* state,
                            double elapsed);
-  ChunkSink* open_spool(std::size_t si, ChunkSink* file_sink, std::optional<TeeSink>& tee);
+  ChunkSink* open_spool(std::size_t si, const Program& program, ChunkSink* file_sink,
+                        std::optional<TeeSink>& tee);
+  void replay(std::size_t si, ChunkSink& file_sink);
   EnsembleResult run_scenario(std::size_t si);
   AnalysisOptions scenario_options(std::size_t si, std::uint64_t start);
 
@@ -82,7 +95,9 @@ class RunJobRunner {
   std::string folder_;
   Fingerprint fingerprint_;
   std::optional<CheckpointInfo> resumed_;
+  std::vector<std::optional<std::uint64_t>> resumed_digests_;  ///< each spool's, as saved
   std::unique_ptr<CheckpointLock> lock_;
+  std::unique_ptr<CheckpointFolder> dir_;  ///< the folder the spools are opened in
   NullSink none_;  ///< the sink of reducers loaded from a checkpoint, which never write
   std::vector<ScenarioProgress> progress_;
   std::size_t saved_ = 0;
@@ -121,12 +136,17 @@ RunJobRunner::RunJobRunner(const EnsembleJob& job, const RunJobOptions& options,
 void RunJobRunner::read_checkpoint() {
   namespace fs = std::filesystem;
   std::error_code ec;
-  if (!checkpoints_ || !fs::exists(folder_ + "/state.h5", ec)) {
+  if (!checkpoints_ || !fs::exists(fs::symlink_status(folder_ + "/state.h5", ec))) {
     if (o_.resume)
       hooks_.say(fmt::format("no checkpoint in '{}'; starting from the first run", folder_));
     return;
   }
-  lock_ = std::make_unique<CheckpointLock>(folder_);
+  try {
+    lock_ = std::make_unique<CheckpointLock>(folder_);
+    check_checkpoint_file(lock_->folder(), "state.h5");  // not a link, FIFO or device
+  } catch (const OutputError& e) {
+    refuse_folder(e);
+  }
   if (!lock_->held())
     bad_arg(
         fmt::format("another attain process is writing '{}' (its checkpoint '{}' is "
@@ -139,6 +159,7 @@ void RunJobRunner::read_checkpoint() {
                     folder_, job_.out));
   try {
     resumed_ = read_checkpoint_info(folder_);
+    resumed_digests_ = read_checkpoint_digests(folder_);
   } catch (const OutputError& e) {
     bad_arg(fmt::format("--resume: {}; remove '{}' to start again", e.what(), folder_));
   }
@@ -148,10 +169,6 @@ void RunJobRunner::read_checkpoint() {
                     "command's; run the command that made it, or remove the folder to start "
                     "again",
                     folder_, key));
-  std::uint64_t done = 0;
-  for (const auto& s : resumed_->scenarios) done += s.last - s.first;
-  hooks_.say(fmt::format("resuming from the checkpoint in '{}' ({} of {} runs done)", folder_, done,
-                         info_.runs * job_.inputs.scenarios.size()));
   saved_ = resumed_->scenarios.size();
   if (saved_ > job_.inputs.scenarios.size())
     bad_arg(fmt::format("--resume: the checkpoint in '{}' holds {} scenarios, not {}", folder_,
@@ -159,6 +176,10 @@ void RunJobRunner::read_checkpoint() {
   // Every scenario the checkpoint holds, read before anything runs: later checkpoints of
   // this process keep the ones it has not reached yet.
   for (std::size_t si = 0; si < saved_; ++si) load_resumed(si);
+  std::uint64_t done = 0;
+  for (const auto& s : resumed_->scenarios) done += s.last - s.first;
+  hooks_.say(fmt::format("resuming from the checkpoint in '{}' ({} of {} runs done)", folder_, done,
+                         info_.runs * job_.inputs.scenarios.size()));
 }
 
 void RunJobRunner::load_resumed(std::size_t si) {
@@ -175,12 +196,37 @@ void RunJobRunner::load_resumed(std::size_t si) {
   try {
     progress_[si].before = read_checkpoint_state(
         folder_, si, scenario_reducers(program, true, rows_ ? &none_ : nullptr, full_));
+    check_resumed(si, program, progress_[si].before);
   } catch (const OutputError& e) {
     bad_arg(fmt::format("--resume: {}; remove '{}' to start again", e.what(), folder_));
   }
   progress_[si].name = s.name;
   progress_[si].seconds = stored.seconds;
   progress_[si].spool_name = stored.rows_file;
+}
+
+/// The checkpoint's scenario `si` against this command (its fingerprint: the run range,
+/// the chunk size) and its rows spool against its state, before anything runs.
+void RunJobRunner::check_resumed(std::size_t si, const Program& program, const StudyState& state) {
+  const auto& stored = resumed_->scenarios[si];
+  const std::string name = job_.inputs.scenarios[si].name;
+  if (state.chunk != info_.chunk)
+    throw OutputError(fmt::format(
+        "the checkpoint's state of scenario '{}' is in chunks of {} runs, this command's in "
+        "chunks of {}; a state merges only with one of its own chunk size",
+        name, state.chunk, info_.chunk));
+  const auto chunk = static_cast<std::uint64_t>(std::max(1, state.chunk));
+  if (state.first != first_ || state.last != stored.last || state.first != stored.first ||
+      state.last <= state.first || state.last > last_ ||
+      (state.last != last_ && state.last % chunk != 0))
+    throw OutputError(fmt::format(
+        "the checkpoint's state of scenario '{}' covers runs [{}, {}) (its record says [{}, "
+        "{})), which is no start of this command's run range [{}, {}) in chunks of {}",
+        name, state.first, state.last, stored.first, stored.last, first_, last_, chunk));
+  if (!rows_) return;
+  const std::array<std::uint64_t, 3> widths = row_widths(program, full_);
+  RowSpool::check(lock_->folder().fd(), stored.rows_file, folder_ + "/" + stored.rows_file,
+                  stored.rows_bytes, state.first, state.last, widths);
 }
 
 CheckpointScenario RunJobRunner::entry(std::size_t i, std::size_t current, const StudyState* state,
@@ -194,9 +240,11 @@ CheckpointScenario RunJobRunner::entry(std::size_t i, std::size_t current, const
     p.spool->sync();
     e.rows_bytes = p.spool->bytes();
     e.rows_file = p.spool_name;
+    e.rows_digest = p.spool->digest();
   } else if (i > current) {  // resumed, not reached yet: as the checkpoint had it
     e.rows_bytes = resumed_->scenarios[i].rows_bytes;
     e.rows_file = resumed_->scenarios[i].rows_file;
+    e.rows_digest = i < resumed_digests_.size() ? resumed_digests_[i] : std::nullopt;
     e.done = resumed_->scenarios[i].done;
   }
   if (i > current) {
@@ -213,17 +261,7 @@ CheckpointScenario RunJobRunner::entry(std::size_t i, std::size_t current, const
 
 /// Saves every scenario begun: the finished ones whole, the running one up to `state`.
 void RunJobRunner::save(std::size_t current, const StudyState* state, double elapsed) {
-  if (!lock_) {
-    lock_ = std::make_unique<CheckpointLock>(folder_);
-    if (!lock_->held()) {
-      hooks_.say(
-          fmt::format("warning: another attain process holds the checkpoint '{}'; this "
-                      "run goes on without checkpoints",
-                      folder_));
-      checkpointing_ = false;
-      return;
-    }
-  }
+  if (!acquire_lock()) return;
   std::vector<CheckpointScenario> entries;
   for (std::size_t i = 0; i < std::max(current + 1, saved_) && i < progress_.size(); ++i)
     entries.push_back(entry(i, current, state, elapsed));
@@ -232,22 +270,78 @@ void RunJobRunner::save(std::size_t current, const StudyState* state, double ela
   saved_one_ = true;
 }
 
+/// The checkpoint folder's lock, taken the first time; false (and no more checkpoints)
+/// when another process holds it. Throws (one line) for a folder that is not attain's own.
+bool RunJobRunner::acquire_lock() {
+  if (lock_) return lock_->held();
+  try {
+    lock_ = std::make_unique<CheckpointLock>(folder_);
+  } catch (const OutputError& e) {
+    refuse_folder(e);
+  }
+  if (lock_->held()) return true;
+  hooks_.say(
+      fmt::format("warning: another attain process holds the checkpoint '{}'; this run goes "
+                  "on without checkpoints",
+                  folder_));
+  checkpointing_ = false;
+  return false;
+}
+
 /// Rows go to the results file and, for checkpoints, to a spool that survives a crash.
-ChunkSink* RunJobRunner::open_spool(std::size_t si, ChunkSink* file_sink,
+ChunkSink* RunJobRunner::open_spool(std::size_t si, const Program& program, ChunkSink* file_sink,
                                     std::optional<TeeSink>& tee) {
   ScenarioProgress& sp = progress_[si];
   const bool have = si < saved_;
   if (rows_ && checkpointing_) {
-    std::error_code ec;
-    std::filesystem::create_directories(folder_, ec);
-    sp.spool_name = have && !resumed_->scenarios[si].rows_file.empty()
-                        ? resumed_->scenarios[si].rows_file
-                        : fmt::format("rows-{}-{}.bin", si, ::getpid());
-    sp.spool = std::make_unique<RowSpool>(folder_ + "/" + sp.spool_name,
-                                          have ? resumed_->scenarios[si].rows_bytes : 0);
+    // The folder, checked as attain's own; its lock only once a checkpoint is saved, so
+    // that two runs of one output both run (the one that saves first keeps checkpoints).
+    if (!dir_) try {
+        dir_ = std::make_unique<CheckpointFolder>(folder_, true);
+      } catch (const OutputError& e) {
+        refuse_folder(e);
+      }
+    const bool fresh = !have || resumed_->scenarios[si].rows_file.empty();
+    sp.spool_name =
+        fresh ? fmt::format("rows-{}-{}.bin", si, ::getpid()) : resumed_->scenarios[si].rows_file;
+    try {
+      sp.spool = std::make_unique<RowSpool>(
+          dir_->fd(), sp.spool_name, folder_ + "/" + sp.spool_name,
+          have ? resumed_->scenarios[si].rows_bytes : 0, fresh, row_widths(program, full_));
+    } catch (const OutputError& e) {
+      if (fresh) sp.spool_name.clear();  // not ours: never removed
+      refuse_folder(e);
+    }
   }
   if (!sp.spool) return file_sink;
   return &tee.emplace(std::vector<ChunkSink*>{file_sink, sp.spool.get()});
+}
+
+/// The rows scenario `si`'s spool kept from the checkpoint, into the results file; checked
+/// against the checkpoint's digest of them when it has one.
+void RunJobRunner::replay(std::size_t si, ChunkSink& file_sink) {
+  ScenarioProgress& sp = progress_[si];
+  struct Counted : ChunkSink {  // the kept rows count in the spool's digest
+    RowSpool* spool;
+    explicit Counted(RowSpool* s) : spool(s) {}
+    void write(const ChunkData& c) override {
+      if (spool) spool->count(c);
+    }
+  } counted(sp.spool.get());
+  TeeSink both({&file_sink, &counted});
+  const std::string path = folder_ + "/" + sp.spool_name;
+  try {
+    RowSpool::replay(lock_->folder().fd(), sp.spool_name, path, resumed_->scenarios[si].rows_bytes,
+                     both);
+    const auto& saved = si < resumed_digests_.size() ? resumed_digests_[si] : std::nullopt;
+    if (saved && sp.spool && *saved != sp.spool->digest())
+      throw OutputError(fmt::format(
+          "the rows spool '{}' does not match its digest in the checkpoint (rows_digest): it was "
+          "damaged or edited since it was written",
+          path));
+  } catch (const OutputError& e) {
+    bad_arg(fmt::format("--resume: {}; remove '{}' to start again", e.what(), folder_));
+  }
 }
 
 AnalysisOptions RunJobRunner::scenario_options(std::size_t si, std::uint64_t start) {
@@ -284,15 +378,11 @@ EnsembleResult RunJobRunner::run_scenario(std::size_t si) {
   Program program = job_.compile_scenario(si);
   ChunkSink* file_sink = file_ ? &file_->begin_scenario(s, program) : nullptr;
   std::optional<TeeSink> tee;
-  ChunkSink* sink = open_spool(si, file_sink, tee);
+  ChunkSink* sink = open_spool(si, program, file_sink, tee);
   std::uint64_t start = first_;
   if (si < saved_) {
     const auto& stored = resumed_->scenarios[si];
-    try {
-      if (rows_) RowSpool::replay(folder_ + "/" + sp.spool_name, stored.rows_bytes, *file_sink);
-    } catch (const OutputError& e) {
-      bad_arg(fmt::format("--resume: {}; remove '{}' to start again", e.what(), folder_));
-    }
+    if (rows_) replay(si, *file_sink);
     start = stored.last;
   } else {
     sp.before.first = sp.before.last = first_;

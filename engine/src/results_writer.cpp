@@ -20,6 +20,7 @@
 #include "attain/constants.hpp"
 #include "attain/results_file.hpp"
 #include "attain/version.hpp"
+#include "digest.hpp"
 #include "h5_util.hpp"
 #include "results_groups.hpp"
 
@@ -81,8 +82,14 @@ class RowDataset {
     for (std::size_t i = 1; i < dims_.size(); ++i) row_ *= dims_[i];
   }
 
-  void write(hsize_t first_row, hsize_t rows, const void* data) {
+  /// Rows [first_row, first_row + rows) from `data`, which must hold exactly that many
+  /// rows (else OutputError: never a read past its end).
+  template <class T>
+  void write(hsize_t first_row, hsize_t rows, const std::vector<T>& data) {
     if (rows == 0) return;
+    if (data.size() != rows * row_)
+      throw OutputError(
+          fmt::format("rows of {} values for {} runs of {} values each", data.size(), rows, row_));
     if (first_row + rows > dims_[0]) {
       dims_[0] = first_row + rows;
       check(H5Dset_extent(set_, dims_.data()), "extend dataset");
@@ -96,7 +103,7 @@ class RowDataset {
                               nullptr),
           "select rows");
     Handle mem_space = simple_space(count);
-    check(H5Dwrite(set_, type_, mem_space, file_space, H5P_DEFAULT, data), "write rows");
+    check(H5Dwrite(set_, type_, mem_space, file_space, H5P_DEFAULT, data.data()), "write rows");
   }
   hid_t id() const { return set_; }
 
@@ -139,6 +146,8 @@ class ScenarioSink : public ChunkSink {
       g.attach(values_->id(), {"run", "time", "node"});
       describe(values_->id(), "every node at every step", "");
     }
+    // The rows' digest (digest.hpp): of one process's file only (ranks write their own).
+    if (!fixed) digest_.emplace(row_widths(program, info.store == StoreLevel::kFull));
   }
 
   /// A rank's sink for the datasets rank 0 creates: open() opens them.
@@ -168,15 +177,19 @@ class ScenarioSink : public ChunkSink {
     try {
       // Row i is run first_run + i: a study of the range [first, last) fills rows from 0.
       hsize_t row = c.first_run - first_run_;
-      hsize_t n = static_cast<hsize_t>(c.count);
+      hsize_t n = static_cast<hsize_t>(std::max(0, c.count));
+      if (c.first_run < first_run_)
+        throw OutputError(
+            fmt::format("rows of run {}, before the file's first run {}", c.first_run, first_run_));
       if (run_) {
         std::vector<std::uint64_t> index(n);
         for (hsize_t i = 0; i < n; ++i) index[i] = c.first_run + i;
-        run_->write(row, n, index.data());
+        run_->write(row, n, index);
       }
-      if (target_values_) target_values_->write(row, n, c.target_values.data());
-      if (parameters_) parameters_->write(row, n, c.parameters.data());
-      if (values_) values_->write(row, n, c.full.data());
+      if (target_values_) target_values_->write(row, n, c.target_values);
+      if (parameters_) parameters_->write(row, n, c.parameters);
+      if (values_) values_->write(row, n, c.full);
+      if (digest_) digest_->add(c);
     } catch (const OutputError& e) {
       throw write_failure(path_, e);
     }
@@ -189,7 +202,8 @@ class ScenarioSink : public ChunkSink {
   std::optional<RowDataset> run_, target_values_, parameters_, values_;
 
  public:
-  double seconds_ = 0;  ///< spent in write() (ATTAIN_RANK_TIMES, docs/scaling.md)
+  std::optional<RowDigest> digest_;  ///< of the rows written, in run order
+  double seconds_ = 0;               ///< spent in write() (ATTAIN_RANK_TIMES, docs/scaling.md)
 };
 
 /// The dimensions `node`, `time` and `parameter` of `m`, with their coordinates.
@@ -456,7 +470,13 @@ void ResultsFile::end_scenario_unchecked(const EnsembleResult& r, const StudyRes
   }
   NcGroup& g = impl_->open.front().group;
   h5::write_scenario_results(g, impl_->open.front().program->model(), r);
-  if (state) h5::write_state(g, *state, impl_->info.chunk);
+  if (state) {
+    h5::write_state(g, *state, impl_->info.chunk);
+    const auto& sink = impl_->open.front().sink;
+    Handle sg(H5Gopen2(g, "state", H5P_DEFAULT), H5Gclose, "open group state");
+    write_digests(sg, state_digest(state->state),
+                  sink && sink->digest_ ? std::optional(sink->digest_->value()) : std::nullopt);
+  }
   impl_->open.pop_front();
 }
 

@@ -172,7 +172,8 @@ constexpr const char* kCheckpointFiletype = "attain checkpoint";
 
 /// fsync()s a file or folder; false when it cannot.
 bool sync_path(const std::string& path, bool folder) {
-  const int fd = ::open(path.c_str(), (folder ? O_RDONLY | O_DIRECTORY : O_RDONLY) | O_CLOEXEC);
+  const int fd =
+      ::open(path.c_str(), (folder ? O_RDONLY | O_DIRECTORY : O_RDONLY) | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0) return false;
   const bool ok = ::fsync(fd) == 0;
   ::close(fd);
@@ -223,9 +224,10 @@ void write_checkpoint(const std::string& folder, const Fingerprint& fingerprint,
   quiet_hdf5();
   const std::string path = folder + "/state.h5", tmp = path + ".tmp";
   std::error_code ec;
-  std::filesystem::remove(tmp, ec);
+  std::filesystem::remove(tmp, ec);  // a killed run's (unlink: a link goes, never its target)
   try {
-    Handle f(H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose,
+    // Exclusively (O_CREAT | O_EXCL): a link planted under the temporary's name is refused.
+    Handle f(H5Fcreate(tmp.c_str(), H5F_ACC_EXCL, H5P_DEFAULT, H5P_DEFAULT), H5Fclose,
              "create '" + tmp + "'");
     attr_string(f, "filetype", kCheckpointFiletype);
     attr_string(f, "engine_version", kEngineVersion);
@@ -242,6 +244,7 @@ void write_checkpoint(const std::string& folder, const Fingerprint& fingerprint,
       attr_value<double>(g, "seconds", sc.seconds);
       attr_value<std::uint64_t>(g, "rows_bytes", sc.rows_bytes);
       attr_string(g, "rows_file", sc.rows_file);
+      if (sc.rows_digest) attr_value<std::uint64_t>(g, "rows_digest", *sc.rows_digest);
       const StudyState* head = sc.before ? sc.before : sc.state;
       if (!head) throw std::logic_error("write_checkpoint: a scenario without a state");
       std::vector<const StudyPartial*> partials;
