@@ -142,11 +142,7 @@ std::string error_message() {
   } catch (const std::exception& e) {
     with(Kind::kOther, e, "", 0);
   } catch (...) {
-    m = "E";
-    m += static_cast<char>(Kind::kOther);
-    put(m, std::string("an exception of an unknown type"));
-    put(m, std::string());
-    put(m, std::uint64_t{0});
+    with(Kind::kOther, std::runtime_error("an exception of an unknown type"), "", 0);
   }
   return m;
 }
@@ -272,15 +268,17 @@ bool confine(pid_t parent, const int pipes[2], const IsolationLimits& limits,
                         std::uint64_t address, const std::function<std::string()>& fn) {
   if (!confine(parent, pipes, limits, address)) ::_exit(120);
   std::string message;
+  bool result = true;
   try {
-    message = "R" + fn();
+    message = fn();
   } catch (...) {
-    message = error_message();
+    result = false;
+    message = error_message();  // starts with 'E'
   }
   std::cout.flush();
   std::cerr.flush();
   std::fflush(nullptr);
-  ::_exit(write_all(3, message) ? 0 : 121);
+  ::_exit((!result || write_all(3, "R")) && write_all(3, message) ? 0 : 121);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -308,7 +306,7 @@ Ending receive(const int fds[2], double seconds, const std::atomic<bool>* cancel
   const auto deadline = clock::now() + std::chrono::duration<double>(seconds);
   std::string* into[2] = {&got.message, &got.errors};
   pollfd p[2] = {{fds[0], POLLIN, 0}, {fds[1], POLLIN, 0}};
-  char buf[1 << 16];
+  std::string buf(1 << 20, '\0');
   while (p[0].fd >= 0 || p[1].fd >= 0) {
     if (cancel && cancel->load()) return Ending::kCancelled;
     int wait_ms = 100;
@@ -322,12 +320,12 @@ Ending receive(const int fds[2], double seconds, const std::atomic<bool>* cancel
     if (r < 0 && errno != EINTR) return Ending::kDone;
     for (int i = 0; r > 0 && i < 2; ++i) {
       if (p[i].fd < 0 || p[i].revents == 0) continue;
-      const ssize_t n = ::read(p[i].fd, buf, sizeof buf);
+      const ssize_t n = ::read(p[i].fd, buf.data(), buf.size());
       if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
       if (n <= 0)
         p[i].fd = -1;  // closed: the child ended (or closed it)
       else if (i == 0 || into[i]->size() < (1u << 20))
-        into[i]->append(buf, static_cast<std::size_t>(n));
+        into[i]->append(buf.data(), static_cast<std::size_t>(n));
     }
   }
   return Ending::kDone;
@@ -373,6 +371,7 @@ std::string isolated(const std::string& what, const IsolationLimits& limits,
     ::close(message[0]), ::close(message[1]);
     fail_to_start(what);
   }
+  ::fcntl(message[0], F_SETPIPE_SZ, 1 << 20);  // fewer turns for a large result (best effort)
   std::cout.flush();
   std::fflush(nullptr);  // nothing buffered is written twice
   const pid_t parent = ::getpid();
@@ -399,8 +398,8 @@ std::string isolated(const std::string& what, const IsolationLimits& limits,
   if (ending == Ending::kCancelled) throw InterruptedError();
   if (ending == Ending::kTimeout)
     unsafe(what, fmt::format("reading it took more than {:.0f} s", limits.seconds));
-  const std::string& m = got.message;
-  if (exited_well && !m.empty() && m[0] == 'R') return m.substr(1);
+  std::string& m = got.message;
+  if (exited_well && !m.empty() && m[0] == 'R') return std::move(m.erase(0, 1));
   if (exited_well && m.size() > 1 && m[0] == 'E' && m[1] == static_cast<char>(Kind::kBadAlloc))
     unsafe(what, fmt::format("reading it needs more than the {} MiB of memory available",
                              limits.memory_bytes >> 20));

@@ -198,8 +198,8 @@ MergeJobResult merge_job(const std::vector<std::string>& paths, const std::strin
   quiet.progress_done = nullptr;
   try {
     return isolated_value<MergeJobResult>(
-        merged_parts(paths), reading_limits(paths),
-        [&] { return merge_here(paths, out, quiet); }, hooks.cancel);
+        merged_parts(paths), reading_limits(paths), [&] { return merge_here(paths, out, quiet); },
+        hooks.cancel);
   } catch (const Error&) {
     if (!out.empty()) remove_stale_outputs(out, hooks);
     throw;

@@ -144,12 +144,13 @@ void RunJobRunner::read_checkpoint() {
     isolated_read(folder_ + "/state.h5", [&] {
       const CheckpointInfo c = read_checkpoint_info(folder_);
       const auto& in = job_.inputs.scenarios;
-      for (std::size_t si = 0; first_difference(c.fingerprint, fingerprint_).empty() &&
-                               si < c.scenarios.size() && si < in.size() &&
-                               c.scenarios[si].name == in[si].name;
+      for (std::size_t si = 0;
+           first_difference(c.fingerprint, fingerprint_).empty() && si < c.scenarios.size() &&
+           si < in.size() && c.scenarios[si].name == in[si].name;
            ++si)
-        read_checkpoint_state(folder_, si, scenario_reducers(job_.compile_scenario(si), true,
-                                                             rows_ ? &none_ : nullptr, full_));
+        read_checkpoint_state(
+            folder_, si,
+            scenario_reducers(job_.compile_scenario(si), true, rows_ ? &none_ : nullptr, full_));
     });
     resumed_ = read_checkpoint_info(folder_);
   } catch (const OutputError& e) {
