@@ -3,7 +3,7 @@ whatever a damaged file does to libhdf5, the verb ends with one error line and e
 
 Usage: /usr/bin/python3 isolation_test.py ATTAIN_BINARY REPO_ROOT CASE
 CASE is one of:
-  corpus        300 byte-corrupted copies of a genuine results file (random bytes at random
+  corpus        200 byte-corrupted copies of a genuine results file (random bytes at random
                 offsets with fixed seeds, every tenth truncated): `export` and `report` of
                 each exit 0 or 2, with at most one line on stderr, never a signal, a hang or
                 exit 1, and leave no output behind on an error
@@ -88,7 +88,7 @@ def corrupted(data, seed):
 def corpus():
     data = open(genuine("genuine.h5"), "rb").read()
     paths = []
-    for seed in range(300):
+    for seed in range(200):
         p = os.path.join(tmp, f"c{seed:03d}.h5")
         open(p, "wb").write(corrupted(data, seed))
         paths.append(p)
