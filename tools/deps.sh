@@ -11,6 +11,8 @@ packages=(cmake g++ make pkg-config
   # for the Chinese labels in the graph layout and the test's screenshots
   libjs-chart.js chromium fonts-noto-cjk
   python3 python3-h5py python3-numpy time ccache
+  # files from elsewhere read in a confined child process (seccomp filter); xxHash digests
+  libseccomp-dev libxxhash-dev
   # tests: the results file read as NetCDF-4 (xarray with both engines, pandas, ncdump)
   python3-xarray python3-h5netcdf python3-netcdf4 python3-pandas netcdf-bin
   # tests: the JSON documents checked against docs/schema/ (tests/cli/export_test.py)

@@ -12,8 +12,10 @@
 #include <iostream>
 #include <ostream>
 #include <random>
+#include <sstream>
 #include <streambuf>
 
+#include "attain/isolation.hpp"
 #include "attain/job.hpp"
 #include "attain/program.hpp"
 #include "attain/report.hpp"
@@ -153,26 +155,23 @@ void export_job(const ExportJob& e, const JobHooks& hooks) {
       bad_arg(fmt::format("--out '{}' is the results file read; the export would replace it",
                           printable(e.out, 300)));
   }
-  const StoredResults results = read_results(e.file);
-  if (!part) part = default_part(results);
-  require_part(results, *part);  // names what the file has instead
-  std::vector<StoredRuns> runs;
-  if (*part == ExportPart::kRuns)
-    for (const auto& s : results.scenarios) runs.push_back(read_runs(e.file, s.name));
-  if (e.format == "json") {
-    // Built whole before the output is opened: an error leaves no file.
-    const std::string text = document_text(json_document(results, *part, runs));
-    write_atomically(
-        e.out, [&](std::ostream& os) { os << text; }, hooks);
-  } else {
-    write_atomically(
-        e.out,
-        [&](std::ostream& os) {
-          if (e.bom) os << kUtf8Bom;
-          write_csv(os, results, *part, runs);
-        },
-        hooks);
-  }
+  // The file may come from elsewhere: read and rendered in a child process (isolation.hpp),
+  // which passes back the text; written here, whole or not at all.
+  const std::string text = isolated(quoted(e.file), reading_limits({e.file}), [&] {
+    const StoredResults results = read_results(e.file);
+    if (!part) part = default_part(results);
+    require_part(results, *part);  // names what the file has instead
+    std::vector<StoredRuns> runs;
+    if (*part == ExportPart::kRuns)
+      for (const auto& s : results.scenarios) runs.push_back(read_runs(e.file, s.name));
+    if (e.format == "json") return document_text(json_document(results, *part, runs));
+    std::ostringstream os;
+    if (e.bom) os << kUtf8Bom;
+    write_csv(os, results, *part, runs);
+    return std::move(os).str();
+  });
+  write_atomically(
+      e.out, [&](std::ostream& os) { os << text; }, hooks);
 }
 
 void report_job(const std::string& results_path, const std::string& out, const JobHooks& hooks) {
@@ -185,8 +184,9 @@ void report_job(const std::string& results_path, const std::string& out, const J
   if (fs::equivalent(out, results_path, ec))
     bad_arg(fmt::format("--out '{}' is the results file; the report would replace it",
                         printable(out, 300)));
-  const StoredResults results = read_results(results_path);
-  const std::string html = render_report(results);
+  // Read and rendered in a child process, as an export (isolation.hpp).
+  const std::string html = isolated(quoted(results_path), reading_limits({results_path}),
+                                    [&] { return render_report(read_results(results_path)); });
   write_atomically(
       out, [&](std::ostream& os) { os << html; }, hooks);
 }

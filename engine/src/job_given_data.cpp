@@ -6,6 +6,7 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "attain/isolation.hpp"
 #include "attain/job.hpp"
 #include "attain/version.hpp"
 #include "attain/yaml_reader.hpp"
@@ -86,14 +87,15 @@ nlohmann::json number(double v) {
 
 }  // namespace
 
-GivenDataResult given_data_job(const std::string& model_path, const std::string& results_path) {
-  GivenDataResult out;
-  const Model m = load_model(model_path);
-  out.model = m.name;
-  out.path = results_path;
+namespace {
+
+/// The rows of every scenario `path` stores, checked against model `m`.
+std::vector<std::pair<std::string, StoredRuns>> read_given_data(const std::string& path,
+                                                                const Model& m,
+                                                                const std::string& model_path) {
   std::vector<std::string> names;
   try {
-    names = stored_scenarios(results_path);
+    names = stored_scenarios(path);
   } catch (const OutputError& e) {
     bad_arg(fmt::format("--given-data: {}", e.what()));
   }
@@ -101,10 +103,25 @@ GivenDataResult given_data_job(const std::string& model_path, const std::string&
     bad_arg(
         fmt::format("--given-data: '{}' holds no scenario (write it with 'attain run ... "
                     "--store targets --out FILE')",
-                    results_path));
-  for (const auto& sn : names)
-    out.scenarios.push_back(
-        given_data_scenario(read_given_runs(results_path, sn, m, model_path), sn, out.options));
+                    path));
+  std::vector<std::pair<std::string, StoredRuns>> rows;
+  for (const auto& sn : names) rows.emplace_back(sn, read_given_runs(path, sn, m, model_path));
+  return rows;
+}
+
+}  // namespace
+
+GivenDataResult given_data_job(const std::string& model_path, const std::string& results_path) {
+  GivenDataResult out;
+  const Model m = load_model(model_path);
+  out.model = m.name;
+  out.path = results_path;
+  // The file may come from elsewhere: read whole in a child process first (isolation.hpp),
+  // so that a crash or hang of libhdf5 on it is one error line; then read here (the indices
+  // use TBB, which a forked child must not).
+  isolated_read(results_path, [&] { read_given_data(results_path, m, model_path); });
+  for (const auto& [name, rows] : read_given_data(results_path, m, model_path))
+    out.scenarios.push_back(given_data_scenario(rows, name, out.options));
   return out;
 }
 

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <map>
 
+#include "attain/isolation.hpp"
 #include "attain/job.hpp"
 #include "attain/program.hpp"
 #include "attain/version.hpp"
@@ -119,6 +120,9 @@ std::unique_ptr<ReplayJob> replay_results(const std::string& path,
                                           std::uint64_t run) {
   if (scenarios.size() > 1)
     bad_arg("replay takes at most one --scenario (with a results file: a scenario's name)");
+  // The file may come from elsewhere: read in a child process first (isolation.hpp), so
+  // that a crash or hang of libhdf5 on it is one error line; then read here.
+  isolated_read(path, [&] { read_results(path); });
   const StoredResults r = read_results(path);
   if (r.engine_version != kEngineVersion)
     bad_arg(fmt::format(

@@ -10,6 +10,7 @@
 #include <optional>
 
 #include "attain/checkpoint.hpp"
+#include "attain/isolation.hpp"
 #include "attain/job.hpp"
 #include "attain/program.hpp"
 #include "attain/study.hpp"
@@ -346,8 +347,8 @@ void merge_scenario(const StoredScenario& stored, const Scenario& scenario, cons
 
 }  // namespace
 
-MergeJobResult merge_job(const std::vector<std::string>& paths, const std::string& out,
-                         const JobHooks& hooks) {
+static MergeJobResult merge_here(const std::vector<std::string>& paths, const std::string& out,
+                                 const JobHooks& hooks) {
   namespace fs = std::filesystem;
   std::error_code ec;
   if (paths.empty()) bad_arg("merge needs the parts to merge");
@@ -391,6 +392,31 @@ MergeJobResult merge_job(const std::vector<std::string>& paths, const std::strin
                    *file, hooks);
   file->commit();
   return {parts.size(), a.scenarios.size(), info.study_runs};
+}
+
+/// The parts as an error names them: 'a.h5', 'b.h5' (or one of ...).
+static std::string merged_parts(const std::vector<std::string>& paths) {
+  std::string s = paths.size() > 1 ? "one of the parts " : "the part ";
+  for (std::size_t i = 0; i < paths.size() && i < 5; ++i) s += (i ? ", " : "") + quoted(paths[i]);
+  return paths.size() > 5 ? s + fmt::format(" and {} more", paths.size() - 5) : s;
+}
+
+// Parts may come from elsewhere: the whole merge runs in a child process (isolation.hpp),
+// so that a crash or hang of libhdf5 on a part is one error line; the temporary of a child
+// that was killed is removed here.
+MergeJobResult merge_job(const std::vector<std::string>& paths, const std::string& out,
+                         const JobHooks& hooks) {
+  JobHooks quiet = hooks;  // no progress bar from the child (its output comes at its end)
+  quiet.progress = nullptr;
+  quiet.progress_done = nullptr;
+  try {
+    return isolated_value<MergeJobResult>(
+        merged_parts(paths), reading_limits(paths), [&] { return merge_here(paths, out, quiet); },
+        hooks.cancel);
+  } catch (const Error&) {
+    if (!out.empty()) remove_stale_outputs(out, hooks);
+    throw;
+  }
 }
 
 }  // namespace attain

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <optional>
 
+#include "attain/isolation.hpp"
 #include "attain/job.hpp"
 #include "attain/program.hpp"
 #include "attain/study.hpp"
@@ -158,6 +159,19 @@ void RunJobRunner::read_checkpoint() {
                     "continue it, or remove the folder to start again",
                     folder_, job_.out));
   try {
+    // A checkpoint may come from elsewhere: read in a child process first (isolation.hpp),
+    // its states where this command's fingerprint and scenarios match; then read here.
+    isolated_read(folder_ + "/state.h5", [&] {
+      const CheckpointInfo c = read_checkpoint_info(folder_);
+      const auto& in = job_.inputs.scenarios;
+      for (std::size_t si = 0;
+           first_difference(c.fingerprint, fingerprint_).empty() && si < c.scenarios.size() &&
+           si < in.size() && c.scenarios[si].name == in[si].name;
+           ++si)
+        read_checkpoint_state(
+            folder_, si,
+            scenario_reducers(job_.compile_scenario(si), true, rows_ ? &none_ : nullptr, full_));
+    });
     resumed_ = read_checkpoint_info(folder_);
     resumed_digests_ = read_checkpoint_digests(folder_);
   } catch (const OutputError& e) {
