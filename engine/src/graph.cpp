@@ -67,11 +67,21 @@ void collect(const Model& m, const Expr& e, int extra_lag, bool in_change, const
   });
 }
 
+/// `s` with every byte sequence that is not UTF-8 replaced by U+FFFD (a results file's
+/// strings are not checked as a model file's are).
+std::string valid_utf8(const std::string& s) {
+  const auto replace = nlohmann::json::error_handler_t::replace;
+  return nlohmann::json::parse(nlohmann::json(s).dump(-1, ' ', false, replace)).get<std::string>();
+}
+
+/// A DOT string's content: quotes and backslashes escaped, and `&` as `&amp;`, since
+/// Graphviz reads HTML entities in every label (`&#xD800;` would become a lone surrogate,
+/// invalid UTF-8 that pango warns about); bytes that are not UTF-8 become U+FFFD.
 std::string dot_escape(const std::string& s) {
   std::string out;
-  for (char c : s) {
+  for (char c : valid_utf8(s)) {
     if (c == '"' || c == '\\') out += '\\';
-    out += c;
+    out += c == '&' ? std::string("&amp;") : std::string(1, c);
   }
   return out;
 }
@@ -207,16 +217,23 @@ Model prune_model(const Model& m, const std::vector<std::size_t>& targets) {
   return out;
 }
 
-std::string graph_to_dot(const Model& m, const DependencyGraph& g) {
-  Graph graph(m.nodes.size());
-  std::vector<bool> lagged;
-  for (const auto& e : g.edges) {
-    boost::add_edge(static_cast<Vertex>(e.from), static_cast<Vertex>(e.to), graph);
-    lagged.push_back(e.lagged);
-  }
+std::string graph_to_dot(const Model& m, const DependencyGraph& g, const std::vector<bool>& drawn) {
+  // The drawn nodes, renumbered: vertex v of the Boost graph is node shown[v].
+  std::vector<int> shown, vertex_of(m.nodes.size(), -1);
+  for (std::size_t i = 0; i < m.nodes.size(); ++i)
+    if (drawn.empty() || drawn.at(i)) {
+      vertex_of[i] = static_cast<int>(shown.size());
+      shown.push_back(static_cast<int>(i));
+    }
+  Graph graph(shown.size());
   std::map<std::pair<Vertex, Vertex>, bool> is_lagged;
-  for (const auto& e : g.edges)
-    is_lagged[{static_cast<Vertex>(e.from), static_cast<Vertex>(e.to)}] = e.lagged;
+  for (const auto& e : g.edges) {
+    const int from = vertex_of[static_cast<std::size_t>(e.from)];
+    const int to = vertex_of[static_cast<std::size_t>(e.to)];
+    if (from < 0 || to < 0) continue;
+    boost::add_edge(static_cast<Vertex>(from), static_cast<Vertex>(to), graph);
+    is_lagged[{static_cast<Vertex>(from), static_cast<Vertex>(to)}] = e.lagged;
+  }
   std::set<std::string> target_nodes;
   for (const auto& t : m.targets) target_nodes.insert(t.node);
 
@@ -236,7 +253,7 @@ std::string graph_to_dot(const Model& m, const DependencyGraph& g) {
     return "ellipse";
   };
   auto vertex_writer = [&](std::ostream& os, Vertex v) {
-    const Node& node = m.nodes[v];
+    const Node& node = m.nodes[static_cast<std::size_t>(shown[v])];
     os << fmt::format("[label=\"{}\\n{}\", shape={}{}]", dot_escape(node.name),
                       dot_escape(node.label), shape_of(node.kind),
                       target_nodes.count(node.name) ? ", peripheries=2" : "");
