@@ -16,6 +16,7 @@
 #include <sstream>
 #include <utility>
 
+#include "attain/graph_svg.hpp"
 #include "attain/validate.hpp"
 
 namespace attain {

@@ -59,8 +59,9 @@ bool inside(const std::string& file, const std::string& root) {
 }
 
 /// The bytes of the line break at `i` in `text`: 2 for CR-LF and LF-CR (one break, as
-/// written by Windows and by RISC OS), 1 for a lone LF or CR, 0 for no break. Every
-/// count of lines (check_utf8, normalise_line_breaks and so the YAML parser) uses it.
+/// written by Windows and by RISC OS, so lines are numbered as an editor shows them), 1
+/// for a lone LF or CR, 0 for no break. Every count of lines (check_utf8,
+/// normalise_line_breaks and so the YAML parser) uses it.
 std::size_t line_break(std::string_view text, std::size_t i) {
   const char c = text[i];
   if (c != '\n' && c != '\r') return 0;

@@ -10,6 +10,7 @@
 #include <map>
 #include <thread>
 
+#include "attain/available_memory.hpp"
 #include "attain/communicator.hpp"
 #include "attain/constants.hpp"
 #include "attain/job.hpp"

@@ -23,6 +23,7 @@
 #include <mutex>
 #include <string>
 
+#include "attain/available_memory.hpp"
 #include "attain/communicator.hpp"
 #include "happens_before.hpp"
 #include "reducer_state.hpp"

@@ -39,11 +39,8 @@ DependencyGraph build_graph(const Model& model);
 /// takes in the whole model, run by run; a search for one target evaluates only these.
 Model prune_model(const Model& model, const std::vector<std::size_t>& targets);
 
-/// Graphviz DOT (written through boost::write_graphviz); lagged edges dashed. `drawn`
-/// (node index -> drawn; empty: every node) keeps only some nodes and the edges between them.
-/// Texts are DOT strings with no entity read by Graphviz (`&` written as `&amp;`).
-std::string graph_to_dot(const Model& model, const DependencyGraph& graph,
-                         const std::vector<bool>& drawn = {});
+/// Graphviz DOT (written through boost::write_graphviz); lagged edges dashed.
+std::string graph_to_dot(const Model& model, const DependencyGraph& graph);
 
 /// The graph as JSON: nodes (name, id, kind, label, unit, used) and edges.
 nlohmann::json graph_to_json(const Model& model, const DependencyGraph& graph);

@@ -20,6 +20,11 @@ std::string dot_to_svg(const std::string& dot, const std::string& layout = "dot"
 /// The model's dependency graph (graph_to_dot) as SVG, every node, laid out by "dot".
 std::string graph_to_svg(const Model& model, const DependencyGraph& graph);
 
+/// graph_to_dot (graph.hpp) of the nodes whose `drawn` (node index -> drawn) is set, and
+/// the edges between them.
+std::string graph_to_dot(const Model& model, const DependencyGraph& graph,
+                         const std::vector<bool>& drawn);
+
 /// Nodes that the "dot" layout draws quickly: its cost grows about as N^3 (100 nodes of a
 /// generated model take 0.5 s, 200 take 3 s, 500 take more than 300 s; docs/report.md).
 inline constexpr std::size_t kGraphLayeredNodes = 100;

@@ -31,9 +31,7 @@ std::string read_text_file(const std::string& path, std::size_t max_bytes = kMax
 void check_utf8(std::string_view text, const std::string& path);
 
 /// The text with every line break as "\n": YAML 1.2 (section 5.4) takes CR LF and a
-/// lone CR as line breaks too, but yaml-cpp reads a lone CR as an ordinary character. An
-/// LF CR pair (RISC OS's line end) is one break too, so its lines are numbered as an
-/// editor shows them, and check_utf8 numbers lines the same way.
+/// lone CR as line breaks too, but yaml-cpp reads a lone CR as an ordinary character.
 std::string normalise_line_breaks(std::string_view text);
 
 /// Where a scenario's `extends` may lead: the folder tree of the scenario file the user

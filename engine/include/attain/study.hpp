@@ -313,18 +313,8 @@ int auto_block(std::uint64_t l1_bytes = 0);
 int buffered_chunk(int chunk, std::uint64_t bytes_per_run,
                    std::uint64_t budget = kChunkBufferBytes);
 
-/// Memory this process may still take, and where that figure comes from (for a message).
-struct AvailableMemory {
-  std::uint64_t bytes = 0;  ///< 0 when unknown
-  std::string source;       ///< e.g. "available (MemAvailable)"
-};
-
-/// @brief The memory available to this process: the least of MemAvailable (/proc/meminfo),
-/// what is left below a cgroup limit (memory.max) and what is left under the address-space
-/// limit (RLIMIT_AS, `ulimit -v`) beyond what the process has mapped (VmSize).
-AvailableMemory available_memory_source();
-
-/// available_memory_source().bytes.
+/// The memory available to this process: MemAvailable (/proc/meminfo), or less when a
+/// cgroup limit (memory.max) leaves less; 0 when unknown.
 std::uint64_t available_memory();
 
 class StudyState;
