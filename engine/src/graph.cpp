@@ -218,6 +218,11 @@ Model prune_model(const Model& m, const std::vector<std::size_t>& targets) {
   return out;
 }
 
+std::string graph_to_dot(const Model& m, const DependencyGraph& g) {
+  return graph_to_dot(m, g, {});
+}
+
+// Texts are DOT strings with no entity read by Graphviz (dot_escape); `drawn` empty: all.
 std::string graph_to_dot(const Model& m, const DependencyGraph& g, const std::vector<bool>& drawn) {
   // The drawn nodes, renumbered: vertex v of the Boost graph is node shown[v].
   std::vector<int> shown, vertex_of(m.nodes.size(), -1);

@@ -21,12 +21,16 @@ def cli(*args, cwd=None, preexec_fn=None):
     return subprocess.run([attain, *args], capture_output=True, cwd=cwd, preexec_fn=preexec_fn)
 
 
-def model_text(label="a quantity", steps=3, brk="\n"):
+def model_text(label="a quantity", steps=3, brk="\n", chain=0):
     lines = ["model: m", "description: d", f"time: {{start: 0, end: {steps}}}", "parameters:",
              "  p0:", f"    label: \"{label}\"", "    unit: u", "    description: d",
              "    source: s", "    dist: uniform", "    min: 0", "    max: 1", "auxiliaries:",
              "  a0:", "    label: aux", "    unit: u", "    description: d",
-             "    formula: p0 * 2", "targets:", "  - name: t", "    node: a0", "    op: \">=\"",
+             "    formula: p0 * 2"]
+    for i in range(1, chain + 1):
+        lines += [f"  a{i}:", "    label: aux", "    unit: u", "    description: d",
+                  f"    formula: a{i - 1} + p0"]
+    lines += ["targets:", "  - name: t", "    node: a0", "    op: \">=\"",
              "    threshold: 1", "    label: the target", "    source: s"]
     return brk.join(lines) + brk
 
@@ -94,7 +98,9 @@ def entity_label(tmp):
     r = cli("report", out, "--out", html)
     check(r.returncode == 0 and r.stderr == b"", f"report: rc {r.returncode}, stderr {r.stderr!r}")
     with open(html, "rb") as f:
-        check(b"&amp;#xD800; &amp;amp; x" in f.read(), "the label drawn as written")
+        page = f.read()
+    # The SVG inside the page's JSON, with "&" written as \u0026.
+    check(b"\\u0026amp;#xD800; \\u0026amp;amp; x" in page, "the label drawn as written")
     r = cli("graph", path)
     check(r.returncode == 0 and b"&amp;#xD800; &amp;amp; x" in r.stdout, f"graph: {r.stdout!r}")
     if shutil.which("dot"):
@@ -123,7 +129,9 @@ def address_space_limit(tmp):
         return
     path = os.path.join(tmp, "long.yaml")
     with open(path, "w") as f:
-        f.write(model_text(steps=100000))
+        # 4 nodes of 100,001 steps: at least 2.6 GiB with 2 threads (the estimate), less
+        # than most machines' MemAvailable but more than the limit.
+        f.write(model_text(steps=100000, chain=3))
     limit = 2 << 30
 
     def low_limit():
