@@ -222,24 +222,43 @@ std::string graph_to_dot(const Model& m, const DependencyGraph& g) {
   return graph_to_dot(m, g, {});
 }
 
-// Texts are DOT strings with no entity read by Graphviz (dot_escape); `drawn` empty: all.
-std::string graph_to_dot(const Model& m, const DependencyGraph& g, const std::vector<bool>& drawn) {
-  // The drawn nodes, renumbered: vertex v of the Boost graph is node shown[v].
-  std::vector<int> shown, vertex_of(m.nodes.size(), -1);
+namespace {
+
+/// The drawn nodes as a Boost graph: vertex v is node shown[v]; the edges between them.
+struct DrawnGraph {
+  Graph graph;
+  std::vector<int> shown;
+  std::map<std::pair<Vertex, Vertex>, bool> is_lagged;
+};
+
+DrawnGraph drawn_graph(const Model& m, const DependencyGraph& g, const std::vector<bool>& drawn) {
+  DrawnGraph out;
+  std::vector<int> vertex_of(m.nodes.size(), -1);
   for (std::size_t i = 0; i < m.nodes.size(); ++i)
     if (drawn.empty() || drawn.at(i)) {
-      vertex_of[i] = static_cast<int>(shown.size());
-      shown.push_back(static_cast<int>(i));
+      vertex_of[i] = static_cast<int>(out.shown.size());
+      out.shown.push_back(static_cast<int>(i));
     }
-  Graph graph(shown.size());
-  std::map<std::pair<Vertex, Vertex>, bool> is_lagged;
+  out.graph = Graph(out.shown.size());
   for (const auto& e : g.edges) {
     const int from = vertex_of[static_cast<std::size_t>(e.from)];
     const int to = vertex_of[static_cast<std::size_t>(e.to)];
     if (from < 0 || to < 0) continue;
-    boost::add_edge(static_cast<Vertex>(from), static_cast<Vertex>(to), graph);
-    is_lagged[{static_cast<Vertex>(from), static_cast<Vertex>(to)}] = e.lagged;
+    boost::add_edge(static_cast<Vertex>(from), static_cast<Vertex>(to), out.graph);
+    out.is_lagged[{static_cast<Vertex>(from), static_cast<Vertex>(to)}] = e.lagged;
   }
+  return out;
+}
+
+}  // namespace
+
+// Texts are DOT strings with no entity read by Graphviz (dot_escape); `drawn` empty: all.
+std::string graph_to_dot(const Model& m, const DependencyGraph& g, const std::vector<bool>& drawn) {
+  // References, not a structured binding: clang 14 (tools/fuzz) cannot capture one.
+  DrawnGraph d = drawn_graph(m, g, drawn);
+  const Graph& graph = d.graph;
+  const std::vector<int>& shown = d.shown;
+  auto& is_lagged = d.is_lagged;
   std::set<std::string> target_nodes;
   for (const auto& t : m.targets) target_nodes.insert(t.node);
 

@@ -34,7 +34,7 @@ std::string chain_model(int n, int target_at, const std::string& label = "a quan
 }
 
 TEST(ReportBoundTest, SmallModelDrawsEveryNodeLayered) {
-  const Model m = parse_model(chain_model(40, 39), "chain.yaml");
+  const Model m = parse_model(chain_model(40, 38), "chain.yaml");
   const GraphDrawing plan = plan_graph_drawing(m, build_graph(m));
   EXPECT_EQ(plan.layout, "dot");
   EXPECT_EQ(plan.nodes, 40u);
@@ -113,7 +113,7 @@ TEST(ReportBoundTest, YamlSurrogateEscapeIsRefusedOrValid) {
     const Model m = parse_model(text, "chain.yaml");
     EXPECT_NO_THROW(check_utf8(m.nodes[0].label, "label"));
   } catch (const InputError& e) {
-    EXPECT_EQ(e.loc().line, 5) << e.what();
+    EXPECT_EQ(e.loc().line, 6) << e.what();  // the label
   }
 }
 
