@@ -6,6 +6,7 @@
 #include <CLI/CLI.hpp>
 #include <map>
 #include <new>
+#include <string_view>
 
 #include "attain/diagnostics.hpp"
 #include "attain/version.hpp"
@@ -14,6 +15,18 @@
 #include "verbs.hpp"
 
 namespace {
+
+/// The longest error line printed, in bytes (a results file's string can be any length).
+constexpr std::size_t kErrorLineBytes = 4000;
+
+/// Prints one error line, whatever its source (a model, a results file, a checkpoint,
+/// HDF5's own text): control characters as visible escapes (so no text can forge a second
+/// line or reach the terminal as a command), cut at a UTF-8 character boundary to
+/// kErrorLineBytes ("..." included).
+void print_error(std::string_view line) {
+  // printable() may pass its limit by one escape (6 bytes) before the "..." (3 bytes).
+  fmt::print(stderr, "{}\n", attain::printable(line, kErrorLineBytes - 9));
+}
 
 /// Runs `action`; an error a user can cause is one line on stderr and its exit code.
 int run_action(const attain::cli::Action& action) {
@@ -25,20 +38,20 @@ int run_action(const attain::cli::Action& action) {
     return action();
   } catch (const attain::Error& e) {
     clear();
-    fmt::print(stderr, "{}\n", e.user_message());
+    print_error(e.user_message());
     return e.exit_code();
   } catch (const std::bad_alloc&) {
     // The check before the run counts what is certain; quantile sketches of values that
     // span many octaves grow past it (up to 64 KiB per node and step in every chunk's
     // copy), and other programs may take memory meanwhile.
     clear();
-    fmt::print(stderr,
-               "attain: error: out of memory during the run; use fewer --threads (each holds "
-               "its own blocks and two chunks of node statistics) or leave out --out (node "
-               "statistics of every step are kept only for the results file)\n");
+    print_error(
+        "attain: error: out of memory during the run; use fewer --threads (each holds its own "
+        "blocks and two chunks of node statistics) or leave out --out (node statistics of "
+        "every step are kept only for the results file)");
     return 1;
   } catch (const std::exception& e) {
-    fmt::print(stderr, "attain: internal error: {}\n", e.what());
+    print_error(fmt::format("attain: internal error: {}", e.what()));
     return 1;
   }
 }
@@ -62,7 +75,7 @@ int run_command(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    fmt::print(stderr, "attain: error: {} (see 'attain --help')\n", e.what());
+    print_error(fmt::format("attain: error: {} (see 'attain --help')", e.what()));
     return attain::kExitInput;
   }
   for (auto& [sub, action] : actions)

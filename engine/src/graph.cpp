@@ -16,6 +16,7 @@
 #include <sstream>
 #include <utility>
 
+#include "attain/graph_svg.hpp"
 #include "attain/validate.hpp"
 
 namespace attain {
@@ -67,11 +68,21 @@ void collect(const Model& m, const Expr& e, int extra_lag, bool in_change, const
   });
 }
 
+/// `s` with every byte sequence that is not UTF-8 replaced by U+FFFD (a results file's
+/// strings are not checked as a model file's are).
+std::string valid_utf8(const std::string& s) {
+  const auto replace = nlohmann::json::error_handler_t::replace;
+  return nlohmann::json::parse(nlohmann::json(s).dump(-1, ' ', false, replace)).get<std::string>();
+}
+
+/// A DOT string's content: quotes and backslashes escaped, and `&` as `&amp;`, since
+/// Graphviz reads HTML entities in every label (`&#xD800;` would become a lone surrogate,
+/// invalid UTF-8 that pango warns about); bytes that are not UTF-8 become U+FFFD.
 std::string dot_escape(const std::string& s) {
   std::string out;
-  for (char c : s) {
+  for (char c : valid_utf8(s)) {
     if (c == '"' || c == '\\') out += '\\';
-    out += c;
+    out += c == '&' ? std::string("&amp;") : std::string(1, c);
   }
   return out;
 }
@@ -208,15 +219,46 @@ Model prune_model(const Model& m, const std::vector<std::size_t>& targets) {
 }
 
 std::string graph_to_dot(const Model& m, const DependencyGraph& g) {
-  Graph graph(m.nodes.size());
-  std::vector<bool> lagged;
-  for (const auto& e : g.edges) {
-    boost::add_edge(static_cast<Vertex>(e.from), static_cast<Vertex>(e.to), graph);
-    lagged.push_back(e.lagged);
-  }
+  return graph_to_dot(m, g, {});
+}
+
+namespace {
+
+/// The drawn nodes as a Boost graph: vertex v is node shown[v]; the edges between them.
+struct DrawnGraph {
+  Graph graph;
+  std::vector<int> shown;
   std::map<std::pair<Vertex, Vertex>, bool> is_lagged;
-  for (const auto& e : g.edges)
-    is_lagged[{static_cast<Vertex>(e.from), static_cast<Vertex>(e.to)}] = e.lagged;
+};
+
+DrawnGraph drawn_graph(const Model& m, const DependencyGraph& g, const std::vector<bool>& drawn) {
+  DrawnGraph out;
+  std::vector<int> vertex_of(m.nodes.size(), -1);
+  for (std::size_t i = 0; i < m.nodes.size(); ++i)
+    if (drawn.empty() || drawn.at(i)) {
+      vertex_of[i] = static_cast<int>(out.shown.size());
+      out.shown.push_back(static_cast<int>(i));
+    }
+  out.graph = Graph(out.shown.size());
+  for (const auto& e : g.edges) {
+    const int from = vertex_of[static_cast<std::size_t>(e.from)];
+    const int to = vertex_of[static_cast<std::size_t>(e.to)];
+    if (from < 0 || to < 0) continue;
+    boost::add_edge(static_cast<Vertex>(from), static_cast<Vertex>(to), out.graph);
+    out.is_lagged[{static_cast<Vertex>(from), static_cast<Vertex>(to)}] = e.lagged;
+  }
+  return out;
+}
+
+}  // namespace
+
+// Texts are DOT strings with no entity read by Graphviz (dot_escape); `drawn` empty: all.
+std::string graph_to_dot(const Model& m, const DependencyGraph& g, const std::vector<bool>& drawn) {
+  // References, not a structured binding: clang 14 (tools/fuzz) cannot capture one.
+  DrawnGraph d = drawn_graph(m, g, drawn);
+  const Graph& graph = d.graph;
+  const std::vector<int>& shown = d.shown;
+  auto& is_lagged = d.is_lagged;
   std::set<std::string> target_nodes;
   for (const auto& t : m.targets) target_nodes.insert(t.node);
 
@@ -236,7 +278,7 @@ std::string graph_to_dot(const Model& m, const DependencyGraph& g) {
     return "ellipse";
   };
   auto vertex_writer = [&](std::ostream& os, Vertex v) {
-    const Node& node = m.nodes[v];
+    const Node& node = m.nodes[static_cast<std::size_t>(shown[v])];
     os << fmt::format("[label=\"{}\\n{}\", shape={}{}]", dot_escape(node.name),
                       dot_escape(node.label), shape_of(node.kind),
                       target_nodes.count(node.name) ? ", peripheries=2" : "");

@@ -2,9 +2,11 @@
 // gvRenderData("svg").
 #include "attain/graph_svg.hpp"
 
+#include <fmt/format.h>
 #include <graphviz/cgraph.h>
 #include <graphviz/gvc.h>
 
+#include <algorithm>
 #include <memory>
 #include <mutex>
 
@@ -30,7 +32,7 @@ std::string last_message() {
 
 }  // namespace
 
-std::string dot_to_svg(const std::string& dot) {
+std::string dot_to_svg(const std::string& dot, const std::string& layout) {
   std::lock_guard lock(g_graphviz);
   g_messages.clear();
   agseterr(AGERR);  // warnings are not errors; keep only errors
@@ -48,8 +50,8 @@ std::string dot_to_svg(const std::string& dot) {
   GVC_t* gvc = context;
   std::unique_ptr<Agraph_t, int (*)(Agraph_t*)> g(agmemread(dot.c_str()), agclose);
   if (!g) throw OutputError("graph: Graphviz cannot read the DOT text: " + last_message());
-  if (gvLayout(gvc, g.get(), "dot") != 0)
-    throw OutputError("graph: Graphviz's dot layout failed: " + last_message() +
+  if (gvLayout(gvc, g.get(), layout.c_str()) != 0)
+    throw OutputError("graph: Graphviz's " + layout + " layout failed: " + last_message() +
                       " (is the graphviz package installed? tools/deps.sh installs it)");
   char* data = nullptr;
   unsigned int length = 0;
@@ -70,6 +72,53 @@ std::string dot_to_svg(const std::string& dot) {
 
 std::string graph_to_svg(const Model& model, const DependencyGraph& graph) {
   return dot_to_svg(graph_to_dot(model, graph));
+}
+
+GraphDrawing plan_graph_drawing(const Model& model, const DependencyGraph& graph) {
+  GraphDrawing plan;
+  const std::size_t all = model.nodes.size();
+  plan.drawn.assign(all, true);
+  plan.nodes = all;
+  std::string what = fmt::format("all {} quantities", all);
+  const std::size_t used =
+      static_cast<std::size_t>(std::count(graph.used.begin(), graph.used.end(), true));
+  if (all > kGraphLayeredNodes && used > 0 && used < all) {
+    plan.drawn = graph.used;
+    plan.nodes = used;
+    what = fmt::format(
+        "only the {} of the {} quantities that the targets and actuals depend "
+        "on",
+        used, all);
+  }
+  if (plan.nodes <= kGraphLayeredNodes) {
+    plan.layout = "dot";
+    if (plan.nodes < all)
+      plan.note = fmt::format(
+          "The graph shows {}: the layered layout of all {} takes long "
+          "(its time grows about as the cube of the number of nodes).",
+          what, all);
+  } else if (plan.nodes <= kGraphMostNodes) {
+    plan.layout = "sfdp";
+    plan.note = fmt::format(
+        "The graph shows {}, placed by a force-directed layout (Graphviz's "
+        "sfdp): the layered layout takes long beyond {} quantities (its time "
+        "grows about as the cube of their number).",
+        what, kGraphLayeredNodes);
+  } else {
+    plan.note = fmt::format(
+        "The graph is not drawn: it would have {} quantities, more than the "
+        "{} a page draws; 'attain graph --format dot' writes it for Graphviz.",
+        plan.nodes, kGraphMostNodes);
+    plan.drawn.assign(all, false);
+    plan.nodes = 0;
+  }
+  return plan;
+}
+
+std::string report_graph_svg(const Model& model, const DependencyGraph& graph,
+                             const GraphDrawing& plan) {
+  if (plan.layout.empty()) return "";
+  return dot_to_svg(graph_to_dot(model, graph, plan.drawn), plan.layout);
 }
 
 }  // namespace attain

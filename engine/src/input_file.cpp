@@ -58,6 +58,17 @@ bool inside(const std::string& file, const std::string& root) {
          file[root.size()] == '/';
 }
 
+/// The bytes of the line break at `i` in `text`: 2 for CR-LF and LF-CR (one break, as
+/// written by Windows and by RISC OS, so lines are numbered as an editor shows them), 1
+/// for a lone LF or CR, 0 for no break. Every count of lines (check_utf8,
+/// normalise_line_breaks and so the YAML parser) uses it.
+std::size_t line_break(std::string_view text, std::size_t i) {
+  const char c = text[i];
+  if (c != '\n' && c != '\r') return 0;
+  const char pair = c == '\n' ? '\r' : '\n';
+  return i + 1 < text.size() && text[i + 1] == pair ? 2 : 1;
+}
+
 }  // namespace
 
 void check_input_file(const std::string& path, std::size_t max_bytes) {
@@ -127,7 +138,11 @@ void check_utf8(std::string_view text, const std::string& path) {
       fail({path, line, col}, fmt::format("this is not a UTF-8 text file (byte 0x{:02x}); a model "
                                           "or scenario is YAML text",
                                           c));
-    if (c == '\n' || (c == '\r' && (i + 1 == text.size() || text[i + 1] != '\n'))) ++line, col = 0;
+    if (const std::size_t brk = line_break(text, i)) {
+      ++line, col = 1;
+      i += brk;
+      continue;
+    }
     i += len;
     ++col;
   }
@@ -136,13 +151,10 @@ void check_utf8(std::string_view text, const std::string& path) {
 std::string normalise_line_breaks(std::string_view text) {
   std::string out;
   out.reserve(text.size());
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] != '\r') {
-      out.push_back(text[i]);
-    } else {
-      out.push_back('\n');
-      if (i + 1 < text.size() && text[i + 1] == '\n') ++i;
-    }
+  for (std::size_t i = 0; i < text.size();) {
+    const std::size_t brk = line_break(text, i);
+    out.push_back(brk ? '\n' : text[i]);
+    i += brk ? brk : 1;
   }
   return out;
 }

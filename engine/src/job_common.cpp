@@ -10,6 +10,7 @@
 #include <map>
 #include <thread>
 
+#include "attain/available_memory.hpp"
 #include "attain/communicator.hpp"
 #include "attain/constants.hpp"
 #include "attain/job.hpp"
@@ -118,8 +119,9 @@ EnsembleJob prepare_ensemble(const EnsembleSettings& settings, const std::string
     c.options.memory_limit = *settings.memory_limit;
     c.options.memory_limit_source = "set by --memory-limit";
   } else {
-    c.options.memory_limit = available_memory();
-    c.options.memory_limit_source = "available (MemAvailable)";
+    const AvailableMemory available = available_memory_source();
+    c.options.memory_limit = available.bytes;
+    c.options.memory_limit_source = available.source;
   }
   c.options.ci_width = settings.ci_width;
   c.options.runs = settings.runs;

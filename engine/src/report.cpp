@@ -209,7 +209,11 @@ json model_json(const Model& m, const ReportOptions& options) {
   j["graph_svg"] = nullptr;
   if (options.graph) {
     try {
-      j["graph_svg"] = graph_to_svg(m, build_graph(m));
+      const DependencyGraph graph = build_graph(m);
+      const GraphDrawing plan = plan_graph_drawing(m, graph);
+      if (!plan.note.empty()) j["graph_note"] = plan.note;
+      const std::string svg = report_graph_svg(m, graph, plan);
+      if (!svg.empty()) j["graph_svg"] = svg;
     } catch (const Error& e) {
       j["graph_error"] = e.what();
     }

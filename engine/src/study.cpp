@@ -3,6 +3,7 @@
 #include "attain/study.hpp"
 
 #include <fmt/format.h>
+#include <sys/resource.h>
 #include <tbb/enumerable_thread_specific.h>
 #include <tbb/parallel_pipeline.h>
 #include <tbb/task_arena.h>
@@ -14,12 +15,15 @@
 #include <boost/math/distributions/students_t.hpp>
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <exception>
 #include <fstream>
 #include <limits>
 #include <map>
 #include <mutex>
+#include <string>
 
+#include "attain/available_memory.hpp"
 #include "attain/communicator.hpp"
 #include "happens_before.hpp"
 #include "reducer_state.hpp"
@@ -564,30 +568,46 @@ int buffered_chunk(int chunk, std::uint64_t bytes_per_run, std::uint64_t budget)
   return chunk;
 }
 
-std::uint64_t available_memory() {
-  std::uint64_t available = 0;
-  if (std::ifstream in("/proc/meminfo"); in) {
-    std::string key, unit;
-    std::uint64_t value = 0;
-    while (in >> key >> value >> unit)
-      if (key == "MemAvailable:") {
-        available = value * 1024;
-        break;
-      }
-  }
-  if (available == 0) {
+namespace {
+
+/// The value of `key` (in kB) in a /proc file of "Key: value kB" lines, in bytes; 0 if absent.
+std::uint64_t proc_kib(const char* path, const std::string& key) {
+  std::ifstream in(path);
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind(key, 0) == 0)
+      return std::strtoull(line.c_str() + key.size(), nullptr, 10) * 1024;
+  return 0;
+}
+
+}  // namespace
+
+AvailableMemory available_memory_source() {
+  AvailableMemory out{proc_kib("/proc/meminfo", "MemAvailable:"), "available (MemAvailable)"};
+  if (out.bytes == 0) {
     const long pages = ::sysconf(_SC_AVPHYS_PAGES), size = ::sysconf(_SC_PAGESIZE);
     if (pages > 0 && size > 0)
-      available = static_cast<std::uint64_t>(pages) * static_cast<std::uint64_t>(size);
+      out.bytes = static_cast<std::uint64_t>(pages) * static_cast<std::uint64_t>(size);
   }
+  const auto lower = [&](std::uint64_t left, std::string source) {
+    if (out.bytes == 0 || left < out.bytes) out = {left, std::move(source)};
+  };
   // A cgroup (v2) limit, as in a container: what is left below memory.max.
   std::uint64_t max = 0, current = 0;
   if (std::ifstream in("/sys/fs/cgroup/memory.max"); in && (in >> max)) {
     if (std::ifstream cur("/sys/fs/cgroup/memory.current"); cur) cur >> current;
-    const std::uint64_t left = max > current ? max - current : 0;
-    if (available == 0 || left < available) available = left;
+    lower(max > current ? max - current : 0, "left below the cgroup's limit (memory.max)");
   }
-  return available;
+  // The address-space limit (ulimit -v): what this process has not yet mapped below it.
+  if (struct rlimit as{}; ::getrlimit(RLIMIT_AS, &as) == 0 && as.rlim_cur != RLIM_INFINITY) {
+    const std::uint64_t limit = as.rlim_cur, mapped = proc_kib("/proc/self/status", "VmSize:");
+    lower(limit > mapped ? limit - mapped : 0,
+          fmt::format("left under the address-space limit (ulimit -v) of {} MiB", limit >> 20));
+  }
+  return out;
+}
+
+std::uint64_t available_memory() {
+  return available_memory_source().bytes;
 }
 
 namespace {

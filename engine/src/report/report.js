@@ -470,6 +470,7 @@
       s.append(el('div', { class: 'scroll' }, table));
     }
     s.append(el('h3', null, 'How the quantities depend on each other'));
+    if (M.graph_note) s.append(el('p', { class: 'note' }, M.graph_note));
     if (M.graph_svg) {
       const doc = new DOMParser().parseFromString(M.graph_svg, 'image/svg+xml');
       const svg = doc.documentElement;
@@ -500,7 +501,7 @@
         toggle.textContent = fit ? 'Readable size' : 'Fit to the page';
       });
       s.append(toggle, box);
-    } else {
+    } else if (!M.graph_note) {
       s.append(el('p', { class: 'note' }, 'The graph could not be drawn' + (M.graph_error ? ': ' + M.graph_error : '') + '.'));
     }
     if (D.scenarios.length) {
