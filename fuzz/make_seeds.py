@@ -3,13 +3,15 @@
 
 usage: make_seeds.py SOURCE_DIR OUT_DIR
 
-Writes OUT_DIR/model, OUT_DIR/scenario and OUT_DIR/expr, one file per seed, named by the
+Writes OUT_DIR/model, OUT_DIR/scenario, OUT_DIR/expr, OUT_DIR/results and OUT_DIR/state,
+one file per seed, named by the
 SHA-1 of its content (as libFuzzer names corpus files), from: models/*.yaml,
 scenarios/**/*.yaml, tests/data/*.yaml, the YAML code blocks of docs/**/*.md and
 README.md (model or scenario by their first key), the expressions written in all of
 these (formula, change, initial, distribution parameters, growth rates, inline code in
 the docs that parses like an expression), and the regression inputs tests/corpus/<target>; model and scenario seeds also with CRLF and
-CR-only line ends.
+CR-only line ends. The results and state seeds are a few bytes that select the genuine
+files and states fuzz_results and fuzz_state make themselves.
 """
 import hashlib
 import pathlib
@@ -45,7 +47,7 @@ def expressions(yaml_text):
 def main():
     src = pathlib.Path(sys.argv[1])
     out = pathlib.Path(sys.argv[2])
-    seeds = {"model": set(), "scenario": set(), "expr": set()}
+    seeds = {"model": set(), "scenario": set(), "expr": set(), "results": set(), "state": set()}
     texts = []
     for p in sorted(src.glob("models/*.yaml")) + sorted(src.glob("tests/data/*.yaml")):
         t = p.read_text(encoding="utf-8")
@@ -66,6 +68,13 @@ def main():
                 seeds["expr"].add(code)
     for t in texts:
         seeds["expr"].update(expressions(t))
+    # fuzz_results: the first byte picks a genuine file (fuzz_results.cpp writes them at its
+    # start), the rest edits it; with no edits, each genuine file is read as it is.
+    seeds["results"].update(chr(i) for i in range(8))
+    # fuzz_state: short inputs, which (FuzzedDataProvider takes numbers from the end) pick
+    # each reducer's genuine state as it is, or a rows spool.
+    seeds["state"].update(chr(0) + chr(s) + chr(r) + chr(1) + chr(0) for s in range(2) for r in range(8))
+    seeds["state"].add(chr(3) + chr(0) + chr(0))
     for target in seeds:
         for p in sorted((src / "tests" / "corpus" / target).glob("*")):
             if p.is_file():
