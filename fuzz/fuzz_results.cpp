@@ -14,7 +14,7 @@
 //
 // Reproduce: build-fuzz/fuzz_results FILE; with ATTAIN_FUZZ_KEEP=OUT.h5 the mutated file is
 // also written to OUT.h5 (for a checkpoint seed, OUT.h5 is its state.h5) and the edits
-// are printed.
+// are printed. ATTAIN_FUZZ_NO_OUTSIDE=1 makes no external links, storage or virtual datasets.
 #include <fmt/format.h>
 #include <stdlib.h>  // mkdtemp
 #include <sys/stat.h>
@@ -142,7 +142,10 @@ void read_checkpoint(const fuzz::Seed& s, const std::string& folder, const std::
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
   seeds = new fuzz::SeedSet(fuzz::make_seeds());
-  outside = seeds->watch_outside() ? seeds->outside : "";
+  // ATTAIN_FUZZ_NO_OUTSIDE=1: no external references (to look for other findings while the
+  // reader still follows them).
+  const char* no = std::getenv("ATTAIN_FUZZ_NO_OUTSIDE");
+  outside = (!no || std::string(no) != "1") && seeds->watch_outside() ? seeds->outside : "";
   return 0;
 }
 

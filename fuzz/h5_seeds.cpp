@@ -5,6 +5,7 @@
 #include <stdlib.h>  // mkdtemp
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -35,7 +36,8 @@ void remove_work() {
 
 /// A job of `model` (under models/) with `scenarios` (under scenarios/) writing `out`.
 EnsembleJob job_of(const std::string& model, const std::vector<std::string>& scenarios,
-                   const std::string& out, std::uint64_t runs, StoreLevel store, int chunk) {
+                   const std::string& out, std::uint64_t runs, StoreLevel store, int chunk,
+                   bool compare = false) {
   EnsembleSettings s;
   s.runs = runs;
   s.seed = 7;
@@ -46,8 +48,10 @@ EnsembleJob job_of(const std::string& model, const std::vector<std::string>& sce
   s.out_given = true;
   std::vector<std::string> paths;
   for (const auto& sc : scenarios) paths.push_back(kSource + "/scenarios/" + sc);
-  EnsembleJob job =
-      prepare_ensemble(s, kSource + "/models/" + model, paths, {}, {}, scenarios.size());
+  // Rows are buffered for one scenario (run) or all (compare).
+  const std::size_t row_variants =
+      store == StoreLevel::kSummary ? 0 : std::max<std::size_t>(compare ? scenarios.size() : 1, 1);
+  EnsembleJob job = prepare_ensemble(s, kSource + "/models/" + model, paths, {}, {}, row_variants);
   job.options.chunk = chunk;
   return job;
 }
@@ -101,7 +105,6 @@ void add_parts(SeedSet& set) {
     run_job(job, o, {});
     if (first != 0) continue;
     Seed s = seed_of("part", part0, job, true);
-    s.sibling = part1;
     // The checkpoint: the first part's states, as a run of [0, 128) saves them.
     const std::string folder = set.work + "/seed.checkpoint";
     fs::create_directories(folder);
@@ -119,8 +122,12 @@ void add_parts(SeedSet& set) {
     c.name = "checkpoint";
     c.path = folder + "/state.h5";
     c.checkpoint = true;
-    c.sibling.clear();
+    // The part twice: read alone, and also merged with its sibling (slower).
+    Seed m = s;
+    m.name = "part to merge";
+    m.sibling = part1;
     set.seeds.push_back(std::move(s));
+    set.seeds.push_back(std::move(m));
     set.seeds.push_back(std::move(c));
   }
 }
@@ -139,7 +146,7 @@ void add_analyses(SeedSet& set) {
     const std::string out = set.work + "/compare.h5";
     EnsembleJob job =
         job_of("teaching_firms.yaml", {"teaching/as_written.yaml", "teaching/more_funding.yaml"},
-               out, 64, StoreLevel::kTargets, 32);
+               out, 64, StoreLevel::kTargets, 32, true);
     compare_job(job, true, {});
     set.seeds.push_back(seed_of("compare", out, job, false));
   }

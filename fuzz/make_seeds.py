@@ -16,6 +16,7 @@ files and states fuzz_results and fuzz_state make themselves.
 import hashlib
 import pathlib
 import re
+import struct
 import sys
 
 # Keys whose values are expressions (or numbers, which are expressions too).
@@ -74,7 +75,12 @@ def main():
     # fuzz_state: short inputs, which (FuzzedDataProvider takes numbers from the end) pick
     # each reducer's genuine state as it is, or a rows spool.
     seeds["state"].update(chr(0) + chr(s) + chr(r) + chr(1) + chr(0) for s in range(2) for r in range(8))
-    seeds["state"].add(chr(3) + chr(0) + chr(0))
+    # Rows spools (a record: first_run, count, three lengths, the doubles), then the bytes
+    # fuzz_state reads from the end: the length declared (0: the file's), the model, mode 3.
+    for count, lengths in ((2, (4, 10, 0)), (1, (2, 5, 0)), (64, (0, 0, 0)), (3, (3, 0, 99))):
+        record = struct.pack("<5Q", 0, count, *lengths) + struct.pack("<d", 0.5) * sum(lengths)
+        for model in (0, 1):
+            seeds["state"].add((record * 2 + bytes([0, model, 3])).decode("utf-8", errors="surrogateescape"))
     for target in seeds:
         for p in sorted((src / "tests" / "corpus" / target).glob("*")):
             if p.is_file():
