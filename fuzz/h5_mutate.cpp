@@ -287,6 +287,19 @@ herr_t copy_attr(hid_t from, const char* name, const H5A_info_t*, void* data) {
   return 0;
 }
 
+/// An attribute, a dataset or a group (in equal shares, so that the few attributes and
+/// groups are edited as often as the many datasets), then one of them.
+const Obj& pick_object(FuzzedDataProvider& in, const std::vector<Obj>& objs) {
+  const int kind = in.ConsumeIntegralInRange(0, 2);
+  std::vector<std::size_t> of_kind;
+  for (std::size_t i = 0; i < objs.size(); ++i)
+    if ((kind == 0 && !objs[i].attr.empty()) ||
+        (objs[i].attr.empty() && objs[i].dataset == (kind == 1)))
+      of_kind.push_back(i);
+  if (of_kind.empty()) return objs[in.ConsumeIntegralInRange<std::size_t>(0, objs.size() - 1)];
+  return objs[of_kind[in.ConsumeIntegralInRange<std::size_t>(0, of_kind.size() - 1)]];
+}
+
 }  // namespace
 
 namespace {
@@ -317,7 +330,7 @@ bool Mutator::edit() {
   if (in_.remaining_bytes() < 2) return false;
   const std::vector<Obj> objs = list_objects(file_);
   if (objs.empty()) return false;
-  const Obj& o = objs[in_.ConsumeIntegralInRange<std::size_t>(0, objs.size() - 1)];
+  const Obj& o = pick_object(in_, objs);
   const int op = in_.ConsumeIntegralInRange(0, 9);
   if (!o.attr.empty()) {
     if (op < 4)
@@ -336,9 +349,13 @@ bool Mutator::edit() {
   } else if (o.dataset && op < 3) {
     set_values(o);
   } else if (o.dataset && op < 7) {
-    replace_dataset(o, in_.ConsumeIntegralInRange(0, outside_.empty() ? 2 : 4));
+    // Without `outside`, external storage and virtual become a reshape and a retype, so
+    // that an input means the same edits either way (ATTAIN_FUZZ_NO_OUTSIDE).
+    const int how = in_.ConsumeIntegralInRange(0, 4);
+    replace_dataset(o, outside_.empty() && how >= 3 ? how - 3 : how);
   } else {
-    relink(o, in_.ConsumeIntegralInRange(0, outside_.empty() ? 3 : 4));
+    const int how = in_.ConsumeIntegralInRange(0, 4);  // without `outside`, a soft link
+    relink(o, outside_.empty() && how == 4 ? 3 : how);
   }
   return true;
 }
