@@ -3,17 +3,20 @@
 
 usage: make_seeds.py SOURCE_DIR OUT_DIR
 
-Writes OUT_DIR/model, OUT_DIR/scenario and OUT_DIR/expr, one file per seed, named by the
+Writes OUT_DIR/model, OUT_DIR/scenario, OUT_DIR/expr, OUT_DIR/results and OUT_DIR/state,
+one file per seed, named by the
 SHA-1 of its content (as libFuzzer names corpus files), from: models/*.yaml,
 scenarios/**/*.yaml, tests/data/*.yaml, the YAML code blocks of docs/**/*.md and
 README.md (model or scenario by their first key), the expressions written in all of
 these (formula, change, initial, distribution parameters, growth rates, inline code in
 the docs that parses like an expression), and the regression inputs tests/corpus/<target>; model and scenario seeds also with CRLF and
-CR-only line ends.
+CR-only line ends. The results and state seeds are a few bytes that select the genuine
+files and states fuzz_results and fuzz_state make themselves.
 """
 import hashlib
 import pathlib
 import re
+import struct
 import sys
 
 # Keys whose values are expressions (or numbers, which are expressions too).
@@ -45,7 +48,7 @@ def expressions(yaml_text):
 def main():
     src = pathlib.Path(sys.argv[1])
     out = pathlib.Path(sys.argv[2])
-    seeds = {"model": set(), "scenario": set(), "expr": set()}
+    seeds = {"model": set(), "scenario": set(), "expr": set(), "results": set(), "state": set()}
     texts = []
     for p in sorted(src.glob("models/*.yaml")) + sorted(src.glob("tests/data/*.yaml")):
         t = p.read_text(encoding="utf-8")
@@ -66,6 +69,18 @@ def main():
                 seeds["expr"].add(code)
     for t in texts:
         seeds["expr"].update(expressions(t))
+    # fuzz_results: the first byte picks a genuine file (fuzz_results.cpp writes them at its
+    # start), the rest edits it; with no edits, each genuine file is read as it is.
+    seeds["results"].update(chr(i) for i in range(8))
+    # fuzz_state: short inputs, which (FuzzedDataProvider takes numbers from the end) pick
+    # each reducer's genuine state as it is, or a rows spool.
+    seeds["state"].update(chr(0) + chr(s) + chr(r) + chr(1) + chr(0) for s in range(2) for r in range(8))
+    # Rows spools (a record: first_run, count, three lengths, the doubles), then the bytes
+    # fuzz_state reads from the end: the length declared (0: the file's), the model, mode 3.
+    for count, lengths in ((2, (4, 10, 0)), (1, (2, 5, 0)), (64, (0, 0, 0)), (3, (3, 0, 99))):
+        record = struct.pack("<5Q", 0, count, *lengths) + struct.pack("<d", 0.5) * sum(lengths)
+        for model in (0, 1):
+            seeds["state"].add((record * 2 + bytes([0, model, 3])).decode("utf-8", errors="surrogateescape"))
     for target in seeds:
         for p in sorted((src / "tests" / "corpus" / target).glob("*")):
             if p.is_file():

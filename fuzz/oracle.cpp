@@ -213,6 +213,10 @@ std::string check_input_message(std::string_view message, std::string_view path)
   return "";
 }
 
+std::string check_error_line(std::string_view message) {
+  return common_checks(message);
+}
+
 std::string check_run_message(std::string_view message) {
   if (std::string why = common_checks(message); !why.empty()) return why;
   constexpr std::string_view head = "attain: error: run stopped: ";

@@ -29,6 +29,10 @@ inline constexpr std::string_view kOpaqueTexts[] = {"malformed YAML: bad file"};
 /// A message whose whole text is one of kOpaqueTexts is refused too.
 std::string check_input_message(std::string_view message, std::string_view path);
 
+/// Why `message` of an error refusing a results file, checkpoint or state (OutputError,
+/// InputError, ...) is not one printable line of bounded length; "" when it is.
+std::string check_error_line(std::string_view message);
+
 /// Why `message` of a run that stopped (RunError) is not one printable line; "" when it is.
 std::string check_run_message(std::string_view message);
 
