@@ -12,24 +12,19 @@
 #include <cmath>
 #include <cstring>
 
+#include "attain/diagnostics.hpp"
+
 namespace attain::h5 {
 namespace {
 
 /// Deflate's largest ratio (about 1032:1): a compressed dataset cannot hold more.
 constexpr std::uint64_t kDeflateRatio = 1032;
 
-/// `s` with control characters escaped and cut at `most` bytes: names from a file reach
-/// a terminal and a one-line message.
-std::string printable(const std::string& s, std::size_t most = 200) {
-  std::string out;
-  for (unsigned char c : s) {
-    if (out.size() >= most) return out + "...";
-    if (c < 0x20 || c == 0x7f)
-      out += fmt::format("\\x{:02x}", c);
-    else
-      out += static_cast<char>(c);
-  }
-  return out;
+/// Names from a file reach a terminal and a one-line message: escaped (attain::printable,
+/// diagnostics.hpp), an object's name cut at 200 bytes, a file's path left to the error
+/// printer's cut.
+std::string shown_name(const std::string& s) {
+  return printable(s, 200);
 }
 
 std::string file_name(hid_t obj) {
@@ -96,7 +91,7 @@ std::string dataset_problem(hid_t g, const char* name) {
 herr_t visit_link(hid_t g, const char* name, const H5L_info_t* info, void* data) {
   auto* walk = static_cast<Walk*>(data);
   auto fail = [&](const std::string& problem) {
-    walk->error = fmt::format("'{}': '/{}' {}", printable(file_name(g)), printable(name), problem);
+    walk->error = fmt::format("'{}': '/{}' {}", printable(file_name(g)), shown_name(name), problem);
     return -1;
   };
   if (info->type == H5L_TYPE_SOFT) return fail("is a soft link; attain writes only hard links");
@@ -122,7 +117,7 @@ herr_t visit_link(hid_t g, const char* name, const H5L_info_t* info, void* data)
 }  // namespace
 
 std::string where(hid_t obj, const std::string& name) {
-  return fmt::format("'{}': '{}'", printable(file_name(obj)), printable(object_path(obj, name)));
+  return fmt::format("'{}': '{}'", printable(file_name(obj)), shown_name(object_path(obj, name)));
 }
 
 OutputError refusal(hid_t obj, const std::string& name, const std::string& problem) {
@@ -136,7 +131,7 @@ Handle open_input(const std::string& path, const std::string& what, bool nofollo
   // stays unregistered for the process, which then reads only files attain could write).
   static const bool no_external_links = H5Lunregister(H5L_TYPE_EXTERNAL) >= 0;
   if (!no_external_links) throw OutputError("HDF5: cannot turn off external links");
-  const std::string shown = printable(path, 1000);
+  const std::string shown = printable(path);
   const int fd =
       ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | (nofollow ? O_NOFOLLOW : 0));
   if (fd < 0) {

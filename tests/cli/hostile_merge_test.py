@@ -112,10 +112,10 @@ def case_merge(tmp):
                "'target_values' is [11807, 2]")
     # Finding 6: parts that contradict themselves or each other.
     merge_case(tmp, "state of another range", targets,
-               lambda g: g["state"].attrs.modify("first", np.uint64(4096)), "the state covers")
+               lambda g: g["state"].attrs.modify("first", np.uint64(4096)), "/state/0/index", "do not start at chunk 1")
     merge_case(tmp, "state of another chunk size", targets,
                lambda g: g["state"].attrs.modify("chunk_runs", np.int32(1024)),
-               "chunks of 1024 runs", "chunks of 4096")
+               "1024-run chunks", "chunks have 4096 runs")
 
     def hits(g):
         h = g["hits"][()]
@@ -135,7 +135,7 @@ def case_merge(tmp):
             a[0] = a[0] + 20000
         g["hits"][0] = g["hits"][0] + 40000
         del g["state"].attrs["digest_state"]
-    merge_case(tmp, "hits above runs", targets, forged, "hits", "in 11808 runs")
+    merge_case(tmp, "hits above runs", targets, forged, "hits", "at most 11808 (the runs)")
 
     def row_edited(g):
         g["target_values"][7, 0] = g["target_values"][7, 0] + 1
@@ -150,7 +150,7 @@ def case_merge(tmp):
     def partial_moved(g):
         g["state/0"].attrs.modify("index", np.uint64(3))
         del g["state"].attrs["digest_state"]
-    merge_case(tmp, "partials that do not tile", targets, partial_moved, "does not tile")
+    merge_case(tmp, "partials that do not tile", targets, partial_moved, "/state/0/index", "do not start at chunk")
 
 
 def fresh(out, store="targets", extra=()):
@@ -281,12 +281,12 @@ def case_resume(tmp):
         with h5py.File(folder + "/state.h5", "r+") as f:
             f["scenarios/0/state"].attrs.modify("chunk_runs", np.int32(2048))
     resume_case(tmp, "a state of another chunk size", out, args, chunk,
-                "chunks of 2048 runs", "chunks of 4096")
+                "2048-run chunks", "chunks have 4096 runs")
 
     def state_range(folder):
         with h5py.File(folder + "/state.h5", "r+") as f:
             f["scenarios/0/state"].attrs.modify("first", np.uint64(4096))
-    resume_case(tmp, "a state of another range", out, args, state_range, "covers runs [4096,")
+    resume_case(tmp, "a state of another range", out, args, state_range, "/state/0/index", "do not start at chunk 1")
 
     def spool_link(folder):
         victim = os.path.join(tmp, "victim-resume.bin")

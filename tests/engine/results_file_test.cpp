@@ -423,7 +423,7 @@ TEST(ResultsFileTest, CheckpointRoundTrip) {
   const StudyResult r = run_range(m, p, dir.file("r.h5"), 0, 1300);
   const Fingerprint fingerprint = {{"model", "s"}, {"seed", "4"}};
   write_checkpoint(dir.root(), fingerprint,
-                   {{"default", true, 2.5, 640, "rows-0", nullptr, &r.state}});
+                   {{"default", true, 2.5, 640, "rows-0", nullptr, &r.state, std::nullopt}});
   const CheckpointInfo info = read_checkpoint_info(dir.root());
   EXPECT_EQ(info.fingerprint, fingerprint);
   ASSERT_EQ(info.scenarios.size(), 1u);
