@@ -91,6 +91,7 @@ std::uint64_t state_digest(const StudyState& state) {
 
 struct RowDigest::State {
   StatePtr s = new_state();
+  std::uint64_t sum = 0;  ///< of the runs' own digests, modulo 2^64
 };
 
 RowDigest::RowDigest(const std::array<std::uint64_t, 3>& widths)
@@ -105,15 +106,22 @@ void RowDigest::add(const ChunkData& c) {
     if (parts[k]->size() != n * widths_[k])
       throw std::invalid_argument(fmt::format("rows of {} runs hold {} values, not {} x {}", n,
                                               parts[k]->size(), n, widths_[k]));
+  XXH3_state_t* s = state_->s.get();
   for (std::uint64_t i = 0; i < n; ++i) {
-    feed_u64(state_->s.get(), c.first_run + i);
+    if (XXH3_64bits_reset(s) != XXH_OK) throw std::runtime_error("XXH3_64bits_reset failed");
+    feed_u64(s, c.first_run + i);
     for (std::size_t k = 0; k < 3; ++k)
-      feed(state_->s.get(), parts[k]->data() + i * widths_[k], widths_[k] * sizeof(double));
+      feed(s, parts[k]->data() + i * widths_[k], widths_[k] * sizeof(double));
+    state_->sum += XXH3_64bits_digest(s);
   }
 }
 
+void RowDigest::add(std::uint64_t other) {
+  state_->sum += other;
+}
+
 std::uint64_t RowDigest::value() const {
-  return XXH3_64bits_digest(state_->s.get());
+  return state_->sum;
 }
 
 void write_digests(hid_t state_group, std::uint64_t state, std::optional<std::uint64_t> rows) {

@@ -28,8 +28,9 @@ std::array<std::uint64_t, 3> row_widths(const Program& program, bool full);
 /// saved arrays, in order.
 std::uint64_t state_digest(const StudyState& state);
 
-/// @brief The digest of per-run rows, fed in run order: each run's index, target values,
-/// parameters and full values. The same for any split of the runs into chunks.
+/// @brief The digest of per-run rows: the sum modulo 2^64 of each run's XXH3-64 of its
+/// index, target values, parameters and full values. The same for any split of the runs
+/// into chunks, ranks or parts, in any order (the ranks' and the parts' digests add up).
 class RowDigest {
  public:
   /// `widths`: the values per run of target_values, parameters and full.
@@ -39,6 +40,8 @@ class RowDigest {
   RowDigest& operator=(const RowDigest&) = delete;
   /// Adds a chunk's runs; std::invalid_argument when its sizes are not count x widths.
   void add(const ChunkData& chunk);
+  /// Adds the digest of other runs (another rank's).
+  void add(std::uint64_t other);
   std::uint64_t value() const;
 
  private:

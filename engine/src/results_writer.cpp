@@ -146,13 +146,16 @@ class ScenarioSink : public ChunkSink {
       g.attach(values_->id(), {"run", "time", "node"});
       describe(values_->id(), "every node at every step", "");
     }
-    // The rows' digest (digest.hpp): of one process's file only (ranks write their own).
-    if (!fixed) digest_.emplace(row_widths(program, info.store == StoreLevel::kFull));
+    // The rows' digest (digest.hpp): each rank's of its own rows, added up at the end.
+    digest_.emplace(row_widths(program, info.store == StoreLevel::kFull));
   }
 
   /// A rank's sink for the datasets rank 0 creates: open() opens them.
-  ScenarioSink(const RunInfo& info, std::string path)
-      : first_run_(info.first_run), path_(std::move(path)), store_(info.store) {}
+  ScenarioSink(const RunInfo& info, std::string path, const Program& program)
+      : first_run_(info.first_run), path_(std::move(path)), store_(info.store) {
+    if (store_ != StoreLevel::kSummary)
+      digest_.emplace(row_widths(program, info.store == StoreLevel::kFull));
+  }
 
   /// Closes the datasets (the file is about to close), and opens them again in `group`.
   void close() { run_.reset(), target_values_.reset(), parameters_.reset(), values_.reset(); }
@@ -253,6 +256,18 @@ struct ResultsFile::Impl {
   }
   void to_serial();
   void to_parallel();
+  /// Several ranks: every rank's rows digest added up into rank 0's (collective).
+  void gather_digest(Open& o) {
+    if (!comm || info.store == StoreLevel::kSummary) return;
+    const std::uint64_t mine = o.sink && o.sink->digest_ ? o.sink->digest_->value() : 0;
+    const auto all = comm->all_gather(std::as_bytes(std::span(&mine, 1)));
+    if (!writer() || !o.sink || !o.sink->digest_) return;
+    for (std::size_t r = 1; r < all.size(); ++r) {
+      std::uint64_t theirs = 0;
+      std::memcpy(&theirs, all[r].data(), std::min(all[r].size(), sizeof theirs));
+      o.sink->digest_->add(theirs);
+    }
+  }
 };
 
 void ResultsFile::Impl::to_serial() {
@@ -405,7 +420,7 @@ ResultsFile::~ResultsFile() {
 ChunkSink& ResultsFile::begin_scenario(const Scenario& scenario, const Program& program) {
   if (!impl_->ready()) {  // another rank than 0: rank 0 creates the group
     impl_->open.push_back({NcGroup(), &program,
-                           std::make_unique<ScenarioSink>(impl_->info, impl_->path),
+                           std::make_unique<ScenarioSink>(impl_->info, impl_->path, program),
                            scenario.name});
     impl_->names.push_back(scenario.name);
     impl_->to_parallel();
@@ -464,6 +479,7 @@ void ResultsFile::end_scenario(const EnsembleResult& r, const StudyResult* state
 
 void ResultsFile::end_scenario_unchecked(const EnsembleResult& r, const StudyResult* state) {
   if (impl_->open.empty()) throw std::logic_error("end_scenario without begin_scenario");
+  impl_->gather_digest(impl_->open.front());
   if (!impl_->ready()) {
     impl_->open.pop_front();
     return;
