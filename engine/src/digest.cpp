@@ -9,6 +9,7 @@
 
 #include "attain/program.hpp"
 #include "attain/results_file.hpp"
+#include "h5_read.hpp"
 #include "h5_util.hpp"
 
 namespace attain {
@@ -130,9 +131,7 @@ void write_digests(hid_t state_group, std::uint64_t state, std::optional<std::ui
 }
 
 PartLayout read_part_layout(const std::string& path, const std::string& scenario) {
-  quiet_hdf5();
-  Handle f(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose,
-           "open '" + path + "' (is it an attain results file?)");
+  Handle f = open_input(path, "results file", false);  // the validated reading layer
   const std::string where = "scenarios/" + scenario;
   if (H5Lexists(f, "scenarios", H5P_DEFAULT) <= 0 || H5Lexists(f, where.c_str(), H5P_DEFAULT) <= 0)
     throw OutputError(fmt::format("'{}' has no scenario '{}'", path, scenario));
@@ -158,10 +157,8 @@ PartLayout read_part_layout(const std::string& path, const std::string& scenario
 }
 
 std::vector<std::optional<std::uint64_t>> read_checkpoint_digests(const std::string& folder) {
-  quiet_hdf5();
   const std::string path = folder + "/state.h5";
-  Handle f(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose,
-           "open the checkpoint '" + path + "'");
+  Handle f = open_input(path, "checkpoint", true);  // the validated reading layer
   std::vector<std::optional<std::uint64_t>> out;
   if (!has(f, "scenarios")) return out;
   Handle all(H5Gopen2(f, "scenarios", H5P_DEFAULT), H5Gclose, "open scenarios");
