@@ -346,6 +346,11 @@ std::string cause(int status, const IsolationLimits& limits) {
   }
   const int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   if (code == 120) return "the reading process could not be confined (limits, seccomp filter)";
+  // A sanitizer ends a process whose memory use it caught with its exit code (1), not a signal.
+  if (sanitized_build() && code != 0)
+    return fmt::format(
+        "reading it crashed the HDF5 library or attain's reader (a sanitizer's report, status {})",
+        code);
   return fmt::format("the reading process ended with status {} without a result", code);
 }
 
