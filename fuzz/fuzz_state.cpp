@@ -16,9 +16,11 @@
 //     must write the rows or throw an attain::Error.
 // Anything else is a finding: another exception, a crash, a sanitizer report, > 10 s,
 // > 2 GB. Reproduce: build-fuzz/fuzz_state FILE.
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <fuzzer/FuzzedDataProvider.h>
 #include <stdlib.h>  // mkdtemp
+#include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -303,9 +305,30 @@ void fuzz_spool(FuzzedDataProvider& in) {
                                : declared == 2 ? bytes.size() + 40
                                                : std::uint64_t{1} << 40;
   loads("RowSpool::replay", [&] {
-    ResultsFile file(fixture->work + "/out.h5", sub.job.inputs.model, sub.job.info("run"));
-    ChunkSink& sink = file.begin_scenario(sub.job.inputs.scenarios[0], sub.programs[0]);
-    RowSpool::replay(spool, length, sink);
+    const RunInfo info = sub.job.info("run");
+    ResultsFile file(fixture->work + "/out.h5", sub.job.inputs.model, info);
+    ChunkSink& inner = file.begin_scenario(sub.job.inputs.scenarios[0], sub.programs[0]);
+    // --resume replays only a spool that RowSpool::check found to end inside the state's
+    // run range; here, rows beyond the file's runs are refused as that check would.
+    struct InRange : ChunkSink {
+      ChunkSink& inner;
+      std::uint64_t end;
+      InRange(ChunkSink& i, std::uint64_t e) : inner(i), end(e) {}
+      void write(const ChunkData& c) override {
+        if (c.count < 0 || c.first_run > end ||
+            static_cast<std::uint64_t>(c.count) > end - c.first_run)
+          throw attain::OutputError("rows beyond the state's runs (RowSpool::check refuses them)");
+        inner.write(c);
+      }
+    } sink(inner, info.first_run + info.runs);
+    // As --resume does, relative to the folder's descriptor (here without its checks).
+    const int folder = ::open(fixture->work.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (folder < 0) std::abort();
+    struct Closer {
+      int fd;
+      ~Closer() { ::close(fd); }
+    } closer{folder};
+    RowSpool::replay(folder, "rows.bin", spool, length, sink);
   });
 }
 
